@@ -1,0 +1,287 @@
+"""The `fitgap` command. Exit status: 0 success, 1 the input or data is wrong, 2 usage."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from fitgap import create_app, queries
+from fitgap.db import Database
+from fitgap.domain.catalog import (
+    Catalog,
+    InvalidInput,
+    dump_marks,
+    read_catalog,
+    read_marks,
+    read_towns,
+)
+from fitgap.domain.i18n import _, language_from_environment, set_language
+from fitgap.domain.model import Town
+
+DEMO_MARKS_DIR = Path("demo") / "marks"
+
+
+class DataError(click.ClickException):
+    """Wrong input or data: printed on stderr, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+def _fail(problems: InvalidInput) -> DataError:
+    count = len(problems.problems)
+    return DataError(f"{problems}\n" + _("%(count)s 件の問題があります", count=count))
+
+
+def _app(ctx: click.Context, overrides: dict[str, Any] | None = None) -> Flask:
+    obj: dict[str, Any] = ctx.ensure_object(dict)
+    if "app" not in obj:
+        factory: Callable[..., Flask] = obj.get("factory", create_app)
+        obj["app"] = factory(overrides) if overrides else factory()
+    app: Flask = obj["app"]
+    return app
+
+
+def _database(app: Flask) -> Database:
+    database: Database = app.extensions["fitgap.db"]
+    return database
+
+
+@contextmanager
+def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (only drawn on a terminal)."""
+    with click.progressbar(length=max(length, 1), label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fitgap")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """fitgap: 共同利用パッケージのフィット&ギャップ分析 (joint fit & gap analysis)."""
+    set_language(language_from_environment())
+    ctx.ensure_object(dict)
+
+
+def _read_inputs(app: Flask) -> tuple[Catalog, tuple[Town, ...]]:
+    """Read catalog and towns, collecting the problems of both before failing."""
+    problems: list[Any] = []
+    catalog: Catalog | None = None
+    towns: tuple[Town, ...] = ()
+    base = Path.cwd()
+    try:
+        catalog = read_catalog(Path(app.config["CATALOG_DIR"]), base=base)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    try:
+        towns = read_towns(Path(app.config["TOWNS_DIR"]), base=base)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    if problems or catalog is None:
+        raise _fail(InvalidInput(problems))
+    return catalog, towns
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the catalog and town files; touches no database."""
+    catalog, towns = _read_inputs(_app(ctx))
+    functions = sum(len(area.functions) for area in catalog.areas)
+    click.echo(
+        _(
+            "問題ありません: %(areas)s 業務、%(functions)s 機能、%(towns)s 町",
+            areas=len(catalog.areas),
+            functions=functions,
+            towns=len(towns),
+        )
+    )
+
+
+def _load(app: Flask) -> queries.LoadReport:
+    catalog, towns = _read_inputs(app)
+    database = _database(app)
+    database.upgrade()
+    total = sum(len(area.functions) for area in catalog.areas)
+    with _progress(total, _("カタログを読み込み中")) as progress, database.write() as session:
+        return queries.load_catalog(
+            session=session, catalog=catalog, towns=towns, progress=progress
+        )
+
+
+@main.command()
+@click.pass_context
+def load(ctx: click.Context) -> None:
+    """Load or refresh catalog and towns into the database, all or nothing; marks stay."""
+    report = _load(_app(ctx))
+    _print_load_report(report)
+
+
+def _print_load_report(report: queries.LoadReport) -> None:
+    for label, counts in (
+        (_("業務"), report.areas),
+        (_("機能"), report.functions),
+        (_("町"), report.towns),
+    ):
+        click.echo(
+            _(
+                "%(what)s: 追加 %(added)s、更新 %(updated)s、復帰 %(restored)s、"
+                "保管 %(archived)s、変更なし %(unchanged)s",
+                what=label,
+                added=counts.get("added", 0),
+                updated=counts.get("updated", 0),
+                restored=counts.get("restored", 0),
+                archived=counts.get("archived", 0),
+                unchanged=counts.get("unchanged", 0),
+            )
+        )
+    if report.changed_functions:
+        click.echo(
+            _(
+                "内容が変わった機能 %(count)s 件: その判定は見直しが必要です",
+                count=len(report.changed_functions),
+            )
+        )
+
+
+@main.group()
+def marks() -> None:
+    """Import and export towns' marks files."""
+
+
+def _require_loaded(database: Database) -> None:
+    if not database.is_current():
+        raise DataError(_("データベースが準備されていません。先に fitgap load を実行してください"))
+
+
+def _import_marks(app: Flask, files: Sequence[Path], changed_by: str) -> queries.ImportReport:
+    database = _database(app)
+    _require_loaded(database)
+    with database.session() as session:
+        towns = queries.active_town_ids(session=session)
+        functions = queries.active_function_ids(session=session)
+    try:
+        marks_files = read_marks(files, town_ids=towns, function_ids=functions, base=Path.cwd())
+    except InvalidInput as error:
+        raise _fail(error) from None
+    total = sum(len(f.marks) for f in marks_files)
+    with _progress(total, _("判定を取り込み中")) as progress, database.write() as session:
+        return queries.import_marks(
+            session=session, files=marks_files, changed_by=changed_by, progress=progress
+        )
+
+
+@marks.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--by", "changed_by", default="import", show_default=True, help="Who, for the history."
+)
+@click.pass_context
+def marks_import(ctx: click.Context, files: tuple[Path, ...], changed_by: str) -> None:
+    """Import marks files, all or nothing."""
+    report = _import_marks(_app(ctx), files, changed_by)
+    click.echo(
+        _(
+            "判定を取り込みました: 追加 %(added)s、変更 %(changed)s、変更なし %(unchanged)s",
+            added=report.added,
+            changed=report.changed,
+            unchanged=report.unchanged,
+        )
+    )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@marks.command("export")
+@click.option("--town", "town_id", help="Only this town (default: every town).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder to write into.")
+@click.pass_context
+def marks_export(ctx: click.Context, town_id: str | None, out_dir: Path | None) -> None:
+    """Write marks files, one per town (default: into the exports folder)."""
+    app = _app(ctx)
+    database = _database(app)
+    _require_loaded(database)
+    target = out_dir or Path(app.config["EXPORTS_DIR"])
+    with database.session() as session:
+        towns = sorted(queries.active_town_ids(session=session))
+        if town_id is not None:
+            if town_id not in towns:
+                raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
+            towns = [town_id]
+        for town in towns:
+            path = target / f"{town}.yaml"
+            write_atomically(
+                path, dump_marks(town, queries.export_marks(session=session, town_id=town))
+            )
+            click.echo(str(path))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the web app with the waitress production WSGI server."""
+    app = _app(ctx)
+    _serve(app, host, port, threads)
+
+
+def _serve(app: Flask, host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    _require_loaded(_database(app))
+    click.echo(
+        _("http://%(host)s:%(port)s/ で待ち受けています（Ctrl+C で終了）", host=host, port=port)
+    )
+    waitress_serve(app, host=host, port=port, threads=threads, ident="fitgap")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only prepare the demo database.")
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
+    """Load the sample data into a fresh demo database (instance/demo.sqlite3) and serve it."""
+    instance = _instance_folder(ctx)
+    demo_db = instance / "demo.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+    app = _app(ctx, {"DATABASE_URL": f"sqlite:///{demo_db}"})
+    _print_load_report(_load(app))
+    files = sorted(DEMO_MARKS_DIR.glob("*.yaml"))
+    if files:
+        report = _import_marks(app, files, "demo")
+        click.echo(_("デモの判定 %(count)s 件を取り込みました", count=report.added))
+    if not no_serve:
+        _serve(app, host, port, threads=8)
+
+
+def _instance_folder(ctx: click.Context) -> Path:
+    factory: Callable[..., Flask] = ctx.ensure_object(dict).get("factory", create_app)
+    probe = factory({"DATABASE_URL": "sqlite://"})
+    return Path(probe.instance_path)

@@ -1,0 +1,247 @@
+"""Reading YAML with line numbers, so every problem can be reported as FILE:LINE: message.
+
+PyYAML's C parser builds the node tree; we walk the nodes ourselves instead of letting PyYAML
+construct Python objects, because only the nodes know their line and whether a scalar was
+quoted (an unquoted 0010010 is an int to YAML, and must be reported, never silently converted).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fitgap.domain.i18n import _
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc]
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+STR_TAG = "tag:yaml.org,2002:str"
+INT_TAG = "tag:yaml.org,2002:int"
+FLOAT_TAG = "tag:yaml.org,2002:float"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+NULL_TAG = "tag:yaml.org,2002:null"
+
+ID_PATTERN = re.compile(r"[a-z0-9-]+")
+
+# One constructor reused for scalar conversion (ints with underscores, floats, ...).
+_constructor = yaml.SafeLoader("")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    """One thing wrong with an input file, at a line (1-based; 0 when the whole file)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class InvalidInput(Exception):
+    """Raised with every problem found, so the user can fix them all in one go."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Reader:
+    """Walks the nodes of one file, collecting problems instead of stopping at the first."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, node: yaml.Node | None, message: str) -> None:
+        """Record a problem at `node`'s line."""
+        line = node.start_mark.line + 1 if node is not None else 0
+        self.problems.append(Problem(self.file, line, message))
+
+    def mapping(
+        self, node: yaml.Node, what: str, allowed: set[str], required: set[str]
+    ) -> dict[str, yaml.Node] | None:
+        """A mapping's values by key; unknown, duplicate and missing keys are problems."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(
+                node, _("%(what)s はキーと値の組（マッピング）で書いてください", what=what)
+            )
+            return None
+        values: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str) or key_node.tag != STR_TAG:
+                self.problem(key_node, _("%(what)s のキーが文字列ではありません", what=what))
+                continue
+            if key in values:
+                self.problem(
+                    key_node, _("%(what)s にキー %(key)s が二度あります", what=what, key=key)
+                )
+                continue
+            if key not in allowed and not key.startswith("x-"):
+                self.problem(
+                    key_node,
+                    _(
+                        "%(what)s に不明なキー %(key)s があります（使えるキー: %(allowed)s）",
+                        what=what,
+                        key=key,
+                        allowed=", ".join(sorted(allowed)),
+                    ),
+                )
+                continue
+            values[key] = value_node
+        for key in sorted(required - values.keys()):
+            self.problem(node, _("%(what)s に必須のキー %(key)s がありません", what=what, key=key))
+        return values
+
+    def sequence(self, node: yaml.Node, key: str) -> list[yaml.Node] | None:
+        """The items of a list, or None (and a problem) when the value is not a list."""
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        self.problem(node, _("%(key)s はリストで書いてください", key=key))
+        return None
+
+    def text(self, node: yaml.Node, key: str, *, allow_empty: bool = False) -> str | None:
+        """A string value; numbers, booleans and nulls are problems, not silently converted."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
+            value = str(node.value)
+            if not allow_empty and not value.strip():
+                self.problem(node, _("%(key)s が空です", key=key))
+                return None
+            return value
+        self.problem(node, _("%(key)s は文字列で書いてください", key=key))
+        return None
+
+    def optional_text(self, node: yaml.Node | None, key: str) -> str | None:
+        """A string value that may be absent or null."""
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG):
+            return None
+        return self.text(node, key, allow_empty=True)
+
+    def identifier(self, node: yaml.Node, key: str) -> str | None:
+        """A function or form id: text, and an unquoted number is a problem that says to quote."""
+        if isinstance(node, yaml.ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
+            self.problem(
+                node,
+                _(
+                    "%(key)s の %(value)s が数値として読まれました。先頭の0を保つため"
+                    '"%(value)s" のように引用符で囲んでください',
+                    key=key,
+                    value=node.value,
+                ),
+            )
+            return None
+        value = self.text(node, key)
+        if value is not None and (value != value.strip() or any(c.isspace() for c in value)):
+            self.problem(node, _("%(key)s %(value)s に空白が含まれています", key=key, value=value))
+            return None
+        return value
+
+    def slug(self, node: yaml.Node, key: str) -> str | None:
+        """An area or town id: lower-case letters, digits and hyphens."""
+        value = self.text(node, key)
+        if value is not None and not ID_PATTERN.fullmatch(value):
+            self.problem(
+                node,
+                _(
+                    "%(key)s %(value)s には半角の英小文字・数字・ハイフン"
+                    "（a-z 0-9 -）だけが使えます",
+                    key=key,
+                    value=value,
+                ),
+            )
+            return None
+        return value
+
+    def integer(self, node: yaml.Node | None, key: str, *, minimum: int = 0) -> int | None:
+        """A whole number not below `minimum`, or None when absent."""
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG):
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == INT_TAG:
+            value = _constructor.construct_object(node)
+            if isinstance(value, int) and value >= minimum:
+                return value
+            self.problem(
+                node, _("%(key)s は %(minimum)s 以上にしてください", key=key, minimum=minimum)
+            )
+            return None
+        self.problem(node, _("%(key)s は整数で書いてください", key=key))
+        return None
+
+    def number(self, node: yaml.Node | None, key: str) -> float | None:
+        """A non-negative number, or None when absent."""
+        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG):
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
+            value = float(_constructor.construct_object(node))
+            if value >= 0:
+                return value
+            self.problem(node, _("%(key)s は 0 以上にしてください", key=key))
+            return None
+        self.problem(node, _("%(key)s は数値で書いてください", key=key))
+        return None
+
+    def plain(self, node: yaml.Node) -> Any:
+        """Any value as plain Python (for user attributes kept as they are)."""
+        return _constructor.construct_object(node, deep=True)
+
+    def format_tag(self, values: dict[str, yaml.Node], expected: str) -> bool:
+        """Check the `format:` key names the expected format and version."""
+        node = values.get("format")
+        if node is None:
+            return False
+        value = self.text(node, "format")
+        if value is not None and value != expected:
+            self.problem(
+                node,
+                _(
+                    "format が %(value)s です。このファイルには %(expected)s が必要です",
+                    value=value,
+                    expected=expected,
+                ),
+            )
+            return False
+        return value is not None
+
+
+def compose(path: Path, display: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """Read one file into a YAML node tree; encoding and syntax errors become problems."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(display, 0, _("読み込めません: %(error)s", error=error.strerror))]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        message = _("UTF-8 として読めません（%(position)s バイト目）", position=error.start + 1)
+        return None, [Problem(display, line, message)]
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        detail = error.problem or error.context or ""
+        return None, [
+            Problem(display, line, _("YAML の書き方に誤りがあります: %(detail)s", detail=detail))
+        ]
+    except yaml.YAMLError as error:
+        return None, [
+            Problem(display, 0, _("YAML の書き方に誤りがあります: %(detail)s", detail=error))
+        ]
+    if node is None:
+        return None, [Problem(display, 1, _("ファイルが空です"))]
+    return node, []
+
+
+def yaml_files(folder: Path) -> Iterator[Path]:
+    """The .yaml and .yml files of a folder, in a stable order."""
+    yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())

@@ -1,0 +1,630 @@
+"""Every read and write of the database, as functions taking a keyword-only `session`.
+
+Views and commands call these; none of them builds SQL itself. Bulk work (catalog loads,
+marks imports) uses Core executemany statements, because 600,000 marks must import in seconds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlmodel import Session
+
+from fitgap.domain import model as domain
+from fitgap.domain.catalog import Catalog, MarksFile
+from fitgap.models import Area, CatalogFunction, Mark, MarkChange, Town, utcnow
+
+Progress = Callable[[int], None]
+
+_area = Area.__table__  # type: ignore[attr-defined]
+_function = CatalogFunction.__table__  # type: ignore[attr-defined]
+_town = Town.__table__  # type: ignore[attr-defined]
+_mark = Mark.__table__  # type: ignore[attr-defined]
+_change = MarkChange.__table__  # type: ignore[attr-defined]
+
+BATCH = 5_000
+
+
+def _batches(rows: list[dict[str, Any]], size: int = BATCH) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+# --- catalog and towns -----------------------------------------------------------------------
+
+
+@dataclass
+class LoadReport:
+    """What a catalog load changed, for the command line and the log."""
+
+    areas: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    functions: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    towns: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    changed_functions: list[str] = field(default_factory=list)
+
+
+def _sync(
+    session: Session,
+    table: Any,
+    wanted: dict[str, dict[str, Any]],
+    compared: Sequence[str],
+    counts: dict[str, int],
+    now: datetime,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Insert new rows, update changed ones, archive vanished ones; returns ids whose content
+    changed. Rows are never deleted, so marks on them survive."""
+    columns = [table.c.id, table.c.archived_at, *(table.c[name] for name in compared)]
+    existing = {row[0]: row for row in session.execute(select(*columns))}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    changed: list[str] = []
+    for row_id, values in wanted.items():
+        old = existing.get(row_id)
+        if old is None:
+            inserts.append({"id": row_id, "archived_at": None, **values})
+            counts["added"] += 1
+            continue
+        differs = [name for i, name in enumerate(compared) if old[i + 2] != values[name]]
+        if differs or old[1] is not None:
+            updates.append({"b_id": row_id, "archived_at": None, **values})
+            counts["restored" if old[1] is not None else "updated"] += 1
+            if "fingerprint" in differs:
+                changed.append(row_id)
+        else:
+            counts["unchanged"] += 1
+    archive = [
+        {"b_id": row_id}
+        for row_id, row in existing.items()
+        if row_id not in wanted and row[1] is None
+    ]
+    counts["archived"] += len(archive)
+    for batch in _batches(inserts):
+        session.execute(insert(table), batch)
+        if progress:
+            progress(len(batch))
+    if updates:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({name: bindparam(name) for name in ["archived_at", *compared]})
+        )
+        for batch in _batches(updates):
+            session.execute(statement, batch)
+            if progress:
+                progress(len(batch))
+    if archive:
+        statement = update(table).where(table.c.id == bindparam("b_id")).values(archived_at=now)
+        session.execute(statement, archive)
+    if progress:
+        progress(len(wanted) - len(inserts) - len(updates))
+    return changed
+
+
+_AREA_COLUMNS = ("name", "name_en", "spec_title", "spec_version", "position")
+_FUNCTION_COLUMNS = (
+    "area_id",
+    "position",
+    "name",
+    "requirement",
+    "text",
+    "note",
+    "path",
+    "forms",
+    "extra",
+    "fingerprint",
+)
+_TOWN_COLUMNS = (
+    "name",
+    "prefecture",
+    "population",
+    "households",
+    "budget_yen",
+    "area_km2",
+    "position",
+)
+
+
+def load_catalog(
+    *,
+    session: Session,
+    catalog: Catalog,
+    towns: Sequence[domain.Town],
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Bring areas, functions and towns in line with the files; marks are never touched."""
+    report = LoadReport()
+    now = utcnow()
+    areas = {
+        area.id: {
+            "name": area.name,
+            "name_en": area.name_en,
+            "spec_title": area.spec_title,
+            "spec_version": area.spec_version,
+            "position": position,
+        }
+        for position, area in enumerate(catalog.areas)
+    }
+    _sync(session, _area, areas, _AREA_COLUMNS, report.areas, now)
+    functions = {
+        function.id: {
+            "area_id": function.area_id,
+            "position": position,
+            "name": function.name,
+            "requirement": function.requirement.value,
+            "text": function.text,
+            "note": function.note,
+            "path": list(function.path),
+            "forms": list(function.forms),
+            "extra": function.extra,
+            "fingerprint": function.fingerprint,
+        }
+        for area in catalog.areas
+        for position, function in enumerate(area.functions)
+    }
+    report.changed_functions = _sync(
+        session, _function, functions, _FUNCTION_COLUMNS, report.functions, now, progress
+    )
+    town_rows = {
+        town.id: {
+            "name": town.name,
+            "prefecture": town.prefecture,
+            "population": town.population,
+            "households": town.households,
+            "budget_yen": town.budget_yen,
+            "area_km2": town.area_km2,
+            "position": position,
+        }
+        for position, town in enumerate(towns)
+    }
+    _sync(session, _town, town_rows, _TOWN_COLUMNS, report.towns, now)
+    session.flush()
+    return report
+
+
+def active_town_ids(*, session: Session) -> frozenset[str]:
+    """Ids of the towns currently taking part."""
+    rows = session.execute(select(_town.c.id).where(_town.c.archived_at.is_(None)))
+    return frozenset(row[0] for row in rows)
+
+
+def active_function_ids(*, session: Session) -> frozenset[str]:
+    """Ids of the functions of the current catalog."""
+    rows = session.execute(select(_function.c.id).where(_function.c.archived_at.is_(None)))
+    return frozenset(row[0] for row in rows)
+
+
+def list_towns(*, session: Session) -> list[Town]:
+    """The towns taking part, in file order."""
+    statement = select(Town).where(Town.archived_at.is_(None)).order_by(Town.position, Town.id)  # type: ignore[union-attr]
+    return list(session.scalars(statement))
+
+
+def list_areas(*, session: Session) -> list[Area]:
+    """The business areas of the current catalog, in file order."""
+    statement = select(Area).where(Area.archived_at.is_(None)).order_by(Area.position, Area.id)  # type: ignore[union-attr]
+    return list(session.scalars(statement))
+
+
+def get_area(*, session: Session, area_id: str) -> Area | None:
+    """One business area, archived or not."""
+    return session.get(Area, area_id)
+
+
+def get_function(*, session: Session, function_id: str) -> CatalogFunction | None:
+    """One function, archived or not."""
+    return session.get(CatalogFunction, function_id)
+
+
+def count_functions(*, session: Session, area_id: str) -> int:
+    """How many current functions an area has."""
+    statement = select(func.count()).where(
+        _function.c.area_id == area_id, _function.c.archived_at.is_(None)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def area_functions(
+    *, session: Session, area_id: str, offset: int = 0, limit: int | None = None
+) -> list[CatalogFunction]:
+    """A page of an area's current functions, in catalog order."""
+    statement = (
+        select(CatalogFunction)
+        .where(CatalogFunction.area_id == area_id, CatalogFunction.archived_at.is_(None))  # type: ignore[union-attr]
+        .order_by(CatalogFunction.position, CatalogFunction.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def marks_for_functions(
+    *, session: Session, function_ids: Sequence[str]
+) -> dict[tuple[str, str], Mark]:
+    """The marks of the given functions by (town id, function id)."""
+    if not function_ids:
+        return {}
+    statement = select(Mark).where(Mark.function_id.in_(function_ids))  # type: ignore[attr-defined]
+    return {(mark.town_id, mark.function_id): mark for mark in session.scalars(statement)}
+
+
+@dataclass(frozen=True, slots=True)
+class AreaProgress:
+    """How far one town has got with one area."""
+
+    total: int
+    counts: dict[str, int]
+
+    @property
+    def decided(self) -> int:
+        """Functions with a verdict other than undecided."""
+        return sum(n for status, n in self.counts.items() if status != "undecided")
+
+
+def area_progress(*, session: Session) -> dict[tuple[str, str], AreaProgress]:
+    """Per (area id, town id): how many functions each status has; unmarked ones undecided."""
+    totals = dict(
+        session.execute(
+            select(_function.c.area_id, func.count())
+            .where(_function.c.archived_at.is_(None))
+            .group_by(_function.c.area_id)
+        ).all()
+    )
+    statement = (
+        select(_function.c.area_id, _mark.c.town_id, _mark.c.status, func.count())
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .where(_function.c.archived_at.is_(None))
+        .group_by(_function.c.area_id, _mark.c.town_id, _mark.c.status)
+    )
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for area_id, town_id, status, count in session.execute(statement):
+        counts[(area_id, town_id)][status] = count
+    result: dict[tuple[str, str], AreaProgress] = {}
+    towns = active_town_ids(session=session)
+    for area_id, total in totals.items():
+        for town_id in towns:
+            by_status = counts.get((area_id, town_id), {})
+            marked = sum(by_status.values())
+            with_undecided = {**by_status}
+            with_undecided["undecided"] = with_undecided.get("undecided", 0) + total - marked
+            result[(area_id, town_id)] = AreaProgress(total=total, counts=with_undecided)
+    return result
+
+
+# --- marks -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What a marks import changed."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+class MarkConflict(Exception):
+    """Someone saved the mark since the user loaded it; carries the newer mark."""
+
+    def __init__(self, current: Mark | None) -> None:
+        self.current = current
+        super().__init__("the mark was changed by someone else")
+
+
+def _cost_columns(cost: domain.Cost | None) -> tuple[int | None, int | None]:
+    return (cost.initial_yen, cost.annual_yen) if cost is not None else (None, None)
+
+
+def _fingerprints(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(_function.c.id, _function.c.fingerprint)).all())
+
+
+def import_marks(
+    *,
+    session: Session,
+    files: Sequence[MarksFile],
+    changed_by: str,
+    source: str = "import",
+    reason: str | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Apply marks files: new marks are added, changed ones get a new version; every change
+    goes into the history. Marks missing from a file stay as they are."""
+    report = ImportReport()
+    now = utcnow()
+    fingerprints = _fingerprints(session)
+    towns = sorted({f.town_id for f in files})
+    existing: dict[tuple[str, str], tuple[Any, ...]] = {}
+    columns = (
+        _mark.c.id,
+        _mark.c.version,
+        _mark.c.status,
+        _mark.c.note,
+        _mark.c.cost_initial_yen,
+        _mark.c.cost_annual_yen,
+    )
+    for town_id in towns:
+        statement = select(_mark.c.town_id, _mark.c.function_id, *columns).where(
+            _mark.c.town_id == town_id
+        )
+        for row in session.execute(statement):
+            existing[(row[0], row[1])] = tuple(row[2:])
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    for marks_file in files:
+        for mark in marks_file.marks:
+            initial, annual = _cost_columns(mark.cost)
+            values = {
+                "status": mark.status.value,
+                "note": mark.note,
+                "cost_initial_yen": initial,
+                "cost_annual_yen": annual,
+                "fingerprint": fingerprints[mark.function_id],
+            }
+            old = existing.get((mark.town_id, mark.function_id))
+            if old is None:
+                version = 1
+                inserts.append(
+                    {
+                        "town_id": mark.town_id,
+                        "function_id": mark.function_id,
+                        "version": version,
+                        "updated_by": changed_by,
+                        "updated_at": now,
+                        **values,
+                    }
+                )
+                report.added += 1
+            elif old[2:] == (mark.status.value, mark.note, initial, annual):
+                report.unchanged += 1
+                continue
+            else:
+                version = old[1] + 1
+                updates.append(
+                    {
+                        "b_id": old[0],
+                        "b_version": old[1],
+                        "version": version,
+                        "updated_by": changed_by,
+                        "updated_at": now,
+                        **values,
+                    }
+                )
+                report.changed += 1
+            history.append(
+                {
+                    "town_id": mark.town_id,
+                    "function_id": mark.function_id,
+                    "version": version,
+                    "changed_by": changed_by,
+                    "changed_at": now,
+                    "source": source,
+                    "reason": reason,
+                    **values,
+                }
+            )
+    for batch in _batches(inserts):
+        session.execute(insert(_mark), batch)
+        if progress:
+            progress(len(batch))
+    if updates:
+        statement = (
+            update(_mark)
+            .where(and_(_mark.c.id == bindparam("b_id"), _mark.c.version == bindparam("b_version")))
+            .values(
+                {
+                    name: bindparam(name)
+                    for name in (
+                        "status",
+                        "note",
+                        "cost_initial_yen",
+                        "cost_annual_yen",
+                        "fingerprint",
+                        "version",
+                        "updated_by",
+                        "updated_at",
+                    )
+                }
+            )
+        )
+        for batch in _batches(updates):
+            result = session.execute(statement, batch)
+            if session.bind is not None and result.rowcount not in (-1, len(batch)):  # type: ignore[attr-defined]
+                raise MarkConflict(None)
+            if progress:
+                progress(len(batch))
+    for batch in _batches(history):
+        session.execute(insert(_change), batch)
+    if progress:
+        progress(report.unchanged)
+    return report
+
+
+def save_mark(
+    *,
+    session: Session,
+    town_id: str,
+    function_id: str,
+    status: domain.Status,
+    note: str | None,
+    cost: domain.Cost | None,
+    expected_version: int,
+    changed_by: str,
+    source: str = "web",
+    reason: str | None = None,
+) -> Mark:
+    """Save one mark if nobody changed it since `expected_version` (0: no mark yet);
+    otherwise raise MarkConflict with the newer mark. Also appends to the history."""
+    function_row = session.get(CatalogFunction, function_id)
+    if function_row is None:
+        raise LookupError(function_id)
+    now = utcnow()
+    initial, annual = _cost_columns(cost if status is domain.Status.CUSTOMIZATION else None)
+    values: dict[str, Any] = {
+        "status": status.value,
+        "note": note,
+        "cost_initial_yen": initial,
+        "cost_annual_yen": annual,
+        "fingerprint": function_row.fingerprint,
+    }
+    version = expected_version + 1
+    if expected_version == 0:
+        exists = session.execute(
+            select(_mark.c.id).where(_mark.c.town_id == town_id, _mark.c.function_id == function_id)
+        ).first()
+        if exists is not None:
+            raise MarkConflict(_current_mark(session, town_id, function_id))
+        session.execute(
+            insert(_mark).values(
+                town_id=town_id,
+                function_id=function_id,
+                version=version,
+                updated_by=changed_by,
+                updated_at=now,
+                **values,
+            )
+        )
+    else:
+        result = session.execute(
+            update(_mark)
+            .where(
+                _mark.c.town_id == town_id,
+                _mark.c.function_id == function_id,
+                _mark.c.version == expected_version,
+            )
+            .values(version=version, updated_by=changed_by, updated_at=now, **values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise MarkConflict(_current_mark(session, town_id, function_id))
+    session.execute(
+        insert(_change).values(
+            town_id=town_id,
+            function_id=function_id,
+            version=version,
+            changed_by=changed_by,
+            changed_at=now,
+            source=source,
+            reason=reason,
+            **values,
+        )
+    )
+    mark = _current_mark(session, town_id, function_id)
+    assert mark is not None  # noqa: S101 - written just above in this transaction
+    return mark
+
+
+def _current_mark(session: Session, town_id: str, function_id: str) -> Mark | None:
+    statement = select(Mark).where(Mark.town_id == town_id, Mark.function_id == function_id)
+    return session.scalars(statement.execution_options(populate_existing=True)).first()
+
+
+def get_mark(*, session: Session, town_id: str, function_id: str) -> Mark | None:
+    """One town's current mark on one function, if any."""
+    return _current_mark(session, town_id, function_id)
+
+
+def mark_history(*, session: Session, function_id: str) -> list[MarkChange]:
+    """Every change of every town's mark on a function, oldest first."""
+    statement = (
+        select(MarkChange).where(MarkChange.function_id == function_id).order_by(MarkChange.id)  # type: ignore[arg-type]
+    )
+    return list(session.scalars(statement))
+
+
+def _domain_mark(row: Any) -> domain.Mark:
+    town_id, function_id, status, note, initial, annual = row
+    cost = None
+    if initial is not None or annual is not None:
+        cost = domain.Cost(initial_yen=initial or 0, annual_yen=annual or 0)
+    return domain.Mark(
+        town_id=town_id,
+        function_id=function_id,
+        status=domain.Status(status),
+        note=note,
+        cost=cost,
+    )
+
+
+_MARK_ROW = (
+    _mark.c.town_id,
+    _mark.c.function_id,
+    _mark.c.status,
+    _mark.c.note,
+    _mark.c.cost_initial_yen,
+    _mark.c.cost_annual_yen,
+)
+
+
+def export_marks(*, session: Session, town_id: str) -> list[domain.Mark]:
+    """A town's marks in catalog order (area order, then function order) as domain marks."""
+    statement = (
+        select(*_MARK_ROW)
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .join(_area, _area.c.id == _function.c.area_id)
+        .where(_mark.c.town_id == town_id, _function.c.archived_at.is_(None))
+        .order_by(_area.c.position, _function.c.position, _function.c.id)
+    )
+    return [_domain_mark(row) for row in session.execute(statement)]
+
+
+def _domain_function(row: CatalogFunction) -> domain.Function:
+    return domain.Function(
+        id=row.id,
+        area_id=row.area_id,
+        name=row.name,
+        requirement=domain.Requirement(row.requirement),
+        text=row.text,
+        path=tuple(row.path),
+        note=row.note,
+        forms=tuple(row.forms),
+        extra=dict(row.extra),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringInput:
+    """Everything the risk engine needs, as domain objects."""
+
+    functions: list[domain.Function]
+    towns: list[domain.Town]
+    marks: list[domain.Mark]
+
+
+def scoring_input(*, session: Session, area_id: str | None = None) -> ScoringInput:
+    """The current catalog, towns and marks (optionally of one area) for scoring."""
+    function_filter = [_function.c.archived_at.is_(None)]
+    if area_id is not None:
+        function_filter.append(_function.c.area_id == area_id)
+    statement = (
+        select(CatalogFunction)
+        .join(_area, _area.c.id == _function.c.area_id)
+        .where(*function_filter)
+        .order_by(_area.c.position, _function.c.position, _function.c.id)
+    )
+    functions = [_domain_function(row) for row in session.scalars(statement)]
+    towns = [
+        domain.Town(
+            id=town.id,
+            name=town.name,
+            prefecture=town.prefecture,
+            population=town.population,
+            households=town.households,
+            budget_yen=town.budget_yen,
+            area_km2=town.area_km2,
+        )
+        for town in list_towns(session=session)
+    ]
+    town_ids = {town.id for town in towns}
+    marks_statement = (
+        select(*_MARK_ROW)
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .where(*function_filter)
+    )
+    marks = [_domain_mark(row) for row in session.execute(marks_statement) if row[0] in town_ids]
+    return ScoringInput(functions=functions, towns=towns, marks=marks)

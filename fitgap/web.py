@@ -1,0 +1,103 @@
+"""Wires the web layer: translations, CSRF, template helpers and the blueprints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from fitgap.domain.i18n import SUPPORTED_LANGUAGES, reset_language, set_language
+from fitgap.domain.i18n import _ as translate
+from fitgap.domain.model import (
+    REQUIREMENT_LABELS_JA,
+    STATUS_LABELS_JA,
+    Requirement,
+    Status,
+)
+from fitgap.markdown import render_markdown
+
+csrf = CSRFProtect()
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def select_language() -> str:
+    """Japanese unless the user chose English with the language switch."""
+    chosen = session.get("lang")
+    return chosen if chosen in SUPPORTED_LANGUAGES else "ja"
+
+
+def status_label(status: str | Status | None) -> str:
+    """A status in the user's language."""
+    value = Status(status or Status.UNDECIDED)
+    return translate(STATUS_LABELS_JA[value])
+
+
+def requirement_label(requirement: str | Requirement) -> str:
+    """A requirement class in the user's language."""
+    return translate(REQUIREMENT_LABELS_JA[Requirement(requirement)])
+
+
+def local_time(value: datetime | None) -> str:
+    """A stored UTC time as Japan time, e.g. 2026-11-26 14:05."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite returns naive datetimes; they are stored in UTC
+        from datetime import UTC
+
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+
+
+def init_app(app: Flask) -> None:
+    """Register extensions, the language context, template helpers and blueprints."""
+    Babel(app, locale_selector=select_language)
+    csrf.init_app(app)
+
+    @app.before_request
+    def _language() -> None:
+        g.language_token = set_language(select_language())
+
+    @app.teardown_request
+    def _reset_language(_error: BaseException | None) -> None:
+        token = g.pop("language_token", None)
+        if token is not None:
+            reset_language(token)
+
+    @app.context_processor
+    def _helpers() -> dict[str, Any]:
+        return {
+            "current_language": select_language(),
+            "statuses": list(Status),
+            "requirements": list(Requirement),
+        }
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["status_label"] = status_label
+    app.jinja_env.filters["requirement_label"] = requirement_label
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["yen"] = lambda n: "" if n is None else f"{n:,}円"
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from fitgap.views import catalog, language
+
+    app.register_blueprint(catalog.bp)
+    app.register_blueprint(language.bp)
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/static/"):
+            return response
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        return response
