@@ -267,21 +267,26 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     """Load the sample data into a fresh demo database (instance/demo.sqlite3) and serve it."""
-    instance = _instance_folder(ctx)
-    demo_db = instance / "demo.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
-    app = _app(ctx, {"DATABASE_URL": f"sqlite:///{demo_db}"})
+    settings = _app(ctx).config
+    url = settings.get("DEMO_DATABASE_URL")
+    if not url:
+        # The demo never touches the real database: it has a file of its own, made anew.
+        demo_db = Path(_app(ctx).instance_path) / "demo.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{demo_db}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{demo_db}"
+    factory: Callable[..., Flask] = ctx.obj.get("factory", create_app)
+    app = factory(
+        {
+            "DATABASE_URL": url,
+            "CATALOG_DIR": settings["CATALOG_DIR"],
+            "TOWNS_DIR": settings["TOWNS_DIR"],
+        }
+    )
     _print_load_report(_load(app))
-    files = sorted(DEMO_MARKS_DIR.glob("*.yaml"))
+    files = sorted(Path(settings.get("DEMO_MARKS_DIR", DEMO_MARKS_DIR)).glob("*.yaml"))
     if files:
         report = _import_marks(app, files, "demo")
         click.echo(_("デモの判定 %(count)s 件を取り込みました", count=report.added))
     if not no_serve:
         _serve(app, host, port, threads=8)
-
-
-def _instance_folder(ctx: click.Context) -> Path:
-    factory: Callable[..., Flask] = ctx.ensure_object(dict).get("factory", create_app)
-    probe = factory({"DATABASE_URL": "sqlite://"})
-    return Path(probe.instance_path)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -201,13 +201,17 @@ def active_function_ids(*, session: Session) -> frozenset[str]:
 
 def list_towns(*, session: Session) -> list[Town]:
     """The towns taking part, in file order."""
-    statement = select(Town).where(Town.archived_at.is_(None)).order_by(Town.position, Town.id)  # type: ignore[union-attr]
+    statement = (
+        select(Town).where(_town.c.archived_at.is_(None)).order_by(_town.c.position, _town.c.id)
+    )
     return list(session.scalars(statement))
 
 
 def list_areas(*, session: Session) -> list[Area]:
     """The business areas of the current catalog, in file order."""
-    statement = select(Area).where(Area.archived_at.is_(None)).order_by(Area.position, Area.id)  # type: ignore[union-attr]
+    statement = (
+        select(Area).where(_area.c.archived_at.is_(None)).order_by(_area.c.position, _area.c.id)
+    )
     return list(session.scalars(statement))
 
 
@@ -235,8 +239,8 @@ def area_functions(
     """A page of an area's current functions, in catalog order."""
     statement = (
         select(CatalogFunction)
-        .where(CatalogFunction.area_id == area_id, CatalogFunction.archived_at.is_(None))  # type: ignore[union-attr]
-        .order_by(CatalogFunction.position, CatalogFunction.id)
+        .where(_function.c.area_id == area_id, _function.c.archived_at.is_(None))
+        .order_by(_function.c.position, _function.c.id)
         .offset(offset)
         .limit(limit)
     )
@@ -308,10 +312,26 @@ class ImportReport:
     unchanged: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class MarkState:
+    """A mark as saved, detached from any session (safe to keep after a rollback)."""
+
+    town_id: str
+    function_id: str
+    status: str
+    note: str | None
+    cost_initial_yen: int | None
+    cost_annual_yen: int | None
+    version: int
+    fingerprint: str
+    updated_by: str
+    updated_at: datetime
+
+
 class MarkConflict(Exception):
     """Someone saved the mark since the user loaded it; carries the newer mark."""
 
-    def __init__(self, current: Mark | None) -> None:
+    def __init__(self, current: MarkState | None) -> None:
         self.current = current
         super().__init__("the mark was changed by someone else")
 
@@ -414,7 +434,7 @@ def import_marks(
         if progress:
             progress(len(batch))
     if updates:
-        statement = (
+        update_statement = (
             update(_mark)
             .where(and_(_mark.c.id == bindparam("b_id"), _mark.c.version == bindparam("b_version")))
             .values(
@@ -434,8 +454,9 @@ def import_marks(
             )
         )
         for batch in _batches(updates):
-            result = session.execute(statement, batch)
-            if session.bind is not None and result.rowcount not in (-1, len(batch)):  # type: ignore[attr-defined]
+            result = session.execute(update_statement, batch)
+            # Someone changed one of these marks since we read them: refuse the whole import.
+            if result.rowcount not in (-1, len(batch)):  # type: ignore[attr-defined]
                 raise MarkConflict(None)
             if progress:
                 progress(len(batch))
@@ -458,7 +479,7 @@ def save_mark(
     changed_by: str,
     source: str = "web",
     reason: str | None = None,
-) -> Mark:
+) -> MarkState:
     """Save one mark if nobody changed it since `expected_version` (0: no mark yet);
     otherwise raise MarkConflict with the newer mark. Also appends to the history."""
     function_row = session.get(CatalogFunction, function_id)
@@ -519,12 +540,18 @@ def save_mark(
     return mark
 
 
-def _current_mark(session: Session, town_id: str, function_id: str) -> Mark | None:
-    statement = select(Mark).where(Mark.town_id == town_id, Mark.function_id == function_id)
-    return session.scalars(statement.execution_options(populate_existing=True)).first()
+_STATE_COLUMNS = [_mark.c[f.name] for f in fields(MarkState)]
 
 
-def get_mark(*, session: Session, town_id: str, function_id: str) -> Mark | None:
+def _current_mark(session: Session, town_id: str, function_id: str) -> MarkState | None:
+    statement = select(*_STATE_COLUMNS).where(
+        _mark.c.town_id == town_id, _mark.c.function_id == function_id
+    )
+    row = session.execute(statement).first()
+    return MarkState(*row) if row is not None else None
+
+
+def get_mark(*, session: Session, town_id: str, function_id: str) -> MarkState | None:
     """One town's current mark on one function, if any."""
     return _current_mark(session, town_id, function_id)
 

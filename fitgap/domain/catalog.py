@@ -6,14 +6,16 @@ problems of all files before it gives up, so users fix a whole batch in one go.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from fitgap.domain.i18n import _
+from fitgap.domain.i18n import _, current_language, set_language
 from fitgap.domain.model import (
     REQUIREMENT_SYNONYMS,
     STATUS_SYNONYMS,
@@ -128,15 +130,23 @@ _FUNCTION_KEYS = {"id", "path", "name", "requirement", "text", "note", "forms"}
 _FUNCTION_REQUIRED = {"id", "name", "requirement", "text"}
 
 
+def _raw_id(node: yaml.Node) -> str | None:
+    """The id of a function mapping, looked up before validation to name it in messages."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == "id" and isinstance(value, yaml.ScalarNode):
+                return str(value.value)
+    return None
+
+
 def _read_function(node: yaml.Node, reader: Reader, area_id: str) -> Function | None:
-    what = _("機能")
+    raw_id = _raw_id(node)
+    what = _("機能 %(id)s", id=raw_id) if raw_id else _("機能")
     values = reader.mapping(node, what, _FUNCTION_KEYS, _FUNCTION_REQUIRED)
     if values is None:
         return None
     before = len(reader.problems)
     function_id = reader.identifier(values["id"], "id") if "id" in values else None
-    if function_id is not None:
-        what = _("機能 %(id)s", id=function_id)
     name = reader.text(values["name"], "name") if "name" in values else None
     text = reader.text(values["text"], "text") if "text" in values else None
     requirement = None
@@ -296,7 +306,8 @@ def _read_town(node: yaml.Node, reader: Reader) -> Town | None:
         area_km2=reader.number(values.get("area_km2"), "area_km2"),
         source=reader.file,
     )
-    return None if reader.problems else town
+    # Returned even with problems so duplicate ids are still found; read_towns refuses anyway.
+    return town if town_id else None
 
 
 def read_towns(folder: Path, *, base: Path | None = None) -> tuple[Town, ...]:
@@ -383,6 +394,64 @@ def _read_cost(
     return Cost(initial_yen=initial or 0, annual_yen=annual or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class _ParsedMarks:
+    marks_file: MarksFile | None
+    problems: list[Problem]
+    lines: dict[str, int]  # function id -> line of its mark, for cross-file duplicates
+
+
+def _read_marks_file(
+    path: Path,
+    display: str,
+    town_ids: set[str] | frozenset[str],
+    function_ids: set[str] | frozenset[str],
+    language: str,
+) -> _ParsedMarks:
+    set_language(language)  # also when run in a worker process
+    node, found = compose(path, display)
+    if node is None:
+        return _ParsedMarks(None, found, {})
+    reader = Reader(display)
+    top = reader.mapping(
+        node, _("判定ファイル"), {"format", "town", "marks"}, {"format", "town", "marks"}
+    )
+    if top is None:
+        return _ParsedMarks(None, reader.problems, {})
+    reader.format_tag(top, MARKS_FORMAT)
+    town_id = reader.slug(top["town"], "town") if "town" in top else None
+    if town_id is not None and town_id not in town_ids:
+        reader.problem(top["town"], _("町ID %(id)s は登録されていません", id=town_id))
+    marks: list[Mark] = []
+    lines: dict[str, int] = {}
+    for item in (reader.sequence(top["marks"], "marks") if "marks" in top else None) or ():
+        mark = _read_mark(item, reader, town_id or "", function_ids)
+        if mark is None:
+            continue
+        line = item.start_mark.line + 1
+        if mark.function_id in lines:
+            reader.problem(item, _duplicate_mark(mark, f"{display}:{lines[mark.function_id]}"))
+            continue
+        lines[mark.function_id] = line
+        marks.append(mark)
+    if town_id is None:
+        return _ParsedMarks(None, reader.problems, {})
+    return _ParsedMarks(MarksFile(town_id, tuple(marks), display), reader.problems, lines)
+
+
+def _duplicate_mark(mark: Mark, other: str) -> str:
+    return _(
+        "町 %(town)s の機能 %(id)s の判定が二度あります（%(other)s）",
+        town=mark.town_id,
+        id=mark.function_id,
+        other=other,
+    )
+
+
+# Reading YAML is CPU-bound; several big files are parsed in parallel processes.
+PARALLEL_MIN_BYTES = 4_000_000
+
+
 def read_marks(
     paths: Sequence[Path],
     *,
@@ -391,51 +460,45 @@ def read_marks(
     base: Path | None = None,
 ) -> tuple[MarksFile, ...]:
     """Read and validate marks files against the known towns and functions; all or nothing."""
+    displays = [_display(path, base) for path in paths]
+    language = current_language()
+    arguments = [
+        (p, d, town_ids, function_ids, language) for p, d in zip(paths, displays, strict=True)
+    ]
+    workers = min(len(paths), os.cpu_count() or 1)
+    if workers > 1 and sum(_size(p) for p in paths) >= PARALLEL_MIN_BYTES:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parsed = list(pool.map(_read_marks_file, *zip(*arguments, strict=True)))
+    else:
+        parsed = [_read_marks_file(*a) for a in arguments]
+    set_language(language)
     problems: list[Problem] = []
     files: list[MarksFile] = []
-    seen: dict[tuple[str, str], str] = {}
-    for path in paths:
-        display = _display(path, base)
-        node, found = compose(path, display)
-        problems.extend(found)
-        if node is None:
+    seen: dict[str, dict[str, str]] = {}  # town id -> function id -> "file:line"
+    for result in parsed:
+        problems.extend(result.problems)
+        marks_file = result.marks_file
+        if marks_file is None:
             continue
-        reader = Reader(display)
-        top = reader.mapping(
-            node, _("判定ファイル"), {"format", "town", "marks"}, {"format", "town", "marks"}
-        )
-        if top is None:
-            problems.extend(reader.problems)
-            continue
-        reader.format_tag(top, MARKS_FORMAT)
-        town_id = reader.slug(top["town"], "town") if "town" in top else None
-        if town_id is not None and town_id not in town_ids:
-            reader.problem(top["town"], _("町ID %(id)s は登録されていません", id=town_id))
-        marks: list[Mark] = []
-        for item in (reader.sequence(top["marks"], "marks") if "marks" in top else None) or ():
-            mark = _read_mark(item, reader, town_id or "", function_ids)
-            if mark is None:
-                continue
-            key = (mark.town_id, mark.function_id)
-            if key in seen:
-                reader.problem(
-                    item,
-                    _(
-                        "町 %(town)s の機能 %(id)s の判定が二度あります（%(other)s）",
-                        town=mark.town_id,
-                        id=mark.function_id,
-                        other=seen[key],
-                    ),
-                )
-                continue
-            seen[key] = f"{display}:{item.start_mark.line + 1}"
-            marks.append(mark)
-        problems.extend(reader.problems)
-        if town_id is not None:
-            files.append(MarksFile(town_id=town_id, marks=tuple(marks), source=display))
+        earlier = seen.setdefault(marks_file.town_id, {})
+        for mark in marks_file.marks:
+            line = result.lines[mark.function_id]
+            if mark.function_id in earlier:
+                other = earlier[mark.function_id]
+                problems.append(Problem(marks_file.source, line, _duplicate_mark(mark, other)))
+            else:
+                earlier[mark.function_id] = f"{marks_file.source}:{line}"
+        files.append(marks_file)
     if problems:
         raise InvalidInput(problems)
     return tuple(files)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 class _MarksDumper(yaml.SafeDumper):

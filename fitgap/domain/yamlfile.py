@@ -18,9 +18,27 @@ import yaml
 from fitgap.domain.i18n import _
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc]
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """The C parser with a memoized tag resolver: marks files repeat the same keys and values
+    (function, status, fit, ...) hundreds of thousands of times, and the pure-Python regex
+    resolver was the biggest cost of reading them."""
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        key = (kind, value, implicit)
+        tag = _resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_resolved) < 200_000:
+                _resolved[key] = tag
+        return tag
+
+
+_resolved: dict[tuple[type[yaml.Node], str | None, tuple[bool, bool]], str] = {}
 
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
@@ -60,9 +78,14 @@ class Reader:
 
     file: str
     problems: list[Problem] = field(default_factory=list)
+    # The key node of each mapping value read so far, so a problem with a value is reported on
+    # its key's line (a block list or mapping value starts on the line after its key).
+    _keys: dict[int, yaml.Node] = field(default_factory=dict)
 
     def problem(self, node: yaml.Node | None, message: str) -> None:
-        """Record a problem at `node`'s line."""
+        """Record a problem at the line of `node` (of its key, when it is a mapping value)."""
+        if node is not None:
+            node = self._keys.get(id(node), node)
         line = node.start_mark.line + 1 if node is not None else 0
         self.problems.append(Problem(self.file, line, message))
 
@@ -98,6 +121,7 @@ class Reader:
                 )
                 continue
             values[key] = value_node
+            self._keys[id(value_node)] = key_node
         for key in sorted(required - values.keys()):
             self.problem(node, _("%(what)s に必須のキー %(key)s がありません", what=what, key=key))
         return values

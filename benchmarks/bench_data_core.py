@@ -1,0 +1,147 @@
+"""Benchmark of the data core at the scale of a full joint project.
+
+Generates 20 business areas x 1,000 functions and 30 towns with a mark on every function
+(600,000 marks), then times `fitgap check`, `fitgap load` and `fitgap marks import` of all towns
+on a fresh SQLite database, each as the real command in its own process.
+
+    python benchmarks/bench_data_core.py [--out docs/performance.md] [--keep DIR]
+
+Targets (issue #2): check and load under 10 s, marks import under 60 s on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+AREAS = 20
+FUNCTIONS_PER_AREA = 1_000
+TOWNS = 30
+STATUSES = (
+    ("fit", 0.75),
+    ("workflow_change", 0.12),
+    ("customization", 0.05),
+    ("not_applicable", 0.03),
+    ("undecided", 0.05),
+)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def generate(folder: Path, seed: int = 20261126) -> None:
+    """Write the catalog, town and marks files of the synthetic joint project."""
+    rng = random.Random(seed)
+    (folder / "catalog").mkdir(parents=True)
+    (folder / "towns").mkdir()
+    (folder / "marks").mkdir()
+    function_ids: list[str] = []
+    for area in range(AREAS):
+        functions = []
+        for number in range(FUNCTIONS_PER_AREA):
+            function_id = f"{area + 1:02d}{number * 10 + 10:05d}"
+            function_ids.append(function_id)
+            functions.append(
+                {
+                    "id": function_id,
+                    "path": [f"大項目{number // 100}", f"中項目{number // 10}"],
+                    "name": f"業務{area + 1}の機能{number}",
+                    "requirement": rng.choices(
+                        ("mandatory", "optional", "prohibited"), (0.78, 0.2, 0.02)
+                    )[0],
+                    "text": f"業務{area + 1}において、機能{number}の処理を行うこと。"
+                    "対象者の情報を検索し、結果を一覧で表示できること。",
+                }
+            )
+        document = {
+            "format": "fitgap-catalog/1",
+            "area": {"id": f"area-{area + 1:02d}", "name": f"業務{area + 1}"},
+            "functions": functions,
+        }
+        with (folder / "catalog" / f"area-{area + 1:02d}.yaml").open("w", encoding="utf-8") as f:
+            yaml.dump(document, f, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
+    statuses = [s for s, _ in STATUSES]
+    weights = [w for _, w in STATUSES]
+    for town in range(TOWNS):
+        town_id = f"town-{town + 1:02d}"
+        town_doc = {"format": "fitgap-town/1", "id": town_id, "name": f"町{town + 1}"}
+        (folder / "towns" / f"{town_id}.yaml").write_text(
+            yaml.safe_dump(town_doc, allow_unicode=True), encoding="utf-8"
+        )
+        marks = []
+        for function_id in function_ids:
+            status = rng.choices(statuses, weights)[0]
+            mark: dict[str, object] = {"function": function_id, "status": status}
+            if status in ("workflow_change", "customization"):
+                mark["note"] = "窓口の手順を見直して標準の画面で対応します。"
+            if status == "customization":
+                mark["cost"] = {"initial_yen": 1_000_000, "annual_yen": 150_000}
+            marks.append(mark)
+        document = {"format": "fitgap-marks/1", "town": town_id, "marks": marks}
+        with (folder / "marks" / f"{town_id}.yaml").open("w", encoding="utf-8") as f:
+            yaml.dump(document, f, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False)
+
+
+def timed(folder: Path, *args: str) -> float:
+    """Run `fitgap ARGS` in `folder` and return the wall time in seconds."""
+    env = {
+        **os.environ,
+        "FITGAP_CATALOG_DIR": str(folder / "catalog"),
+        "FITGAP_TOWNS_DIR": str(folder / "towns"),
+        "FITGAP_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
+        "FITGAP_SECRET_KEY": "benchmark",
+    }
+    fitgap = Path(sys.executable).parent / "fitgap"
+    start = time.perf_counter()
+    subprocess.run([str(fitgap), *args], cwd=folder, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    """Generate, run, report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="keep the generated files in this folder")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="fitgap-bench-"))
+    try:
+        start = time.perf_counter()
+        generate(folder)
+        generation = time.perf_counter() - start
+        size = sum(p.stat().st_size for p in (folder / "marks").iterdir()) / 1e6
+        marks = sorted(str(p) for p in (folder / "marks").iterdir())
+        check = timed(folder, "check")
+        load = timed(folder, "load")
+        reload = timed(folder, "load")
+        imported = timed(folder, "marks", "import", *marks)
+        reimport = timed(folder, "marks", "import", *marks)
+        print(f"## Data core at full scale ({time.strftime('%Y-%m-%d')})\n")
+        print(
+            f"{AREAS} areas x {FUNCTIONS_PER_AREA:,} functions, {TOWNS} towns, "
+            f"{AREAS * FUNCTIONS_PER_AREA * TOWNS:,} marks ({size:.0f} MB of marks files); "
+            f"SQLite; Python {platform.python_version()} on {platform.machine()}, "
+            f"{os.cpu_count()} cores. Generated in {generation:.1f} s.\n"
+        )
+        print("| command | seconds | target |")
+        print("|---|---:|---:|")
+        print(f"| `fitgap check` | {check:.1f} | < 10 |")
+        print(f"| `fitgap load` (empty database) | {load:.1f} | < 10 |")
+        print(f"| `fitgap load` (again, nothing changed) | {reload:.1f} | < 10 |")
+        print(f"| `fitgap marks import` (30 files, all new) | {imported:.1f} | < 60 |")
+        print(
+            f"| `fitgap marks import` (same files again, all unchanged) | {reimport:.1f} | < 60 |"
+        )
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The sample data tells the story the demo promises, and loads cleanly."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from flask import Flask
+
+from fitgap import queries
+from fitgap.db import Database
+from fitgap.domain.catalog import read_catalog, read_marks, read_towns
+from fitgap.domain.model import Requirement, Status
+
+from conftest import REPO, Invoke
+
+
+def test_sample_catalog_is_realistic() -> None:
+    catalog = read_catalog(REPO / "requirements_catalog")
+    assert {a.id for a in catalog.areas} >= {"juki", "kokuho", "kaigo"}
+    functions = list(catalog.functions)
+    assert len(functions) >= 150
+    assert {f.requirement for f in functions} == set(Requirement)
+    assert all(len(f.id) == 7 and f.id.isdigit() for f in functions)
+    assert all(1 <= len(f.path) <= 4 for f in functions)
+
+
+def test_sample_towns_are_the_four_towns_of_the_real_case() -> None:
+    towns = {t.id: t for t in read_towns(REPO / "towns")}
+    assert {t.name for t in towns.values()} == {"石井町", "神山町", "那賀町", "東みよし町"}
+    assert towns["ishii"].population == 25489 and towns["naka"].area_km2 == 694.98
+
+
+def test_sample_marks_tell_a_believable_story() -> None:
+    catalog = read_catalog(REPO / "requirements_catalog")
+    functions = {f.id: f for f in catalog.functions}
+    files = read_marks(
+        sorted((REPO / "demo" / "marks").glob("*.yaml")),
+        town_ids={t.id for t in read_towns(REPO / "towns")},
+        function_ids=set(functions),
+    )
+    assert len(files) == 4
+    customizers: dict[str, set[str]] = defaultdict(set)
+    statuses: Counter[Status] = Counter()
+    for marks_file in files:
+        assert {m.function_id for m in marks_file.marks} == set(functions)  # every function
+        for mark in marks_file.marks:
+            statuses[mark.status] += 1
+            if mark.status is Status.CUSTOMIZATION:
+                customizers[mark.function_id].add(mark.town_id)
+                assert mark.note and mark.cost is not None
+    assert statuses[Status.FIT] > sum(statuses.values()) / 2
+    assert statuses[Status.WORKFLOW_CHANGE] > statuses[Status.CUSTOMIZATION] > 0
+    violations = [f for f in customizers if functions[f].requirement is Requirement.PROHIBITED]
+    assert len(violations) == 1
+    assert any(len(towns) == 1 for towns in customizers.values())  # a lone customization
+    assert any(len(towns) >= 2 for towns in customizers.values())  # a shared one
+
+
+def test_demo_prepares_a_database(
+    app: Flask, sample: Path, fitgap: Invoke, db: Database, settings: dict[str, object]
+) -> None:
+    settings["DEMO_DATABASE_URL"] = settings["DATABASE_URL"]
+    settings["DEMO_MARKS_DIR"] = str(sample / "marks")
+    result = fitgap("demo", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert "デモの判定 868 件を取り込みました" in result.output
+    with db.session() as session:
+        assert len(queries.active_function_ids(session=session)) == 217
+        assert len(queries.export_marks(session=session, town_id="kamiyama")) == 217
