@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -25,6 +26,8 @@ from fitgap.domain.catalog import (
 )
 from fitgap.domain.i18n import _, language_from_environment, set_language
 from fitgap.domain.model import Town
+from fitgap.domain.risk import to_contract_json, to_text
+from fitgap.scoring import scoreboard
 
 DEMO_MARKS_DIR = Path("demo") / "marks"
 
@@ -237,6 +240,33 @@ def marks_export(ctx: click.Context, town_id: str | None, out_dir: Path | None) 
                 path, dump_marks(town, queries.export_marks(session=session, town_id=town))
             )
             click.echo(str(path))
+
+
+@main.command()
+@click.option("--area", "area_id", help="Only this business area.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A readable report, or the JSON object of the contract.",
+)
+@click.pass_context
+def score(ctx: click.Context, area_id: str | None, output: str) -> None:
+    """Divergence and Galapagos risk of the group, each town, each area and each function."""
+    database = _database(_app(ctx))
+    _require_loaded(database)
+    with database.session() as session:
+        if area_id is not None and area_id not in {
+            a.id for a in queries.list_areas(session=session)
+        }:
+            raise DataError(_("業務 %(area)s はカタログにありません。", area=area_id))
+        board = scoreboard(session=session)
+    if output == "json":
+        click.echo(json.dumps(to_contract_json(board, area_id), ensure_ascii=False, indent=1))
+    else:
+        click.echo(to_text(board, area_id))
 
 
 @main.command()

@@ -52,15 +52,18 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 def _instance_secret(instance: Path) -> str:
     """The session signing key, generated on first start and kept in the instance folder."""
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    # Create exclusively with owner-only rights; a second worker racing us reads the winner's.
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
+    # Written to a private temporary file, then linked into place: link fails if the key
+    # exists, so two workers starting together agree on one key and never read half of it.
+    temporary = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(key)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+    finally:
+        temporary.unlink()
     return key

@@ -106,3 +106,12 @@ def test_htmx_sends_the_csrf_token_from_body(
 def test_empty_database_says_what_to_do(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     assert "fitgap load" in page
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    from fitgap.config import _instance_secret
+
+    first = _instance_secret(tmp_path)
+    assert len(first) == 64 and _instance_secret(tmp_path) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]

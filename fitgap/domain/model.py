@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from fitgap.domain.i18n import N_
+
 
 class Requirement(StrEnum):
     """A function's class in the standard specification."""
@@ -54,17 +56,17 @@ STATUS_SYNONYMS: dict[str, Status] = {
 }
 
 STATUS_LABELS_JA: dict[Status, str] = {
-    Status.FIT: "適合",
-    Status.WORKFLOW_CHANGE: "業務見直し",
-    Status.CUSTOMIZATION: "カスタマイズ",
-    Status.NOT_APPLICABLE: "対象外",
-    Status.UNDECIDED: "未判定",
+    Status.FIT: N_("適合"),
+    Status.WORKFLOW_CHANGE: N_("業務見直し"),
+    Status.CUSTOMIZATION: N_("カスタマイズ"),
+    Status.NOT_APPLICABLE: N_("対象外"),
+    Status.UNDECIDED: N_("未判定"),
 }
 
 REQUIREMENT_LABELS_JA: dict[Requirement, str] = {
-    Requirement.MANDATORY: "実装必須機能",
-    Requirement.OPTIONAL: "標準オプション機能",
-    Requirement.PROHIBITED: "実装不可機能",
+    Requirement.MANDATORY: N_("実装必須機能"),
+    Requirement.OPTIONAL: N_("標準オプション機能"),
+    Requirement.PROHIBITED: N_("実装不可機能"),
 }
 
 

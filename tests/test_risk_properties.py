@@ -1,0 +1,338 @@
+"""Properties of the Galapagos risk (docs/galapagos-risk.md), checked on generated projects."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fitgap.domain.model import Cost, Function, Mark, Requirement, Status, Town
+from fitgap.domain.risk import (
+    CostSplit,
+    DivergenceKind,
+    Score,
+    Scoreboard,
+    cost_lens,
+    galapagos_risk,
+    to_contract_json,
+)
+
+C = Status.CUSTOMIZATION
+NOT_CUSTOMIZATION = [Status.FIT, Status.WORKFLOW_CHANGE, Status.NOT_APPLICABLE, Status.UNDECIDED]
+
+PROPERTY = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,  # leave no .hypothesis folder behind
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@dataclass
+class Project:
+    """A generated joint project: catalog, towns and the marks (one per cell at most)."""
+
+    functions: list[Function]
+    towns: list[Town]
+    cells: dict[tuple[str, str], Mark]  # (town id, function id) -> mark
+
+    @property
+    def marks(self) -> list[Mark]:
+        return list(self.cells.values())
+
+    def board(self) -> Scoreboard:
+        return galapagos_risk(self.functions, self.towns, self.marks)
+
+    def with_status(self, town_id: str, function_id: str, status: Status) -> Project:
+        cells = dict(self.cells)
+        cells[(town_id, function_id)] = Mark(town_id, function_id, status)
+        return Project(self.functions, self.towns, cells)
+
+
+@st.composite
+def projects(
+    draw: st.DrawFn,
+    *,
+    min_towns: int = 1,
+    statuses: list[Status | None] | None = None,
+) -> Project:
+    """Up to 6 towns, 8 functions in up to 3 areas, any verdicts (None: no mark)."""
+    choices: list[Status | None] = [*Status, None] if statuses is None else statuses
+    n_towns = draw(st.integers(min_towns, 6))
+    towns = [
+        Town(
+            id=f"town-{j}",
+            name=f"町{j}",
+            population=draw(st.one_of(st.none(), st.integers(1, 60_000))),
+        )
+        for j in range(n_towns)
+    ]
+    n_functions = draw(st.integers(1, 8))
+    n_areas = draw(st.integers(1, 3))
+    functions = [
+        Function(
+            id=f"{i:07d}",
+            area_id=f"area-{draw(st.integers(0, n_areas - 1))}",
+            name=f"機能{i}",
+            requirement=draw(st.sampled_from(Requirement)),
+            text="",
+        )
+        for i in range(n_functions)
+    ]
+    verdicts = draw(
+        st.lists(
+            st.sampled_from(choices),
+            min_size=n_functions * n_towns,
+            max_size=n_functions * n_towns,
+        )
+    )
+    # Notes and costs change no risk: draw them from one random, not cell by cell.
+    extras = draw(st.randoms(use_true_random=False))
+    cells: dict[tuple[str, str], Mark] = {}
+    for k, status in enumerate(verdicts):
+        if status is None:
+            continue
+        function, town = functions[k // n_towns], towns[k % n_towns]
+        cost = None
+        if status is C and extras.random() < 0.5:
+            cost = Cost(extras.randint(0, 9) * 100_000, extras.randint(0, 9) * 10_000)
+        note = f"{town.id}の運用" if extras.random() < 0.5 else None
+        cells[(town.id, function.id)] = Mark(town.id, function.id, status, note, cost)
+    return Project(functions, towns, cells)
+
+
+def all_scores(board: Scoreboard) -> list[Score]:
+    """Every score the board gives: group, towns, areas, functions, and per area."""
+    scores: list[Score] = [board.group_score(), *board.town_scores(), *board.area_scores()]
+    scores += board.function_scores()
+    for area_id in board.area_ids:
+        scores += [board.group_score(area_id), *board.town_scores(area_id)]
+    return scores
+
+
+def risks(board: Scoreboard) -> list[float]:
+    return [score.risk for score in all_scores(board)]
+
+
+# -- no customization, no risk ----------------------------------------------------------------
+
+
+@PROPERTY
+@given(projects(statuses=[*NOT_CUSTOMIZATION, None]))
+def test_without_customization_every_risk_is_zero(project: Project) -> None:
+    board = project.board()
+    assert all(risk == 0.0 for risk in risks(board))
+    assert all(not score.contributions for score in all_scores(board))
+    assert board.best_asks() == ()
+
+
+@PROPERTY
+@given(projects(), st.data())
+def test_verdicts_other_than_customization_add_nothing(
+    project: Project, data: st.DataObject
+) -> None:
+    board = project.board()
+    town = data.draw(st.sampled_from(project.towns))
+    function = data.draw(st.sampled_from(project.functions))
+    mark = project.cells.get((town.id, function.id))
+    old = mark.status if mark is not None else Status.UNDECIDED
+    if old is C:
+        return
+    new = data.draw(st.sampled_from(NOT_CUSTOMIZATION))
+    changed = project.with_status(town.id, function.id, new).board()
+    assert risks(changed) == risks(board)
+
+
+# -- range and determinism --------------------------------------------------------------------
+
+
+@PROPERTY
+@given(projects(), st.randoms(use_true_random=False))
+def test_risks_lie_in_0_100_and_the_same_input_gives_the_same_output(
+    project: Project, rng: random.Random
+) -> None:
+    board = project.board()
+    assert all(0.0 <= risk <= 100.0 for risk in risks(board))
+    shuffled = project.marks
+    rng.shuffle(shuffled)
+    again = galapagos_risk(project.functions, project.towns, shuffled)
+    assert to_contract_json(again, asks=1000) == to_contract_json(board, asks=1000)
+    assert all_scores(again) == all_scores(board)
+    assert cost_lens(again) == cost_lens(board)
+
+
+@PROPERTY
+@given(
+    projects(), st.lists(st.tuples(st.integers(0, 5), st.integers(0, 7), st.sampled_from(Status)))
+)
+def test_an_incremental_update_equals_a_full_recompute(
+    project: Project, changes: list[tuple[int, int, Status]]
+) -> None:
+    board = project.board()
+    for town_index, function_index, status in changes:
+        town = project.towns[town_index % len(project.towns)]
+        function = project.functions[function_index % len(project.functions)]
+        board = board.with_mark(Mark(town.id, function.id, status))
+        project = project.with_status(town.id, function.id, status)
+    rebuilt = project.board()
+    assert all_scores(board) == all_scores(rebuilt)
+    assert board.divergences() == rebuilt.divergences()
+    assert board.best_asks() == rebuilt.best_asks()
+    assert to_contract_json(board) == to_contract_json(rebuilt)
+
+
+# -- sharing ----------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(projects(min_towns=2), st.data())
+def test_a_lone_customization_weighs_more_than_one_every_town_shares(
+    project: Project, data: st.DataObject
+) -> None:
+    town = data.draw(st.sampled_from(project.towns))
+    function = data.draw(st.sampled_from(project.functions))
+    alone = project.with_status(town.id, function.id, C)
+    shared = project.with_status(town.id, function.id, C)
+    for other in project.towns:
+        if other.id != town.id:
+            verdict = data.draw(st.sampled_from(NOT_CUSTOMIZATION))
+            alone = alone.with_status(other.id, function.id, verdict)
+            shared = shared.with_status(other.id, function.id, C)
+
+    def weight(board: Scoreboard) -> int:
+        (item,) = [c for c in board.breakdown(function_id=function.id) if c.town_id == town.id]
+        return item.units
+
+    alone_board, shared_board = alone.board(), shared.board()
+    assert weight(alone_board) > weight(shared_board)
+    assert alone_board.town_score(town.id).risk > shared_board.town_score(town.id).risk
+
+
+@PROPERTY
+@given(projects(), st.data())
+def test_turning_a_lone_customization_into_a_workflow_change(
+    project: Project, data: st.DataObject
+) -> None:
+    town = data.draw(st.sampled_from(project.towns))
+    function = data.draw(st.sampled_from(project.functions))
+    lone = project.with_status(town.id, function.id, C)
+    for other in project.towns:
+        mark = project.cells.get((other.id, function.id))
+        if other.id != town.id and mark is not None and mark.status is C:
+            lone = lone.with_status(
+                other.id, function.id, data.draw(st.sampled_from(NOT_CUSTOMIZATION))
+            )
+    before = lone.board()
+    assert before.divergence(function.id).customizing_towns == (town.id,)
+    after = before.with_mark(Mark(town.id, function.id, Status.WORKFLOW_CHANGE))
+
+    assert after.group_score().risk < before.group_score().risk
+    assert after.area_score(function.area_id).risk < before.area_score(function.area_id).risk
+    assert after.town_score(town.id).risk < before.town_score(town.id).risk
+    for other in project.towns:
+        if other.id != town.id:
+            assert after.town_score(other.id).risk <= before.town_score(other.id).risk
+            for area_id in before.area_ids:
+                assert (
+                    after.town_score(other.id, area_id).risk
+                    <= before.town_score(other.id, area_id).risk
+                )
+
+
+@PROPERTY
+@given(projects())
+def test_every_customization_dropped_lowers_the_group_risk(project: Project) -> None:
+    # Not only a lone one: fewer customizations always means a lower group risk.
+    board = project.board()
+    before = board.group_score().risk
+    for ask in board.customization_asks():
+        after = board.with_mark(Mark(ask.town_id or "", ask.function_id, Status.WORKFLOW_CHANGE))
+        assert after.group_score().risk < before
+        assert math.isclose(before - after.group_score().risk, ask.group_drop, abs_tol=1e-9)
+
+
+@PROPERTY
+@given(projects())
+def test_a_functions_risk_is_zero_exactly_when_no_town_customizes_it(project: Project) -> None:
+    board = project.board()
+    for score in board.function_scores():
+        nobody = all(status is not C for status in score.statuses.values())
+        assert (score.risk == 0.0) == nobody
+        assert (score.risk == 0.0) == (not score.divergence.customizing_towns)
+
+
+# -- violations -------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(projects())
+def test_a_prohibited_customization_is_a_violation_and_outweighs_any_other(
+    project: Project,
+) -> None:
+    # Add the two extreme cases to whatever was generated: a prohibited function every town
+    # customizes (its lightest possible weight) and a mandatory one a single town customizes
+    # (the heaviest possible weight of a permitted function).
+    extra = [
+        Function("9999998", "area-0", "x", Requirement.PROHIBITED, ""),
+        Function("9999999", "area-0", "x", Requirement.MANDATORY, ""),
+    ]
+    marks = [*project.marks, Mark(project.towns[0].id, "9999999", C)]
+    marks += [Mark(town.id, "9999998", C) for town in project.towns]
+    board = galapagos_risk([*project.functions, *extra], project.towns, marks)
+
+    contributions = board.breakdown()
+    prohibited = [c.units for c in contributions if c.violation]
+    permitted = [c.units for c in contributions if not c.violation]
+    assert min(prohibited) > max(permitted)
+
+    violations = 0
+    json_functions = {f["id"]: f for f in to_contract_json(board)["functions"]}
+    for score in board.function_scores():
+        flagged = score.requirement is Requirement.PROHIBITED and score.customizations > 0
+        assert score.divergence.violation == flagged
+        assert (score.divergence.kind is DivergenceKind.VIOLATION) == flagged
+        assert json_functions[score.id]["violation"] == flagged
+        violations += score.customizations if flagged else 0
+    assert board.group_score().violations == violations
+    assert sum(t.violations for t in board.town_scores()) == violations
+
+
+# -- breakdown --------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(projects())
+def test_every_score_comes_with_the_contributions_that_add_up_to_it(project: Project) -> None:
+    board = project.board()
+    for score in all_scores(board):
+        assert sum(c.units for c in score.contributions) == score.units
+        assert math.isclose(
+            sum(c.points for c in score.contributions), score.risk, rel_tol=1e-9, abs_tol=1e-9
+        )
+        assert all(c.points > 0 for c in score.contributions)
+
+
+# -- steering and cost ------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(projects())
+def test_best_asks_are_ranked_deterministically(project: Project) -> None:
+    asks = project.board().best_asks()
+    keys = [(-a.group_drop_units, a.function_id, a.town_id or "") for a in asks]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+
+
+@PROPERTY
+@given(projects(), st.sampled_from(CostSplit))
+def test_shared_costs_are_split_without_loss(project: Project, split: CostSplit) -> None:
+    lens = cost_lens(project.board(), split)
+    assert math.isclose(sum(t.ten_year_yen for t in lens.towns), lens.total_yen, abs_tol=1e-3)
+    for item in lens.customizations:
+        if item.share_yen is not None and item.shared_cost_yen is not None:
+            assert 0 <= item.share_yen <= item.shared_cost_yen
+            assert item.group_saving_yen is None or item.group_saving_yen >= 0
