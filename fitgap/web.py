@@ -18,6 +18,7 @@ from fitgap.domain.model import (
     Requirement,
     Status,
 )
+from fitgap.domain.risk import round_risk
 from fitgap.markdown import render_markdown
 
 csrf = CSRFProtect()
@@ -79,13 +80,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["requirement_label"] = requirement_label
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["risk"] = lambda value: f"{round_risk(value):.1f}"
     app.jinja_env.filters["yen"] = lambda n: "" if n is None else f"{n:,}円"
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from fitgap.views import catalog, language
+    from fitgap.views import catalog, dashboard, language
 
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(dashboard.bp)
     app.register_blueprint(language.bp)
 
     @app.after_request

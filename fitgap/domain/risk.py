@@ -48,6 +48,7 @@ __all__ = [
     "explain_contribution",
     "galapagos_risk",
     "requirement_label",
+    "round_risk",
     "status_label",
     "ten_year_cost",
     "to_contract_json",
@@ -1007,14 +1008,15 @@ def galapagos_risk(
 _TENTH = Decimal("0.1")
 
 
-def _round(value: float) -> float:
+def round_risk(value: float) -> float:
+    """A risk rounded to one decimal, half up, for display and JSON."""
     # 四捨五入 of the number as printed (43.75 -> 43.8, 12.25 -> 12.3), as people round by
     # hand; Python's round() would send exact halves to the even digit (12.25 -> 12.2).
     return float(Decimal(repr(value)).quantize(_TENTH, rounding=ROUND_HALF_UP))
 
 
 def _points(value: float) -> str:
-    return f"{_round(value):.1f}"
+    return f"{round_risk(value):.1f}"
 
 
 def explain_contribution(contribution: Contribution) -> str:
@@ -1245,7 +1247,7 @@ def to_contract_json(
     area_ids = board.area_ids if area_id is None else (area_id,)
     return {
         "group": {
-            "risk": _round(group.risk),
+            "risk": round_risk(group.risk),
             "customizations": group.customizations,
             "violations": group.violations,
             "undecided": group.undecided,
@@ -1258,7 +1260,7 @@ def to_contract_json(
             {
                 "id": town.id,
                 "name": town.name,
-                "risk": _round(town.risk),
+                "risk": round_risk(town.risk),
                 "customizations": town.customizations,
                 "violations": town.violations,
                 "undecided": town.undecided,
@@ -1269,7 +1271,7 @@ def to_contract_json(
         "areas": [
             {
                 "id": area.id,
-                "risk": _round(area.risk),
+                "risk": round_risk(area.risk),
                 "customizations": area.customizations,
                 "violations": area.violations,
                 "undecided": area.undecided,
@@ -1291,7 +1293,7 @@ def _function_json(board: Scoreboard, i: int) -> dict[str, Any]:
         "id": function.id,
         "area": function.area_id,
         "requirement": function.requirement.value,
-        "risk": _round(board._function_risk(i)),
+        "risk": round_risk(board._function_risk(i)),
         "divergent": row.divergent,
         "violation": row.kind is DivergenceKind.VIOLATION,
         "kind": row.kind.value,
@@ -1309,8 +1311,8 @@ def _ask_json(ask: BestAsk) -> dict[str, Any]:
         "town": ask.town_id,
         "towns": list(ask.towns),
         "kind": ask.kind.value,
-        "group_drop": _round(ask.group_drop),
-        "town_drop": None if ask.town_drop is None else _round(ask.town_drop),
+        "group_drop": round_risk(ask.group_drop),
+        "town_drop": None if ask.town_drop is None else round_risk(ask.town_drop),
         "evidence": [
             {"town": e.town_id, "status": e.status.value, "note": e.note} for e in ask.evidence
         ],
