@@ -80,7 +80,8 @@ def dashboard() -> Response:
     except ValueError:
         split = CostSplit.EQUAL
     live = request.args.get("live", "1") != "0"
-    board = scoreboard(session=session)
+    # An area's scores depend only on that area's functions, so only its marks are read.
+    board = scoreboard(session=session, area_id=area_id)
     return htmx.render(
         "dashboard/page.html",
         "scores",
