@@ -318,5 +318,173 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     if files:
         report = _import_marks(app, files, "demo")
         click.echo(_("デモの判定 %(count)s 件を取り込みました", count=report.added))
+    meetings_file = Path(settings.get("DEMO_MEETINGS_FILE", DEMO_MEETINGS_FILE))
+    if meetings_file.is_file():
+        count = load_demo_meetings(app, meetings_file)
+        click.echo(_("デモの会議 %(count)s 件を作成しました", count=count))
     if not no_serve:
         _serve(app, host, port, threads=8)
+
+
+# --- the decision log (議事録) -----------------------------------------------------------------
+
+DEMO_MEETINGS_FILE = Path("demo") / "meetings.yaml"
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Write a binary file (CSV with BOM, XLSX) so readers never see half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_minutes(path: Path, record: Any, output: str) -> None:
+    from fitgap.domain import minutes as log
+
+    if output == "md":
+        write_atomically(path, log.to_markdown(record))
+    elif output == "csv":
+        write_bytes_atomically(path, log.to_csv(record))
+    else:
+        write_bytes_atomically(path, log.to_xlsx(record))
+
+
+@main.group()
+def export() -> None:
+    """Export the decision log (議事録) of the joint meetings."""
+
+
+@export.command("decisions")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["md", "csv", "xlsx"]),
+    default="md",
+    show_default=True,
+    help="Markdown, CSV (UTF-8 with BOM, for Excel) or an Excel workbook.",
+)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder to write into.")
+@click.option("--meeting", "meeting_id", type=int, help="Only this meeting (default: every one).")
+@click.pass_context
+def export_decisions(
+    ctx: click.Context, output: str, out_dir: Path | None, meeting_id: int | None
+) -> None:
+    """Write the decision log: decisions-<area>-<date> per meeting, and decisions-all."""
+    from fitgap import meeting_queries
+
+    app = _app(ctx)
+    database = _database(app)
+    _require_loaded(database)
+    target = out_dir or Path(app.config["EXPORTS_DIR"])
+    with database.session() as session:
+        meetings = sorted(
+            meeting_queries.list_meetings(session=session), key=lambda m: (m.held_on, m.id or 0)
+        )
+        if meeting_id is not None:
+            meetings = [m for m in meetings if m.id == meeting_id]
+            if not meetings:
+                raise DataError(_("会議 %(id)s はありません", id=meeting_id))
+        taken: set[str] = set()
+        for meeting in meetings:
+            name = meeting_queries.export_basename(meeting)
+            # Two meetings of one area on one day: the later one gets its id appended.
+            if name in taken:
+                name = f"{name}-{meeting.id}"
+            taken.add(name)
+            path = target / f"{name}.{output}"
+            record = meeting_queries.gather_minutes(session=session, meeting_id=meeting.id)
+            _write_minutes(path, record, output)
+            click.echo(str(path))
+        if meeting_id is None:
+            path = target / f"decisions-all.{output}"
+            _write_minutes(path, meeting_queries.gather_minutes(session=session), output)
+            click.echo(str(path))
+
+
+def load_demo_meetings(app: Flask, path: Path) -> int:
+    """Create the sample meetings of demo/meetings.yaml with their decisions; returns how many."""
+    import datetime as dt
+
+    import yaml
+
+    from fitgap import meeting_queries
+    from fitgap.domain import minutes as log
+    from fitgap.domain.model import STATUS_SYNONYMS
+
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    database = _database(app)
+    count = 0
+    for entry in document.get("meetings", []):
+        data = meeting_queries.MeetingInput(
+            area_id=entry["area"],
+            held_on=dt.date.fromisoformat(str(entry["held_on"])),
+            moderator=entry["moderator"],
+            title=entry.get("title", ""),
+            place=entry.get("place", ""),
+            attendees=tuple(
+                meeting_queries.AttendeeInput(
+                    name=a["name"], role=a.get("role", ""), town_id=a.get("town")
+                )
+                for a in entry.get("attendees", [])
+            ),
+        )
+        with database.write() as session:
+            meeting = meeting_queries.create_meeting(session=session, data=data)
+            assert meeting.id is not None  # noqa: S101 - just created
+            items = {
+                i.function_id: i.id or 0
+                for i in meeting_queries.agenda(session=session, meeting_id=meeting.id)
+            }
+            for decision in entry.get("decisions", []):
+                item_id = items[str(decision["function"])]
+                meeting_queries.set_current(session=session, meeting_id=meeting.id, item_id=item_id)
+                towns = decision.get("towns", {})
+                draft = log.DecisionDraft(
+                    outcome=log.Outcome(decision["outcome"]),
+                    summary=decision.get("summary", ""),
+                    justification=decision.get("justification"),
+                    alternative=decision.get("alternative"),
+                    verdicts=tuple(
+                        log.TownVerdict(
+                            town_id,
+                            STATUS_SYNONYMS[str(towns.get(town_id, {}).get("status", "undecided"))],
+                            towns.get(town_id, {}).get("note"),
+                        )
+                        for town_id in sorted(queries.active_town_ids(session=session))
+                    ),
+                    actions=tuple(
+                        log.ActionDraft(
+                            what=a["what"],
+                            town_id=a.get("town"),
+                            due_on=dt.date.fromisoformat(str(a["due"])) if a.get("due") else None,
+                        )
+                        for a in decision.get("actions", [])
+                    ),
+                )
+                current = meeting_queries.current_decision(
+                    session=session, function_id=str(decision["function"])
+                )
+                meeting_queries.record_decision(
+                    session=session,
+                    meeting_id=meeting.id,
+                    item_id=item_id,
+                    draft=draft,
+                    supersedes_id=current.id if current else None,
+                    decided_at=dt.datetime.fromisoformat(str(decision["decided_at"]))
+                    if decision.get("decided_at")
+                    else None,
+                )
+            if entry.get("current"):
+                meeting_queries.set_current(
+                    session=session, meeting_id=meeting.id, item_id=items[str(entry["current"])]
+                )
+        count += 1
+    return count

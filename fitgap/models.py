@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -115,3 +115,104 @@ class MarkChange(MarkBase, table=True):
     changed_at: datetime = _timestamp()
     source: str = Field(max_length=20)  # web | import | decision | ...
     reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+
+
+# --- joint meetings and the decision log ------------------------------------------------------
+
+
+class MeetingBase(SQLModel):
+    """A joint requirements meeting of the towns' staff for one business area."""
+
+    area_id: str = Field(foreign_key="area.id", index=True, max_length=64)
+    title: str = Field(default="", max_length=200)
+    held_on: date = Field(sa_type=Date, nullable=False)
+    place: str = Field(default="", max_length=200)
+    moderator: str = Field(max_length=200)
+
+
+class Meeting(MeetingBase, table=True):
+    """A meeting as stored, with the live state every participant's browser follows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The item on the projector. A plain id, not a foreign key: agenda_item already points
+    # here, and a cycle of foreign keys would make inserts and SQLite batch migrations awkward.
+    current_item_id: int | None = None
+    current_since: datetime | None = _timestamp(nullable=True)
+    # Bumped on every change of the meeting; browsers poll it to know when to refetch.
+    state_version: int = 1
+    created_at: datetime = _timestamp()
+
+
+class MeetingAttendee(SQLModel, table=True):
+    """Someone in the meeting: a name and a role as typed in, nothing more (no personal data)."""
+
+    __tablename__ = "meeting_attendee"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    town_id: str | None = Field(default=None, foreign_key="town.id", max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(default="", max_length=200)
+    position: int = 0
+
+
+class AgendaItem(SQLModel, table=True):
+    """One function on a meeting's agenda, in the moderator's order."""
+
+    __tablename__ = "agenda_item"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "function_id", name="uq_agenda_item_meeting_function"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    function_id: str = Field(foreign_key="catalog_function.id", max_length=32)
+    position: int = 0
+    later: bool = False  # to be discussed in a later meeting
+    # Time spent on this item before it last became the current one (the timer adds the rest).
+    spent_seconds: int = 0
+
+
+class Decision(SQLModel, table=True):
+    """What the meeting decided on one function. Insert-only: a change is a new decision that
+    supersedes this one (the database refuses UPDATE and DELETE)."""
+
+    __table_args__ = (UniqueConstraint("supersedes_id", name="uq_decision_supersedes"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    agenda_item_id: int | None = Field(default=None, foreign_key="agenda_item.id")
+    function_id: str = Field(foreign_key="catalog_function.id", index=True, max_length=32)
+    outcome: str = Field(max_length=32)
+    summary: str = Field(sa_type=Text, nullable=False)
+    # Required for any outcome that keeps a customization: why it is truly unavoidable ...
+    justification: str | None = Field(default=None, sa_type=Text, nullable=True)
+    # ... and why a loosely coupled system or the package's EUC does not serve instead.
+    alternative: str | None = Field(default=None, sa_type=Text, nullable=True)
+    supersedes_id: int | None = Field(default=None, foreign_key="decision.id")
+    decided_by: str = Field(max_length=200)
+    decided_at: datetime = _timestamp()
+
+
+class DecisionTown(SQLModel, table=True):
+    """A town's mark as a decision set it, and which mark version it replaced (insert-only)."""
+
+    __tablename__ = "decision_town"
+    __table_args__ = (UniqueConstraint("decision_id", "town_id", name="uq_decision_town"),)
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    town_id: str = Field(foreign_key="town.id", max_length=64)
+    status: str = Field(max_length=20)
+    note: str | None = Field(default=None, sa_type=Text, nullable=True)
+    previous_status: str | None = Field(default=None, max_length=20)
+    previous_version: int = 0  # 0: the town had no mark
+    version: int = 0  # the mark's version written by the decision
+
+
+class ActionItem(SQLModel, table=True):
+    """Something to do after a decision: what, which town (none: the group), by when."""
+
+    __tablename__ = "action_item"
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="decision.id", index=True)
+    town_id: str | None = Field(default=None, foreign_key="town.id", max_length=64)
+    what: str = Field(sa_type=Text, nullable=False)
+    due_on: date | None = Field(default=None, sa_type=Date, nullable=True)
+    position: int = 0

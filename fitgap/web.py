@@ -85,11 +85,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from fitgap.views import catalog, dashboard, language
+    from fitgap.views import catalog, dashboard, language, meetings
 
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(language.bp)
+    app.register_blueprint(meetings.bp)
 
     @app.after_request
     def _headers(response: Any) -> Any:

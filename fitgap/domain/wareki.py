@@ -1,0 +1,48 @@
+"""Japanese era dates (和暦): 令和7年4月1日, with the Western date beside it for the minutes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Era:
+    """One era of the Japanese calendar, from its first day (inclusive)."""
+
+    name: str
+    start: date
+
+
+# Newest first. Eras before 昭和 are not needed for meetings and are printed Western only.
+ERAS: tuple[Era, ...] = (
+    Era("令和", date(2019, 5, 1)),
+    Era("平成", date(1989, 1, 8)),
+    Era("昭和", date(1926, 12, 25)),
+)
+
+
+def era_of(day: date) -> tuple[str, int] | None:
+    """The era name and the year within it (1 for the first year), or None before 昭和."""
+    for era in ERAS:
+        if day >= era.start:
+            return era.name, day.year - era.start.year + 1
+    return None
+
+
+def wareki(day: date) -> str:
+    """The date in the Japanese era, e.g. 令和7年4月1日; 元年 for an era's first year."""
+    found = era_of(day)
+    if found is None:
+        return day.isoformat()
+    name, year = found
+    # Official documents write the first year of an era as 元年, never 1年.
+    year_text = "元" if year == 1 else str(year)
+    return f"{name}{year_text}年{day.month}月{day.day}日"
+
+
+def wareki_with_western(day: date) -> str:
+    """The Japanese era date with the Western date beside it: 令和7年4月1日（2025-04-01）."""
+    if era_of(day) is None:
+        return day.isoformat()
+    return f"{wareki(day)}（{day.isoformat()}）"

@@ -1,0 +1,338 @@
+"""The decision rules and the decision log documents, without a database."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from fitgap.domain.minutes import (
+    ActionDraft,
+    DecisionDraft,
+    Minutes,
+    MinutesAction,
+    MinutesAttendee,
+    MinutesDecision,
+    MinutesItem,
+    MinutesMark,
+    MinutesMeeting,
+    MinutesTown,
+    MinutesVerdict,
+    Outcome,
+    TownVerdict,
+    apply_outcome,
+    check_decision,
+    neutralise,
+    sheet_title,
+    text_width,
+    to_csv,
+    to_markdown,
+    to_xlsx,
+)
+from fitgap.domain.model import Requirement, Status
+
+NAMES = {"ishii": "石井町", "kamiyama": "神山町", "naka": "那賀町"}
+F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
+
+
+def draft(outcome: Outcome, statuses: dict[str, Status], **kw: object) -> DecisionDraft:
+    notes = kw.pop("notes", {})
+    assert isinstance(notes, dict)
+    verdicts = tuple(TownVerdict(t, s, notes.get(t)) for t, s in statuses.items())
+    return DecisionDraft(outcome=outcome, verdicts=verdicts, **kw)  # type: ignore[arg-type]
+
+
+def check(d: DecisionDraft, current: dict[str, Status], prohibited: bool = False) -> list[str]:
+    requirement = Requirement.PROHIBITED if prohibited else Requirement.MANDATORY
+    return check_decision(d, town_names=NAMES, current=current, requirement=requirement)
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def test_all_fit_makes_every_town_fit_except_not_applicable() -> None:
+    current = {"ishii": C, "kamiyama": N, "naka": W}
+    verdicts = apply_outcome(
+        Outcome.ALL_FIT, [TownVerdict(t, Status.UNDECIDED) for t in NAMES], current
+    )
+    assert [v.status for v in verdicts] == [F, N, F]
+    assert check(DecisionDraft(Outcome.ALL_FIT, verdicts=verdicts), current) == []
+
+
+def test_all_workflow_change_needs_what_changes_for_each_town_that_moves() -> None:
+    current = {"ishii": C, "kamiyama": F, "naka": W}
+    verdicts = apply_outcome(
+        Outcome.ALL_WORKFLOW_CHANGE, [TownVerdict(t, Status.UNDECIDED) for t in NAMES], current
+    )
+    assert [v.status for v in verdicts] == [W, F, W]
+    problems = check(DecisionDraft(Outcome.ALL_WORKFLOW_CHANGE, verdicts=verdicts), current)
+    assert problems == ["石井町の業務をどう見直すかを入力してください。"]  # naka already changes
+    noted = (TownVerdict("ishii", W, "様式を標準に合わせる"), *verdicts[1:])
+    assert check(DecisionDraft(Outcome.ALL_WORKFLOW_CHANGE, verdicts=noted), current) == []
+
+
+def test_shared_customization_needs_two_towns_and_the_laws_justification() -> None:
+    current = {"ishii": C, "kamiyama": C, "naka": F}
+    d = draft(Outcome.SHARED_CUSTOMIZATION, current)
+    problems = check(d, current)
+    assert "カスタマイズがやむを得ない理由を入力してください。" in problems
+    assert "疎結合の別システムやEUCで対応できない理由を入力してください。" in problems
+    ok = draft(
+        Outcome.SHARED_CUSTOMIZATION, current, justification="法定様式", alternative="EUC不可"
+    )
+    assert check(ok, current) == []
+    alone = draft(
+        Outcome.SHARED_CUSTOMIZATION,
+        {"ishii": C, "kamiyama": F, "naka": F},
+        justification="x",
+        alternative="y",
+    )
+    assert check(alone, current) == [
+        "共同カスタマイズには、カスタマイズする団体が2団体以上必要です。"
+    ]
+
+
+def test_town_exception_is_exactly_one_town_with_a_justification() -> None:
+    current = {"ishii": C, "kamiyama": F, "naka": F}
+    assert check(draft(Outcome.TOWN_EXCEPTION, current), current) == [
+        "カスタマイズがやむを得ない理由を入力してください。"
+    ]
+    assert check(draft(Outcome.TOWN_EXCEPTION, current, justification="町条例第3条"), current) == []
+    two = {"ishii": C, "kamiyama": C, "naka": F}
+    assert "団体別の例外では、カスタマイズする団体はちょうど1団体です。" in check(
+        draft(Outcome.TOWN_EXCEPTION, two, justification="x"), current
+    )
+
+
+def test_no_customization_of_a_prohibited_function() -> None:
+    current = {"ishii": C, "kamiyama": F, "naka": F}
+    problems = check(
+        draft(Outcome.TOWN_EXCEPTION, current, justification="x", alternative="y"),
+        current,
+        prohibited=True,
+    )
+    assert any("実装不可機能はカスタマイズできません" in p for p in problems)
+
+
+def test_postponed_needs_a_reason_and_checks_actions() -> None:
+    assert check(DecisionDraft(Outcome.POSTPONED), {}) == ["継続協議とする理由を入力してください。"]
+    d = DecisionDraft(
+        Outcome.POSTPONED, summary="次回", actions=(ActionDraft(what=" ", town_id="nowhere"),)
+    )
+    assert check(d, {}) == [
+        "対応事項の内容を入力してください。",
+        "参加していない団体です：nowhere",
+    ]
+
+
+def test_every_town_needs_a_decided_verdict() -> None:
+    problems = check(draft(Outcome.ALL_FIT, {"ishii": F, "kamiyama": Status.UNDECIDED}), {})
+    assert "判定のない団体があります：那賀町" in problems
+    assert "未判定の団体があります：神山町" in problems
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def sample_minutes() -> Minutes:
+    towns = tuple(MinutesTown(t, n) for t, n in NAMES.items())
+    first = MinutesDecision(
+        id=1,
+        meeting_id=1,
+        function_id="0010001",
+        function_name="独自項目の保持",
+        outcome=Outcome.ALL_WORKFLOW_CHANGE,
+        summary="EUCで管理する",
+        decided_by="山本",
+        decided_at=datetime(2025, 4, 1, 5, 30, tzinfo=UTC),
+        verdicts=(
+            MinutesVerdict("ishii", W, '=HYPERLINK("x")\n対応表で管理', C, 3, 4),
+            MinutesVerdict("kamiyama", F, None, F, 1, 2),
+            MinutesVerdict("naka", W, "地区台帳へ | 移す", None, 0, 1),
+        ),
+        actions=(MinutesAction("対応表を作る", "ishii", date(2025, 6, 30)), MinutesAction("共有")),
+        superseded_by_id=2,
+    )
+    second = MinutesDecision(
+        id=2,
+        meeting_id=1,
+        function_id="0010001",
+        function_name="独自項目の保持",
+        outcome=Outcome.TOWN_EXCEPTION,
+        summary="石井町のみ例外",
+        decided_by="山本",
+        decided_at=datetime(2025, 4, 1, 6, 0, tzinfo=UTC),
+        justification="町条例で定める",
+        verdicts=(
+            MinutesVerdict("ishii", C, None, W, 4, 5),
+            MinutesVerdict("kamiyama", F, None, F, 2, 3),
+            MinutesVerdict("naka", W, None, W, 1, 2),
+        ),
+        supersedes_id=1,
+    )
+    meeting = MinutesMeeting(
+        id=1,
+        area_id="juki",
+        area_name="住民記録",
+        held_on=date(2025, 4, 1),
+        moderator="山本",
+        title="第1回",
+        place="石井町役場",
+        attendees=(
+            MinutesAttendee("ishii", "佐藤", "住民課長"),
+            MinutesAttendee(None, "山本", "コンサルタント"),
+        ),
+        agenda=(MinutesItem("0010001", "独自項目の保持"), MinutesItem("0010002", "転入", True)),
+        decisions=(first, second),
+    )
+    marks = (
+        MinutesMark("ishii", "0010001", "独自項目の保持", C, "+例外", 5),
+        MinutesMark("kamiyama", "0010001", "独自項目の保持", F, None, 3),
+        MinutesMark("naka", "0010001", "独自項目の保持", W, None, 2),
+    )
+    return Minutes(title="議事録 住民記録", towns=towns, meetings=(meeting,), marks=marks)
+
+
+def test_markdown_is_one_fact_per_line() -> None:
+    text = to_markdown(sample_minutes())
+    lines = text.splitlines()
+    assert lines[0] == "# 議事録 住民記録"
+    assert "## 令和7年4月1日（2025-04-01） 住民記録 第1回" in lines
+    assert "- 出席者（石井町）：佐藤（住民課長）" in lines
+    assert "- 出席者（その他）：山本（コンサルタント）" in lines
+    assert "| 1 | 0010001 | 独自項目の保持 | 決定 #2 団体別の例外 |" in lines
+    assert "| 2 | 0010002 | 転入 | 次回以降に協議 |" in lines
+    assert (
+        "| #1 | 0010001 | 独自項目の保持 | 全団体で業務見直し | 業務見直し | 適合 | 業務見直し "
+        "| 決定 #2 で置き換え |" in lines
+    )
+    # Line breaks inside a note never split a fact; pipes are escaped inside tables.
+    assert '- 石井町：カスタマイズ → 業務見直し（版 3 → 4）：=HYPERLINK("x") 対応表で管理' in lines
+    assert "- 那賀町：判定なし → 業務見直し（版 0 → 1）：地区台帳へ | 移す" in lines
+    assert "- 対応事項：石井町：対応表を作る（期限 令和7年6月30日（2025-06-30））" in lines
+    assert "- 対応事項：全体：共有" in lines
+    assert "- 置き換えた決定：#1" in lines
+    assert "- やむを得ない理由：町条例で定める" in lines
+    assert "- 記録：山本（2025-04-01 14:30）" in lines  # Japan time
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert to_markdown(sample_minutes()) == text  # stable
+
+
+def test_csv_has_a_bom_crlf_and_no_live_formulas() -> None:
+    data = to_csv(sample_minutes())
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert "\r\n" in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header = rows[0]
+    assert header[:8] == [
+        "会議ID",
+        "開催日",
+        "業務",
+        "決定番号",
+        "機能ID",
+        "機能名",
+        "決定内容",
+        "要旨",
+    ]
+    assert "石井町の判定" in header and "那賀町の見直し内容・備考" in header
+    first = dict(zip(header, rows[1], strict=True))
+    assert first["開催日"] == "令和7年4月1日（2025-04-01）"
+    assert first["機能ID"] == "0010001"  # text, leading zeros kept
+    assert first["石井町の判定"] == "業務見直し"
+    assert first["石井町の見直し内容・備考"] == '\'=HYPERLINK("x")\n対応表で管理'
+    assert first["状態"] == "決定 #2 で置き換え"
+    assert "石井町：対応表を作る（期限 令和7年6月30日（2025-06-30））" in first["対応事項"]
+    second = dict(zip(header, rows[2], strict=True))
+    assert second["置き換えた決定"] == "#1" and second["やむを得ない理由"] == "町条例で定める"
+    assert len(rows) == 3
+
+
+def test_xlsx_sheets_fonts_widths_filters_and_frozen_header() -> None:
+    book = load_workbook(io.BytesIO(to_xlsx(sample_minutes())))
+    assert book.sheetnames == [
+        "決定事項",
+        "対応事項",
+        "石井町の判定",
+        "神山町の判定",
+        "那賀町の判定",
+    ]
+    decisions = book["決定事項"]
+    assert decisions.freeze_panes == "A2"
+    assert decisions.auto_filter.ref == decisions.dimensions
+    assert decisions["A1"].value == "会議ID" and decisions["A1"].font.b
+    assert decisions["F2"].value == "独自項目の保持"
+    assert decisions["F2"].font.name == "Yu Gothic"
+    assert decisions["E2"].value == "0010001" and decisions["E2"].data_type == "s"
+    ishii_note = decisions.cell(row=2, column=10).value
+    assert ishii_note == '\'=HYPERLINK("x")\n対応表で管理'  # not a formula
+    assert decisions.cell(row=2, column=10).alignment.wrap_text
+    # 機能名 holds 7 full-width characters: 14 half-width cells, plus a margin.
+    assert decisions.column_dimensions["F"].width == 16
+    actions = book["対応事項"]
+    assert [c.value for c in actions[1]] == [
+        "決定番号",
+        "機能ID",
+        "機能名",
+        "担当",
+        "内容",
+        "期限",
+        "状態",
+    ]
+    assert [c.value for c in actions[2]][3:6] == [
+        "石井町",
+        "対応表を作る",
+        "令和7年6月30日（2025-06-30）",
+    ]
+    assert actions.max_row == 3
+    marks = book["石井町の判定"]
+    assert [c.value for c in marks[2]] == [
+        "0010001",
+        "独自項目の保持",
+        "カスタマイズ",
+        "'+例外",
+        "5",
+        "#2",
+    ]
+    assert marks.freeze_panes == "A2" and marks.auto_filter.ref == "A1:F2"
+
+
+def test_helpers() -> None:
+    assert text_width("ab石井") == 6
+    assert text_width("ｱｲ") == 2  # half-width katakana count 1
+    assert neutralise("-1") == "'-1" and neutralise("@x") == "'@x" and neutralise(3) == 3
+    assert neutralise("普通の文") == "普通の文"
+    taken: set[str] = set()
+    assert sheet_title("a/b:c", taken) == "a_b_c"
+    assert sheet_title("a/b:c", taken) == "a_b_c_2"
+    assert len(sheet_title("長" * 40, taken)) == 31
+
+
+def test_empty_log() -> None:
+    empty = Minutes(title="議事録", towns=(), meetings=())
+    assert "記録された会議はありません。" in to_markdown(empty)
+    assert to_csv(empty).decode("utf-8-sig").count("\r\n") == 1
+    assert load_workbook(io.BytesIO(to_xlsx(empty))).sheetnames == ["決定事項", "対応事項"]
+
+
+def test_minutes_and_wareki_do_not_import_flask_or_the_database() -> None:
+    code = (
+        "import sys, fitgap.domain.minutes, fitgap.domain.wareki;"
+        "print(','.join(m for m in ('flask', 'sqlmodel', 'sqlalchemy') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("outcome", list(Outcome))
+def test_every_outcome_has_a_label(outcome: Outcome) -> None:
+    from fitgap.domain.minutes import outcome_label
+
+    assert outcome_label(outcome)
