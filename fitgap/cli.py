@@ -203,19 +203,28 @@ def marks_import(ctx: click.Context, files: tuple[Path, ...], changed_by: str) -
     )
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_bytes_atomically(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old or the new content, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        # mkstemp makes the file private; an export is for sharing, so honour the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a UTF-8 text file atomically, with LF line ends."""
+    write_bytes_atomically(path, text.encode("utf-8"))
 
 
 @marks.command("export")
@@ -329,21 +338,6 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
 # --- the decision log (議事録) -----------------------------------------------------------------
 
 DEMO_MEETINGS_FILE = Path("demo") / "meetings.yaml"
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write a binary file (CSV with BOM, XLSX) so readers never see half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _write_minutes(path: Path, record: Any, output: str) -> None:
@@ -488,3 +482,169 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                 )
         count += 1
     return count
+
+
+# --- catalog editions and the Excel round trip ----------------------------------------------
+
+
+@main.group()
+def catalog() -> None:
+    """Catalog editions: import the official Excel function list, compare two editions."""
+
+
+def _column_options(values: tuple[str, ...]) -> dict[str, str]:
+    columns: dict[str, str] = {}
+    for value in values:
+        key, separator, column = value.partition("=")
+        if not separator or not key.strip() or not column.strip():
+            raise click.BadParameter(_("KEY=列 の形で指定してください: %(value)s", value=value))
+        columns[key.strip()] = column.strip()
+    return columns
+
+
+@catalog.command("import-xlsx")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--area", "area_id", required=True, help="Area id of the new catalog file.")
+@click.option("--name", "area_name", help="Area name (default: the file name).")
+@click.option("--sheet", help="Sheet to read (default: the first with a recognised header).")
+@click.option("--header-row", type=int, help="Row number of the header (default: detected).")
+@click.option("--column", "columns", multiple=True, metavar="KEY=COL", help="Column mapping.")
+@click.option("--spec-title", help="Title of the specification.")
+@click.option("--spec-version", help="Edition, e.g. 第4.0版.")
+@click.option("--out", type=click.Path(path_type=Path), help="YAML file to write.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.pass_context
+def catalog_import_xlsx(
+    ctx: click.Context,
+    file: Path,
+    area_id: str,
+    area_name: str | None,
+    sheet: str | None,
+    header_row: int | None,
+    columns: tuple[str, ...],
+    spec_title: str | None,
+    spec_version: str | None,
+    out: Path | None,
+    force: bool,
+) -> None:
+    """Turn an official function list (機能・帳票要件, .xlsx) into a catalog YAML file."""
+    from fitgap.domain.xlsx_catalog import read_function_list, to_catalog_yaml
+
+    target = out or Path(_app(ctx).config["CATALOG_DIR"]) / f"{area_id}.yaml"
+    if target.exists() and not force:
+        raise DataError(
+            _("%(path)s はすでにあります。上書きするときは --force を付けてください", path=target)
+        )
+    try:
+        imported = read_function_list(
+            file,
+            area_id=area_id,
+            area_name=area_name,
+            sheet=sheet,
+            columns=_column_options(columns) or None,
+            header_row=header_row,
+        )
+    except InvalidInput as error:
+        raise _fail(error) from None
+    for warning in imported.warnings:
+        click.echo(str(warning), err=True)
+    text = to_catalog_yaml(imported.area, spec_title=spec_title, spec_version=spec_version)
+    write_atomically(target, text)
+    click.echo(
+        _(
+            "%(path)s に %(count)s 件の機能を書き出しました"
+            "（シート %(sheet)s、見出し %(row)s 行目）",
+            path=target,
+            count=len(imported.area.functions),
+            sheet=imported.sheet,
+            row=imported.header_row,
+        )
+    )
+
+
+@catalog.command("diff")
+@click.argument("old", type=click.Path(path_type=Path, exists=True))
+@click.argument("new", type=click.Path(path_type=Path, exists=True))
+def catalog_diff(old: Path, new: Path) -> None:
+    """Compare two catalog editions (folders or single files): added, removed, reworded, ..."""
+    from fitgap.domain.catalog_diff import diff_catalogs, format_diff
+
+    editions = []
+    for path in (old, new):
+        try:
+            editions.append(read_catalog(path, base=Path.cwd()))
+        except InvalidInput as error:
+            raise _fail(error) from None
+    click.echo(format_diff(diff_catalogs(editions[0].functions, editions[1].functions)))
+
+
+def _town_and_area(session: Any, town_id: str, area_id: str) -> None:
+    if town_id not in queries.active_town_ids(session=session):
+        raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
+    if queries.get_area(session=session, area_id=area_id) is None:
+        raise DataError(_("業務 %(area)s はカタログにありません。", area=area_id))
+
+
+@marks.command("sheet")
+@click.option("--town", "town_id", required=True)
+@click.option("--area", "area_id", required=True)
+@click.option("--out", type=click.Path(path_type=Path), help="File to write.")
+@click.pass_context
+def marks_sheet(ctx: click.Context, town_id: str, area_id: str, out: Path | None) -> None:
+    """Write a town's marking sheet of one area (XLSX) to fill in offline."""
+    from fitgap.sheets import sheet_bytes
+
+    app = _app(ctx)
+    database = _database(app)
+    _require_loaded(database)
+    with database.session() as session:
+        _town_and_area(session, town_id, area_id)
+        data = sheet_bytes(session=session, town_id=town_id, area_id=area_id)
+    target = out or Path(app.config["EXPORTS_DIR"]) / f"marks-{town_id}-{area_id}.xlsx"
+    write_bytes_atomically(target, data)
+    click.echo(str(target))
+
+
+@marks.command("import-xlsx")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--town", "town_id", required=True)
+@click.option("--area", "area_id", required=True)
+@click.option(
+    "--by", "changed_by", default="import", show_default=True, help="Who, for the history."
+)
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.pass_context
+def marks_import_xlsx(
+    ctx: click.Context, file: Path, town_id: str, area_id: str, changed_by: str, dry_run: bool
+) -> None:
+    """Import a filled-in marking sheet: shows every change, applies all or nothing."""
+    from fitgap.sheets import SheetConflict, apply_preview, preview_sheet
+
+    database = _database(_app(ctx))
+    _require_loaded(database)
+    with database.write() as session:
+        _town_and_area(session, town_id, area_id)
+        try:
+            preview = preview_sheet(
+                session=session, source=file, town_id=town_id, area_id=area_id, display=str(file)
+            )
+        except InvalidInput as error:
+            raise _fail(error) from None
+        for change in preview.changes:
+            click.echo(
+                _(
+                    "%(id)s: %(before)s → %(after)s%(conflict)s",
+                    id=change.function_id,
+                    before=change.before.status.value,
+                    after=change.after.status.value,
+                    conflict=_("（競合: 出力後にほかの人が変更）") if change.conflict else "",
+                )
+            )
+        if dry_run:
+            session.rollback()
+            return
+        try:
+            count = apply_preview(session=session, preview=preview, changed_by=changed_by)
+        except SheetConflict as conflict:
+            raise DataError(str(conflict)) from None
+    click.echo(_("判定シートから %(count)s 件を反映しました", count=count))

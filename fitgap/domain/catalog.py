@@ -214,10 +214,13 @@ def _read_files(
 ) -> tuple[list[Any], list[Problem]]:
     problems: list[Problem] = []
     results: list[Any] = []
-    missing = _folder_problem(folder, base)
-    if missing is not None:
-        return [], [missing]
-    files = list(yaml_files(folder))
+    if folder.is_file():  # one file of a folder, e.g. to compare two editions of an area
+        files = [folder]
+    else:
+        missing = _folder_problem(folder, base)
+        if missing is not None:
+            return [], [missing]
+        files = list(yaml_files(folder))
     if not files:
         return [], [Problem(_display(folder, base), 0, _("YAML ファイルが一つもありません"))]
     for path in files:
@@ -235,7 +238,8 @@ def _read_files(
 
 
 def read_catalog(folder: Path, *, base: Path | None = None) -> Catalog:
-    """Read and validate every catalog file of `folder`; raise InvalidInput with all problems."""
+    """Read and validate every catalog file of `folder` (or that one file); raise InvalidInput
+    with all problems."""
     areas, problems = _read_files(folder, base, _read_area)
     seen_areas: dict[str, str] = {}
     seen_functions: dict[str, tuple[str, int]] = {}
