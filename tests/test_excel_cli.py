@@ -8,12 +8,13 @@ from pathlib import Path
 import openpyxl
 import yaml
 
-from conftest import Invoke
-from factories import make_catalog, make_marks, make_towns
 from fitgap import queries
 from fitgap.db import Database
 from fitgap.domain.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.domain.model import Status
+
+from conftest import Invoke
+from factories import make_catalog, make_marks, make_towns
 
 
 def official_list(path: Path) -> None:
