@@ -655,3 +655,67 @@ def scoring_input(*, session: Session, area_id: str | None = None) -> ScoringInp
     )
     marks = [_domain_mark(row) for row in session.execute(marks_statement) if row[0] in town_ids]
     return ScoringInput(functions=functions, towns=towns, marks=marks)
+
+
+# --- workspace ---
+# Reads for the marking workspace (area grid, function page). They stay lean on purpose: an
+# area of 1,000 functions x 30 towns is read on every grid request and every status change.
+
+
+def area_function_keys(*, session: Session, area_id: str) -> tuple[tuple[str, str], ...]:
+    """(id, requirement) of an area's current functions in catalog order: all its scores use."""
+    statement = (
+        select(_function.c.id, _function.c.requirement)
+        .where(_function.c.area_id == area_id, _function.c.archived_at.is_(None))
+        .order_by(_function.c.position, _function.c.id)
+    )
+    return tuple((row[0], row[1]) for row in session.execute(statement))
+
+
+def area_marks_stamp(*, session: Session, area_id: str) -> tuple[int, int]:
+    """(count, sum of versions) of the marks on an area's current functions.
+
+    Marks are never deleted and every change adds a mark or raises a version by one, so the
+    stamp grows with every change: equal stamps mean unchanged marks, whatever process wrote.
+    """
+    statement = (
+        select(func.count(), func.coalesce(func.sum(_mark.c.version), 0))
+        .select_from(_mark)
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .where(_function.c.area_id == area_id, _function.c.archived_at.is_(None))
+    )
+    count, total = session.execute(statement).one()
+    return int(count), int(total)
+
+
+def mark_versions(*, session: Session, town_id: str, function_ids: Sequence[str]) -> dict[str, int]:
+    """The current version of a town's marks on the given functions (absent: no mark yet)."""
+    if not function_ids:
+        return {}
+    statement = select(_mark.c.function_id, _mark.c.version).where(
+        _mark.c.town_id == town_id, _mark.c.function_id.in_(function_ids)
+    )
+    return {row[0]: int(row[1]) for row in session.execute(statement)}
+
+
+def area_divergent_counts(*, session: Session) -> dict[str, int]:
+    """Per area: how many current functions the taking-part towns decided differently.
+
+    The same rule as the risk engine's `divergent` (decided verdicts not all the same), counted
+    in SQL so that the overview of a whole project does not score every area.
+    """
+    decided = (
+        select(_mark.c.function_id)
+        .join(_town, _town.c.id == _mark.c.town_id)
+        .where(_town.c.archived_at.is_(None), _mark.c.status != domain.Status.UNDECIDED.value)
+        .group_by(_mark.c.function_id)
+        .having(func.count(func.distinct(_mark.c.status)) > 1)
+        .subquery()
+    )
+    statement = (
+        select(_function.c.area_id, func.count())
+        .join(decided, decided.c.function_id == _function.c.id)
+        .where(_function.c.archived_at.is_(None))
+        .group_by(_function.c.area_id)
+    )
+    return {row[0]: int(row[1]) for row in session.execute(statement)}

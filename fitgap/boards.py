@@ -1,0 +1,140 @@
+"""Area scoreboards for the workspace views, kept per process and checked on every use.
+
+Scoring one area of 1,000 functions x 30 towns from the database takes a tenth of a second or
+more, too slow to repeat on every status change. So each process keeps the last scoreboard of
+a few areas together with what it was built from: the area's functions and classes, the towns,
+and the marks' stamp (`queries.area_marks_stamp`, which grows with every change by anyone).
+A request reads that stamp (one small query) and uses the kept board only when nothing changed;
+after its own save it applies just its mark with `Scoreboard.with_mark` when the stamp shows
+that no other change came in between. Anything else rebuilds the board, so several processes
+sharing one database still always see the current scores.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlmodel import Session
+
+from fitgap import queries, scoring
+from fitgap.domain import model as domain
+from fitgap.domain.risk import Scoreboard
+from fitgap.models import Town
+
+KEPT_AREAS = 8  # boards kept per process (about 30,000 marks each at full scale)
+
+Signature = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, int | None], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    signature: Signature
+    stamp: tuple[int, int]
+    board: Scoreboard
+
+
+class AreaBoards:
+    """The kept scoreboards of one app, most recently used last."""
+
+    def __init__(self, size: int = KEPT_AREAS) -> None:
+        self._size = size
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+        self.rebuilds = 0  # how many boards were built from scratch (tests and benchmarks)
+
+    def _get(self, area_id: str) -> _Kept | None:
+        with self._lock:
+            kept = self._kept.get(area_id)
+            if kept is not None:
+                self._kept.move_to_end(area_id)
+            return kept
+
+    def _put(self, area_id: str, kept: _Kept) -> None:
+        with self._lock:
+            self._kept[area_id] = kept
+            self._kept.move_to_end(area_id)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+    def board(
+        self,
+        *,
+        session: Session,
+        area_id: str,
+        towns: list[Town],
+        function_keys: tuple[tuple[str, str], ...] | None = None,
+    ) -> Scoreboard:
+        """The area's current scoreboard."""
+        signature = _signature(session, area_id, towns, function_keys)
+        stamp = queries.area_marks_stamp(session=session, area_id=area_id)
+        kept = self._get(area_id)
+        if kept is not None and kept.signature == signature and kept.stamp == stamp:
+            return kept.board
+        return self._rebuild(session, area_id, signature, stamp)
+
+    def after_save(
+        self, *, session: Session, area_id: str, towns: list[Town], mark: queries.MarkState
+    ) -> Scoreboard:
+        """The area's scoreboard right after this process saved `mark` (already committed)."""
+        signature = _signature(session, area_id, towns, None)
+        stamp = queries.area_marks_stamp(session=session, area_id=area_id)
+        kept = self._get(area_id)
+        if kept is not None and kept.signature == signature:
+            if kept.stamp == stamp:  # built after the save: it already has the mark
+                return kept.board
+            # A save adds a mark (version 1) or raises a version by one; if the stamp moved
+            # by exactly that, the save was the only change since the board was built.
+            step = (1, 1) if mark.version == 1 else (0, 1)
+            if (kept.stamp[0] + step[0], kept.stamp[1] + step[1]) == stamp:
+                board = kept.board.with_mark(_domain_mark(mark))
+                self._put(area_id, _Kept(signature, stamp, board))
+                return board
+        return self._rebuild(session, area_id, signature, stamp)
+
+    def _rebuild(
+        self, session: Session, area_id: str, signature: Signature, stamp: tuple[int, int]
+    ) -> Scoreboard:
+        # The stamp was read before the marks: should a change land in between, the board is
+        # newer than its stamp and the next request simply rebuilds it; never the reverse.
+        board = scoring.scoreboard(session=session, area_id=area_id)
+        self.rebuilds += 1
+        self._put(area_id, _Kept(signature, stamp, board))
+        return board
+
+
+def _signature(
+    session: Session,
+    area_id: str,
+    towns: list[Town],
+    function_keys: tuple[tuple[str, str], ...] | None,
+) -> Signature:
+    """What a board depends on besides the marks: functions and classes, towns."""
+    if function_keys is None:
+        function_keys = queries.area_function_keys(session=session, area_id=area_id)
+    return function_keys, tuple((town.id, town.name, town.population) for town in towns)
+
+
+def _domain_mark(state: queries.MarkState) -> domain.Mark:
+    cost = None
+    if state.cost_initial_yen is not None or state.cost_annual_yen is not None:
+        cost = domain.Cost(
+            initial_yen=state.cost_initial_yen or 0, annual_yen=state.cost_annual_yen or 0
+        )
+    return domain.Mark(
+        town_id=state.town_id,
+        function_id=state.function_id,
+        status=domain.Status(state.status),
+        note=state.note,
+        cost=cost,
+    )
+
+
+def area_boards() -> AreaBoards:
+    """The current app's kept boards (created on first use)."""
+    boards: AreaBoards | None = current_app.extensions.get("fitgap.boards")
+    if boards is None:
+        boards = current_app.extensions.setdefault("fitgap.boards", AreaBoards())
+    return boards

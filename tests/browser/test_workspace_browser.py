@@ -1,0 +1,254 @@
+"""The workspace in a real browser: mark without a reload, conflicts, drafts, and WCAG 2.0 A/AA.
+
+Drives the machine's own Chromium through Playwright (never `playwright install`). Without a
+Chromium the test is skipped, except when FITGAP_REQUIRE_BROWSER=1 (CI), where it fails.
+With FITGAP_SCREENSHOTS=DIR it also writes grid.png and function.png (1366x768) into DIR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from conftest import Invoke
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+CHROMIUM = os.environ.get("FITGAP_CHROMIUM", "/usr/bin/chromium")
+# Resolved now: the fixtures change the working directory before the test runs.
+SCREENSHOTS = (
+    Path(os.environ["FITGAP_SCREENSHOTS"]).resolve()
+    if os.environ.get("FITGAP_SCREENSHOTS")
+    else None
+)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """The system Chromium, launched headless through Playwright's own driver."""
+    if not Path(CHROMIUM).exists():
+        reason = f"no Chromium at {CHROMIUM} (install it or set FITGAP_CHROMIUM)"
+        if os.environ.get("FITGAP_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(app: Flask, sample: Path, fitgap: Invoke) -> Iterator[str]:
+    """The app on the demo data, served by waitress on a free port in a thread."""
+    import waitress
+
+    assert fitgap("load").exit_code == 0
+    marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
+    assert fitgap("marks", "import", *marks).exit_code == 0
+    wsgi = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=wsgi.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{wsgi.effective_port}"  # type: ignore[union-attr]
+    finally:
+        wsgi.close()
+        thread.join(timeout=5)
+
+
+def check_accessibility(page: Any, what: str) -> None:
+    """Run axe-core's WCAG 2.0 A and AA rules on the page; fail with a readable list."""
+    # Evaluated through the DevTools protocol rather than as a <script> tag, so the app's own
+    # Content-Security-Policy stays on during the whole test.
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async () => {
+            const options = {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]}};
+            const found = await axe.run(document, options);
+            return found.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary),
+            }));
+        }"""
+    )
+    assert result == [], f"axe violations on {what}:\n" + json.dumps(
+        result, ensure_ascii=False, indent=2
+    )
+
+
+def shoot(page: Any, name: str) -> None:
+    """Save what the page shows now (1366x768) for the documentation."""
+    assert SCREENSHOTS is not None
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # caret="initial": hiding the caret would inject a style that the CSP (rightly) refuses.
+    page.screenshot(path=str(SCREENSHOTS / name), caret="initial")
+
+
+def test_vendored_axe_matches_its_checksum() -> None:
+    assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
+
+
+def test_marking_in_the_browser(chromium: Any, server: str) -> None:
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # Failed resources are expected here (no favicon; the 409 of the conflict); anything else
+    # on the console, a CSP refusal above all, is a problem.
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+
+    # Choose one's town, then open the grid of 住民記録.
+    page.goto(server + "/")
+    page.select_option("#town-picker", "ishii")
+    page.click(".town-picker button[type=submit]")
+    page.goto(server + "/areas/juki")
+    assert page.locator("#function-rows .mark-form").count() > 10
+    check_accessibility(page, "the grid")
+
+    # Every town fits 0010010; 石井町 now wants a customization: key 3 on its status buttons.
+    page.evaluate("() => { window.notReloaded = true; }")
+    before = page.inner_text("#area-totals")
+    fit = page.locator("#st-0010010-fit")
+    assert fit.get_attribute("aria-pressed") == "true"
+    fit.focus()
+    page.keyboard.press("3")
+    page.wait_for_selector("#st-0010010-customization[aria-pressed=true]")
+    row = page.locator("tr", has=page.locator("#f-0010010"))
+    assert "単独カスタマイズ" in row.inner_text() and "リスク" in row.inner_text()
+    page.wait_for_function(
+        "() => document.getElementById('live').textContent.includes('保存しました')"
+    )
+    assert page.inner_text("#area-totals") != before  # the totals came out of band, whole:
+    assert page.locator("#area-totals table.totals-table").count() == 1
+    assert page.locator("#function-grid .totals-table, #function-rows section").count() == 0
+    ishii = page.locator("#area-totals tbody tr").nth(1).locator("td.mine")
+    assert ishii.inner_text().startswith("3")  # 石井町 had 2 customizations
+    assert page.evaluate("() => window.notReloaded === true")
+    assert page.evaluate("() => document.activeElement.id") == "st-0010010-customization"
+    if SCREENSHOTS is not None:
+        page.evaluate("() => document.getElementById('area-totals').scrollIntoView()")
+        shoot(page, "grid.png")
+
+    # Arrow keys move between rows; a click works as well as a key.
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("() => document.activeElement.id")
+    assert focused.startswith("st-0010020-")
+    page.click("#st-0010020-not_applicable")
+    page.wait_for_selector("#st-0010020-not_applicable[aria-pressed=true]")
+
+    # Someone else saves 0010020 in another tab: this tab's click becomes a conflict.
+    other = context.new_page()
+    other.goto(server + "/areas/juki")
+    other.click("#st-0010020-fit")
+    other.wait_for_selector("#st-0010020-fit[aria-pressed=true]")
+    other.close()
+    page.click("#st-0010020-customization")
+    page.wait_for_selector("#conflict-0010020")
+    assert page.evaluate("() => document.activeElement.id") == "conflict-0010020"
+    check_accessibility(page, "the grid with a conflict")
+    page.click("#st-0010020-customization")  # overwrite with mine
+    page.wait_for_selector("#st-0010020-customization[aria-pressed=true]")
+    assert page.evaluate("() => window.notReloaded === true")
+
+    # Headings collapse and expand.
+    toggle = page.locator(".group-toggle").first
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not page.locator("#f-0010010").is_visible()
+    toggle.click()
+    assert page.locator("#f-0010010").is_visible()
+
+    # A filter from the form updates the grid and the URL.
+    page.check("input[name=divergent]")
+    page.wait_for_url("**/areas/juki?*divergent=1*")
+    page.wait_for_function("() => !document.getElementById('f-0010030')")
+    assert page.locator("#f-0010010").is_visible()
+
+    # The function page: the full text, every town, and my note with a preview.
+    page.goto(server + "/functions/0010090")
+    check_accessibility(page, "the function page")
+    if SCREENSHOTS is not None:
+        shoot(page, "function.png")
+    page.evaluate("() => { window.notReloaded = true; }")
+    page.fill("#note", "行政区コードは **EUC** で管理する。<script>alert(1)</script>")
+    page.click("#my-mark button:has-text('プレビュー')")
+    page.wait_for_selector("#note-preview strong")
+    assert "<script>" in page.inner_text("#note-preview")  # shown as text, not run
+    page.check("#my-mark input[value=workflow_change]")
+    page.click("#my-mark button.primary")
+    page.wait_for_function(
+        "() => document.getElementById('live').textContent.includes('保存しました')"
+    )
+    assert "EUC" in page.inner_text("#town-marks")
+    assert page.evaluate("() => window.notReloaded === true")
+    assert page.evaluate("() => localStorage.length") == 0  # the draft is gone once saved
+    check_accessibility(page, "the function page after saving")
+
+    assert problems == []
+
+    context.close()
+
+
+def test_a_note_survives_a_broken_network(chromium: Any, server: str) -> None:
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(server + "/")
+    page.select_option("#town-picker", "naka")
+    page.click(".town-picker button[type=submit]")
+    page.goto(server + "/functions/0010020")
+    page.fill("#note", "ネットワークが切れても残るメモ")
+    # Every save fails: the form retries, then warns, and the draft stays in the browser.
+    attempts: list[str] = []
+    context.route(
+        "**/marks/**",
+        lambda route: attempts.append(route.request.url) or route.abort("internetdisconnected"),
+    )
+    page.evaluate("() => document.querySelector('.note-form').dataset.retryMs = '50'")
+    page.click("#my-mark button.primary")
+    page.wait_for_selector(".save-warning:not([hidden])", timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('.save-warning').textContent.includes('下書き')",
+        timeout=15_000,
+    )
+    assert len(attempts) == 4  # the first try and three retries
+    key = "fitgap-note:naka:0010020"
+    assert page.evaluate(f"() => localStorage.getItem('{key}')") == "ネットワークが切れても残るメモ"
+    # Reopening the page brings the draft back; with the network back, saving clears it.
+    context.unroute("**/marks/**")
+    page.goto(server + "/functions/0010020")
+    assert page.input_value("#note") == "ネットワークが切れても残るメモ"
+    assert page.locator(".draft-restored").is_visible()
+    page.click("#my-mark button.primary")
+    page.wait_for_function(
+        "() => document.getElementById('live').textContent.includes('保存しました')"
+    )
+    assert page.evaluate(f"() => localStorage.getItem('{key}')") is None
+    assert "ネットワークが切れても残るメモ" in page.inner_text("#town-marks")
+    context.close()
