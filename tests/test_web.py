@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -115,3 +116,20 @@ def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
     assert len(first) == 64 and _instance_secret(tmp_path) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]
+
+
+def test_language_switch_refuses_open_redirects(
+    files: Path, fitgap: Invoke, client: FlaskClient
+) -> None:
+    prepare(files, fitgap)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True))
+    assert token is not None
+    for target in ("//evil.example/", "/\\evil.example", "https://evil.example/", "javascript:x"):
+        response = client.post(
+            "/language", data={"lang": "ja", "next": target, "csrf_token": token.group(1)}
+        )
+        assert response.headers["Location"] == "/", target
+    kept = client.post(
+        "/language", data={"lang": "ja", "next": "/areas/juki?q=転入", "csrf_token": token.group(1)}
+    )
+    assert unquote(kept.headers["Location"]) == "/areas/juki?q=転入"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
@@ -28,6 +27,7 @@ from fitgap.domain.risk import Divergence, DivergenceKind, Scoreboard, round_ris
 from fitgap.domain.search import Query, normalize
 from fitgap.markdown import render_markdown
 from fitgap.models import Area, CatalogFunction, Town
+from fitgap.redirects import safe_next
 from fitgap.web import status_label
 
 bp = Blueprint("catalog", __name__)
@@ -343,19 +343,6 @@ def _my_town(towns: Sequence[Town]) -> Town | None:
     return next((town for town in towns if town.id == chosen), None)
 
 
-def _safe_next(target: str | None, fallback: str) -> str:
-    """Only go back to a path of this site."""
-    if not target:
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    # Browsers read "/\\host" as "//host"; control characters have no place in a path either.
-    if "\\" in target or any(ord(ch) < 0x20 for ch in target):
-        return fallback
-    return target
-
-
 def _page_number() -> int:
     try:
         return max(1, int(request.args.get("page", "1")))
@@ -415,7 +402,7 @@ def choose_town() -> Response:
         authz.choose_town(town)
     else:
         authz.choose_town(None)
-    return redirect(_safe_next(request.form.get("next"), url_for("catalog.overview")), code=303)
+    return redirect(safe_next(request.form.get("next"), url_for("catalog.overview")), code=303)
 
 
 # --- the grid of one area --------------------------------------------------------------------
@@ -573,7 +560,7 @@ def _row_response(
         row=grid,
         towns=towns,
         my_town=my_town,
-        page_url=_safe_next(next_url, fallback),
+        page_url=safe_next(next_url, fallback),
         totals=area_totals(board, function_row.area_id, towns) if conflict is None else None,
         message=message,
         **_template_helpers(),
@@ -823,7 +810,7 @@ def save_mark(function_id: str, town_id: str) -> Response:
             if sent.context == "page"
             else url_for("catalog.area", area_id=function_row.area_id)
         )
-        target = _safe_next(sent.next_url, fallback)
+        target = safe_next(sent.next_url, fallback)
         anchor = "#my-mark" if sent.context == "page" else f"#f-{function_id}"
         return redirect(target.split("#")[0] + anchor, code=303)
     if sent.context == "page":
@@ -880,7 +867,7 @@ def _conflict_response(
     context["draft"] = draft
     context["message"] = message
     context["town"] = town
-    context["next_url"] = _safe_next(
+    context["next_url"] = safe_next(
         sent.next_url, url_for("catalog.function", function_id=function_row.id)
     )
     context["context_name"] = sent.context
