@@ -112,14 +112,32 @@ def check(ctx: click.Context) -> None:
 
 
 def _load(app: Flask) -> queries.LoadReport:
+    from fitgap.domain.catalog_diff import diff_catalogs, format_diff, new_violations
+
     catalog, towns = _read_inputs(app)
     database = _database(app)
     database.upgrade()
     total = sum(len(area.functions) for area in catalog.areas)
-    with _progress(total, _("カタログを読み込み中")) as progress, database.write() as session:
-        return queries.load_catalog(
-            session=session, catalog=catalog, towns=towns, progress=progress
-        )
+    with database.write() as session:
+        old = queries.current_functions(session=session)
+        if old:  # a new edition of a loaded catalog: say what changed before loading it
+            diff = diff_catalogs(old, catalog.functions)
+            if not diff.is_empty:
+                click.echo(format_diff(diff))
+            customizing = queries.customizing_towns(session=session)
+            for function_id, town_id in new_violations(diff, customizing):
+                click.echo(
+                    _(
+                        "違反: %(town)s は %(id)s をカスタマイズしていますが、"
+                        "新しい版では実装不可機能です",
+                        town=town_id,
+                        id=function_id,
+                    )
+                )
+        with _progress(total, _("カタログを読み込み中")) as progress:
+            return queries.load_catalog(
+                session=session, catalog=catalog, towns=towns, progress=progress
+            )
 
 
 @main.command()
@@ -151,7 +169,7 @@ def _print_load_report(report: queries.LoadReport) -> None:
     if report.changed_functions:
         click.echo(
             _(
-                "内容が変わった機能 %(count)s 件: その判定は見直しが必要です",
+                "内容が変わった機能 %(count)s 件: これらの機能の判定は「要確認」になります",
                 count=len(report.changed_functions),
             )
         )

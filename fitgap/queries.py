@@ -719,3 +719,46 @@ def area_divergent_counts(*, session: Session) -> dict[str, int]:
         .group_by(_function.c.area_id)
     )
     return {row[0]: int(row[1]) for row in session.execute(statement)}
+
+
+# --- catalog editions ---
+# A mark remembers the fingerprint of the function's content it was made on; when a new
+# edition rewords or reclasses the function, the two differ and the mark is "to review".
+
+
+def current_functions(*, session: Session) -> list[domain.Function]:
+    """Every function of the current catalog as domain objects, in catalog order."""
+    statement = (
+        select(CatalogFunction)
+        .join(_area, _area.c.id == _function.c.area_id)
+        .where(_function.c.archived_at.is_(None))
+        .order_by(_area.c.position, _function.c.position, _function.c.id)
+    )
+    return [_domain_function(row) for row in session.scalars(statement)]
+
+
+def customizing_towns(*, session: Session) -> dict[str, set[str]]:
+    """Function id -> the towns that mark it customization."""
+    statement = select(_mark.c.function_id, _mark.c.town_id).where(
+        _mark.c.status == domain.Status.CUSTOMIZATION.value
+    )
+    result: dict[str, set[str]] = defaultdict(set)
+    for function_id, town_id in session.execute(statement):
+        result[function_id].add(town_id)
+    return dict(result)
+
+
+def marks_to_review(
+    *, session: Session, function_ids: Sequence[str] | None = None
+) -> set[tuple[str, str]]:
+    """(town id, function id) of the marks made on another content of their function."""
+    statement = (
+        select(_mark.c.town_id, _mark.c.function_id)
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .where(_mark.c.fingerprint != _function.c.fingerprint, _function.c.archived_at.is_(None))
+    )
+    if function_ids is not None:
+        if not function_ids:
+            return set()
+        statement = statement.where(_mark.c.function_id.in_(function_ids))
+    return {(row[0], row[1]) for row in session.execute(statement)}

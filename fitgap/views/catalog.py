@@ -8,6 +8,7 @@ change which town's marks is decided in `fitgap.authz` alone.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,6 +191,7 @@ class Cell:
     status: str
     note: str | None
     mine: bool
+    review: bool = False  # made on an earlier wording or class of the function
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +280,10 @@ def grid_row(
     version: int,
     headings: tuple[Heading, ...] = (),
     conflict: Conflict | None = None,
+    review: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> GridRow:
-    """One grid row from the area's scoreboard."""
+    """One grid row from the area's scoreboard; `review` holds the (town, function) marks
+    made on an earlier edition of the function."""
     score = board.function_score(function.id)
     cells = []
     for town in towns:
@@ -290,6 +294,7 @@ def grid_row(
                 status=mark.status.value if mark is not None else Status.UNDECIDED.value,
                 note=mark.note if mark is not None else None,
                 mine=town.id == my_town_id,
+                review=(town.id, function.id) in review,
             )
         )
     return GridRow(
@@ -468,8 +473,17 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
         else {}
     )
     headings = _headings(matching, start, start + page_size)
+    review = queries.marks_to_review(session=session, function_ids=[f.id for f in shown])
     rows = [
-        grid_row(function, board, towns, my_town_id, versions.get(function.id, 0), headings[k])
+        grid_row(
+            function,
+            board,
+            towns,
+            my_town_id,
+            versions.get(function.id, 0),
+            headings[k],
+            review=review,
+        )
         for k, function in enumerate(shown)
     ]
     return GridPage(
@@ -553,6 +567,7 @@ def _row_response(
         my_town.id if my_town is not None else None,
         version,
         conflict=conflict,
+        review=queries.marks_to_review(session=session, function_ids=[function_row.id]),
     )
     fallback = url_for("catalog.area", area_id=function_row.area_id)
     response = htmx.render(
