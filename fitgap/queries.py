@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fitgap.domain import model as domain
@@ -501,16 +502,22 @@ def save_mark(
         ).first()
         if exists is not None:
             raise MarkConflict(_current_mark(session, town_id, function_id))
-        session.execute(
-            insert(_mark).values(
-                town_id=town_id,
-                function_id=function_id,
-                version=version,
-                updated_by=changed_by,
-                updated_at=now,
-                **values,
-            )
-        )
+        try:
+            # Two first saves can both see "no mark yet" (PostgreSQL runs them side by side);
+            # the unique key lets one win, and the savepoint keeps our transaction usable.
+            with session.begin_nested():
+                session.execute(
+                    insert(_mark).values(
+                        town_id=town_id,
+                        function_id=function_id,
+                        version=version,
+                        updated_by=changed_by,
+                        updated_at=now,
+                        **values,
+                    )
+                )
+        except IntegrityError:
+            raise MarkConflict(_current_mark(session, town_id, function_id)) from None
     else:
         result = session.execute(
             update(_mark)
