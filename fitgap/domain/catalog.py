@@ -190,7 +190,7 @@ def _read_function(node: yaml.Node, reader: Reader, area_id: str) -> Function | 
             if form_id is not None:
                 forms.append(form_id)
     note = reader.optional_text(values.get("note"), "note")
-    extra = {key: reader.plain(value) for key, value in values.items() if key.startswith("x-")}
+    extra = {key: reader.plain(value, key) for key, value in values.items() if key.startswith("x-")}
     if len(reader.problems) > before or None in (function_id, name, text, requirement):
         return None
     assert function_id is not None and name is not None and text is not None  # noqa: S101

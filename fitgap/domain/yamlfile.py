@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -213,9 +214,26 @@ class Reader:
         self.problem(node, _("%(key)s は数値で書いてください", key=key))
         return None
 
-    def plain(self, node: yaml.Node) -> Any:
-        """Any value as plain Python (for user attributes kept as they are)."""
-        return _constructor.construct_object(node, deep=True)
+    def plain(self, node: yaml.Node, key: str) -> Any:
+        """A user attribute as plain JSON-like Python: text, numbers, booleans, null, lists and
+        mappings of them; dates become ISO text. Anything else (tags, binary) is a problem."""
+        try:
+            value = _constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError) as error:
+            detail = getattr(error, "problem", None) or str(error)
+            self.problem(node, _("%(key)s を読めません: %(detail)s", key=key, detail=detail))
+            return None
+        try:
+            return _json_like(value)
+        except TypeError:
+            self.problem(
+                node,
+                _(
+                    "%(key)s には文字列・数値・真偽値・リスト・マッピングだけが書けます",
+                    key=key,
+                ),
+            )
+            return None
 
     def format_tag(self, values: dict[str, yaml.Node], expected: str) -> bool:
         """Check the `format:` key names the expected format and version."""
@@ -234,6 +252,25 @@ class Reader:
             )
             return False
         return value is not None
+
+
+def _json_like(value: Any) -> Any:
+    """`value` with dates as ISO text; TypeError for what JSON cannot hold."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise TypeError(value)
+        return value
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_json_like(item) for item in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError(value)
+        return {k: _json_like(v) for k, v in value.items()}
+    raise TypeError(value)
 
 
 def compose(path: Path, display: str) -> tuple[yaml.Node | None, list[Problem]]:
