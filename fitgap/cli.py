@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +12,10 @@ from typing import Any
 import click
 from flask import Flask
 
-from fitgap import create_app, queries
+from fitgap import audit_queries, cli_admin, create_app, queries
+from fitgap.cli_support import DataError, write_atomically, write_bytes_atomically
+from fitgap.cli_support import app_of as _app
+from fitgap.cli_support import database_of as _database
 from fitgap.db import Database
 from fitgap.domain.catalog import (
     Catalog,
@@ -32,32 +33,23 @@ from fitgap.scoring import scoreboard
 DEMO_MARKS_DIR = Path("demo") / "marks"
 
 
-class DataError(click.ClickException):
-    """Wrong input or data: printed on stderr, exit status 1."""
-
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.format_message(), err=True)
-
-
 def _fail(problems: InvalidInput) -> DataError:
     count = len(problems.problems)
     return DataError(f"{problems}\n" + _("%(count)s 件の問題があります", count=count))
 
 
-def _app(ctx: click.Context, overrides: dict[str, Any] | None = None) -> Flask:
-    obj: dict[str, Any] = ctx.ensure_object(dict)
-    if "app" not in obj:
-        factory: Callable[..., Flask] = obj.get("factory", create_app)
-        obj["app"] = factory(overrides) if overrides else factory()
-    app: Flask = obj["app"]
-    return app
+def _audit(session: Any, action: str, target: str | None, details: dict[str, Any]) -> None:
+    """Record a change made on the command line, in its transaction."""
+    audit_queries.append(
+        session=session, actor=cli_admin.cli_actor(), action=action, target=target, details=details
+    )
 
 
-def _database(app: Flask) -> Database:
-    database: Database = app.extensions["fitgap.db"]
-    return database
+def _audit_written(database: Database, kind: str, paths: list[str]) -> None:
+    """Record files an export command wrote."""
+    if paths:
+        with database.write() as session:
+            _audit(session, "export.written", kind, {"files": paths})
 
 
 @contextmanager
@@ -135,9 +127,21 @@ def _load(app: Flask) -> queries.LoadReport:
                     )
                 )
         with _progress(total, _("カタログを読み込み中")) as progress:
-            return queries.load_catalog(
+            report = queries.load_catalog(
                 session=session, catalog=catalog, towns=towns, progress=progress
             )
+        _audit(
+            session,
+            "catalog.loaded",
+            str(app.config["CATALOG_DIR"]),
+            {
+                "areas": dict(report.areas),
+                "functions": dict(report.functions),
+                "towns": dict(report.towns),
+                "changed_functions": len(report.changed_functions),
+            },
+        )
+        return report
 
 
 @main.command()
@@ -197,9 +201,22 @@ def _import_marks(app: Flask, files: Sequence[Path], changed_by: str) -> queries
         raise _fail(error) from None
     total = sum(len(f.marks) for f in marks_files)
     with _progress(total, _("判定を取り込み中")) as progress, database.write() as session:
-        return queries.import_marks(
+        report = queries.import_marks(
             session=session, files=marks_files, changed_by=changed_by, progress=progress
         )
+        _audit(
+            session,
+            "marks.imported",
+            ",".join(sorted({f.town_id for f in marks_files})),
+            {
+                "files": [str(path) for path in files],
+                "by": changed_by,
+                "added": report.added,
+                "changed": report.changed,
+                "unchanged": report.unchanged,
+            },
+        )
+        return report
 
 
 @marks.command("import")
@@ -221,30 +238,6 @@ def marks_import(ctx: click.Context, files: tuple[Path, ...], changed_by: str) -
     )
 
 
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old or the new content, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        # mkstemp makes the file private; an export is for sharing, so honour the umask.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a UTF-8 text file atomically, with LF line ends."""
-    write_bytes_atomically(path, text.encode("utf-8"))
-
-
 @marks.command("export")
 @click.option("--town", "town_id", help="Only this town (default: every town).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder to write into.")
@@ -261,12 +254,15 @@ def marks_export(ctx: click.Context, town_id: str | None, out_dir: Path | None) 
             if town_id not in towns:
                 raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
             towns = [town_id]
+        written = []
         for town in towns:
             path = target / f"{town}.yaml"
             write_atomically(
                 path, dump_marks(town, queries.export_marks(session=session, town_id=town))
             )
+            written.append(str(path))
             click.echo(str(path))
+    _audit_written(database, "marks", written)
 
 
 @main.command()
@@ -310,6 +306,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     from waitress import serve as waitress_serve
 
+    # Never a debug page or a traceback in production, whatever FLASK_DEBUG says.
+    app.debug = False
+    app.config["PROPAGATE_EXCEPTIONS"] = False
     _require_loaded(_database(app))
     click.echo(
         _("http://%(host)s:%(port)s/ で待ち受けています（Ctrl+C で終了）", host=host, port=port)
@@ -338,6 +337,8 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
             "DATABASE_URL": url,
             "CATALOG_DIR": settings["CATALOG_DIR"],
             "TOWNS_DIR": settings["TOWNS_DIR"],
+            "PASSWORD_HASH_METHOD": settings["PASSWORD_HASH_METHOD"],
+            "DEMO": True,
         }
     )
     _print_load_report(_load(app))
@@ -349,6 +350,11 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     if meetings_file.is_file():
         count = load_demo_meetings(app, meetings_file)
         click.echo(_("デモの会議 %(count)s 件を作成しました", count=count))
+    accounts = cli_admin.create_demo_accounts(app)
+    app.config["DEMO_ACCOUNTS"] = accounts
+    click.echo(_("デモのアカウント（デモ専用。ログイン画面にも表示されます）:"))
+    for account in accounts:
+        click.echo(f"  {account.login:<16} {account.password}  {account.role:<10} {account.name}")
     if not no_serve:
         _serve(app, host, port, threads=8)
 
@@ -405,6 +411,7 @@ def export_decisions(
             if not meetings:
                 raise DataError(_("会議 %(id)s はありません", id=meeting_id))
         taken: set[str] = set()
+        written: list[str] = []
         for meeting in meetings:
             name = meeting_queries.export_basename(meeting)
             # Two meetings of one area on one day: the later one gets its id appended.
@@ -415,10 +422,13 @@ def export_decisions(
             record = meeting_queries.gather_minutes(session=session, meeting_id=meeting.id)
             _write_minutes(path, record, output)
             click.echo(str(path))
+            written.append(str(path))
         if meeting_id is None:
             path = target / f"decisions-all.{output}"
             _write_minutes(path, meeting_queries.gather_minutes(session=session), output)
+            written.append(str(path))
             click.echo(str(path))
+    _audit_written(database, "decisions", written)
 
 
 def load_demo_meetings(app: Flask, path: Path) -> int:
@@ -484,7 +494,7 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                 current = meeting_queries.current_decision(
                     session=session, function_id=str(decision["function"])
                 )
-                meeting_queries.record_decision(
+                recorded = meeting_queries.record_decision(
                     session=session,
                     meeting_id=meeting.id,
                     item_id=item_id,
@@ -494,6 +504,10 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                     if decision.get("decided_at")
                     else None,
                 )
+                action, target, details = meeting_queries.decision_audit(
+                    session=session, decision=recorded
+                )
+                _audit(session, action, target, details)
             if entry.get("current"):
                 meeting_queries.set_current(
                     session=session, meeting_id=meeting.id, item_id=items[str(entry["current"])]
@@ -620,6 +634,7 @@ def marks_sheet(ctx: click.Context, town_id: str, area_id: str, out: Path | None
         data = sheet_bytes(session=session, town_id=town_id, area_id=area_id)
     target = out or Path(app.config["EXPORTS_DIR"]) / f"marks-{town_id}-{area_id}.xlsx"
     write_bytes_atomically(target, data)
+    _audit_written(database, "marks-sheet", [str(target)])
     click.echo(str(target))
 
 
@@ -665,4 +680,18 @@ def marks_import_xlsx(
             count = apply_preview(session=session, preview=preview, changed_by=changed_by)
         except SheetConflict as conflict:
             raise DataError(str(conflict)) from None
+        _audit(
+            session,
+            "marks.imported",
+            town_id,
+            {"files": [str(file)], "area": area_id, "by": changed_by, "changed": count},
+        )
     click.echo(_("判定シートから %(count)s 件を反映しました", count=count))
+
+
+# --- accounts, the audit trail, backup and restore (fitgap/cli_admin.py) --------------------
+
+main.add_command(cli_admin.user)
+main.add_command(cli_admin.audit)
+main.add_command(cli_admin.backup)
+main.add_command(cli_admin.restore)

@@ -19,6 +19,52 @@ ENVIRONMENT = {
     "FITGAP_SECRET_KEY": "SECRET_KEY",
 }
 
+# The security settings a town's rules may change (documented in docs/security.md).
+SECURITY_DEFAULTS: dict[str, Any] = {
+    "IDLE_TIMEOUT_MINUTES": 30,  # signed out after this long without a request of the user
+    "IDLE_WARNING_MINUTES": 2,  # the page warns this long before, with "stay signed in"
+    "SESSION_MAX_HOURS": 12,  # signed out this long after signing in, active or not
+    "LOCKOUT_ATTEMPTS": 5,  # failed sign-ins in a row that lock the account ...
+    "LOCKOUT_MINUTES": 15,  # ... for this long
+    "PASSWORD_MIN_LENGTH": 12,
+    "PASSWORD_MIN_KINDS": 3,  # of lower case, upper case, digits, symbols
+    "PASSWORD_MAX_AGE_DAYS": None,  # None: passwords do not expire
+    "PASSWORD_FORCE_INITIAL_CHANGE": True,  # a password set by someone else must be changed
+    "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug.security; tests use a cheap pbkdf2
+    "AUDIT_RETENTION_YEARS": 5,  # `fitgap audit prune` keeps at least this many years
+    "TRUST_PROXY": 0,  # reverse proxies in front whose X-Forwarded-* headers are believed
+    "SESSION_COOKIE_SECURE": None,  # None: Secure exactly when the request came over HTTPS
+    "DEMO": False,  # set by `fitgap demo`: the sign-in page lists the demo accounts
+    "BACKUP_DIR": None,  # where `fitgap backup` writes (None: the instance folder's backups/)
+}
+# Each of them may also come from a FITGAP_<NAME> environment variable, read as this type.
+SECURITY_TYPES: dict[str, type] = {
+    "IDLE_TIMEOUT_MINUTES": float,
+    "IDLE_WARNING_MINUTES": float,
+    "SESSION_MAX_HOURS": float,
+    "LOCKOUT_ATTEMPTS": int,
+    "LOCKOUT_MINUTES": float,
+    "PASSWORD_MIN_LENGTH": int,
+    "PASSWORD_MIN_KINDS": int,
+    "PASSWORD_MAX_AGE_DAYS": int,
+    "PASSWORD_FORCE_INITIAL_CHANGE": bool,
+    "PASSWORD_HASH_METHOD": str,
+    "AUDIT_RETENTION_YEARS": int,
+    "TRUST_PROXY": int,
+    "SESSION_COOKIE_SECURE": bool,
+    "BACKUP_DIR": str,
+}
+
+
+def _from_environment(key: str, text: str) -> Any:
+    """An environment variable's text as the setting's type ("none" clears an optional one)."""
+    kind = SECURITY_TYPES[key]
+    if text.strip().lower() in ("none", "") and SECURITY_DEFAULTS[key] is None:
+        return None
+    if kind is bool:
+        return text.strip().lower() in ("1", "true", "yes", "on")
+    return kind(text)
+
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config in layers: defaults → instance config.py → environment → test dict."""
@@ -33,6 +79,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="fitgap_session",
+        **SECURITY_DEFAULTS,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -40,6 +88,10 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         value = os.environ.get(variable)
         if value:
             app.config[key] = value
+    for key in SECURITY_TYPES:
+        value = os.environ.get(f"FITGAP_{key}")
+        if value is not None and value != "":
+            app.config[key] = _from_environment(key, value)
     if test_config is not None:
         app.config.update(test_config)
     if not app.config.get("DATABASE_URL"):

@@ -546,6 +546,31 @@ def record_decision(
     return decision
 
 
+def decision_audit(*, session: Session, decision: Decision) -> tuple[str, str, dict[str, Any]]:
+    """(action, target, details) of the audit record of a decision just recorded: the outcome
+    and every town's mark before and after."""
+    assert decision.id is not None  # noqa: S101 - a stored decision
+    towns = decision_towns(session=session, decision_ids=[decision.id]).get(decision.id, [])
+    details: dict[str, Any] = {
+        "meeting": decision.meeting_id,
+        "function": decision.function_id,
+        "outcome": decision.outcome,
+        "marks": {
+            t.town_id: {
+                "before": t.previous_status,
+                "after": t.status,
+                "version": t.version,
+            }
+            for t in towns
+        },
+    }
+    action = "decision.recorded"
+    if decision.supersedes_id is not None:
+        action = "decision.superseded"
+        details["supersedes"] = decision.supersedes_id
+    return action, f"decision:{decision.id}", details
+
+
 def _apply_verdict(
     session: Session,
     meeting: Meeting,

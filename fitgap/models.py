@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Index,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -216,3 +226,90 @@ class ActionItem(SQLModel, table=True):
     what: str = Field(sa_type=Text, nullable=False)
     due_on: date | None = Field(default=None, sa_type=Date, nullable=True)
     position: int = 0
+
+
+# --- accounts and the audit trail -------------------------------------------------------------
+
+
+class Role(StrEnum):
+    """What an account may do (see fitgap.authz, the one place that decides)."""
+
+    STAFF = "staff"  # a town's staff: marks their own town, in the areas assigned to them
+    MODERATOR = "moderator"  # the consultant: runs meetings, may correct a mark with a reason
+    OBSERVER = "observer"  # a town's management, the vendor: reads, downloads exports
+    ADMIN = "admin"  # manages accounts and reads the audit trail; marks nothing
+
+
+class Account(SQLModel, table=True):
+    """Someone who may sign in. Accounts are never deleted, only disabled (the audit trail and
+    the history name them)."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('staff', 'moderator', 'observer', 'admin')", name="ck_account_role"
+        ),
+        CheckConstraint("role <> 'staff' OR town_id IS NOT NULL", name="ck_account_staff_town"),
+        UniqueConstraint("login", name="uq_account_login"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64)  # lower case, see account_queries.normalize_login
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    # Required for staff (their town), optional for an observer (whose management they are).
+    town_id: str | None = Field(default=None, foreign_key="town.id", max_length=64)
+    # Staff mark only the areas assigned to them (account_area), or every area with this flag.
+    all_areas: bool = False
+    password_hash: str = Field(max_length=255)
+    password_changed_at: datetime = _timestamp()
+    must_change_password: bool = True
+    failed_attempts: int = 0  # failed sign-ins in a row
+    locked_until: datetime | None = _timestamp(nullable=True)
+    disabled_at: datetime | None = _timestamp(nullable=True)
+    # Part of every session cookie: raising it (disable, password change or reset) ends every
+    # session of the account at its next request.
+    session_version: int = 1
+    last_login_at: datetime | None = _timestamp(nullable=True)
+    created_at: datetime = _timestamp()
+
+
+class AccountArea(SQLModel, table=True):
+    """A business area assigned to a town's staff account."""
+
+    __tablename__ = "account_area"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    area_id: str = Field(foreign_key="area.id", primary_key=True, max_length=64)
+
+
+class AuditRecord(SQLModel, table=True):
+    """One record of the append-only audit trail; `hash` chains it to the record before
+    (see fitgap.domain.audit). The database refuses UPDATE, and DELETE of anything newer than
+    the prune anchor."""
+
+    __tablename__ = "audit_record"
+    __table_args__ = (
+        Index("ix_audit_record_at", "at"),
+        Index("ix_audit_record_actor", "actor"),
+        Index("ix_audit_record_action", "action"),
+    )
+    sequence: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime = _timestamp()
+    actor: str = Field(max_length=200)
+    address: str | None = Field(default=None, max_length=64)
+    action: str = Field(max_length=64)
+    target: str | None = Field(default=None, max_length=300)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    previous_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditChain(SQLModel, table=True):
+    """The chain's one row: its head (the newest record, locked by every writer so the chain
+    never forks) and its anchor (the newest pruned record, where verification starts)."""
+
+    __tablename__ = "audit_chain"
+    id: int = Field(default=1, primary_key=True)
+    head_sequence: int = 0
+    head_hash: str = Field(max_length=64)
+    anchor_sequence: int = 0
+    anchor_hash: str = Field(max_length=64)
+    anchor_at: datetime | None = _timestamp(nullable=True)

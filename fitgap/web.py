@@ -6,9 +6,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fitgap.domain.i18n import SUPPORTED_LANGUAGES, reset_language, set_language
 from fitgap.domain.i18n import _ as translate
@@ -53,14 +55,50 @@ def local_time(value: datetime | None) -> str:
     return value.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, Secure whenever the request came over HTTPS (unless
+    SESSION_COOKIE_SECURE says otherwise)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure as configured, or (None) exactly when the request is HTTPS."""
+        configured = app.config.get("SESSION_COOKIE_SECURE")
+        if configured is None:
+            return bool(has_request_context() and request.is_secure)
+        return bool(configured)
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()"
+)
+
+
 def init_app(app: Flask) -> None:
     """Register extensions, the language context, template helpers and blueprints."""
+    from fitgap import authz, errors
+
+    proxies = int(app.config.get("TRUST_PROXY") or 0)
+    if proxies:
+        # Behind the town's reverse proxy: believe its X-Forwarded-For/-Proto/-Host, so the
+        # audit trail has the client's address and HTTPS is recognised.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    app.session_interface = SessionInterface()
     Babel(app, locale_selector=select_language)
-    csrf.init_app(app)
 
     @app.before_request
     def _language() -> None:
         g.language_token = set_language(select_language())
+
+    # Who may do what is checked before CSRF: an expired session goes to the sign-in page
+    # instead of failing on the CSRF token that went with it.
+    authz.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
 
     @app.teardown_request
     def _reset_language(_error: BaseException | None) -> None:
@@ -85,8 +123,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from fitgap.views import catalog, dashboard, language, meetings
+    from fitgap.views import admin, auth, catalog, dashboard, language, meetings
 
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(language.bp)
@@ -94,14 +134,20 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.is_secure:
+            # Only over HTTPS: a plain-HTTP intranet install must not be told to insist on it.
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.path.startswith("/static/"):
             return response
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
-        )
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # Pages hold a town's working data: not kept in shared PCs' caches, not shown again
+        # with the back button after signing out.
+        headers.setdefault("Cache-Control", "no-store")
         return response

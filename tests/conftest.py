@@ -8,6 +8,7 @@ that server does not answer, the tests fail.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import textwrap
 import uuid
@@ -26,6 +27,8 @@ from fitgap.cli import main
 from fitgap.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
+FAST_HASH = "pbkdf2:sha256:1"
+PASSWORD = "Test-Password-2026"
 SERVER_URL = os.environ.get("FITGAP_DATABASE_URL", "")
 ON_POSTGRES = SERVER_URL.startswith("postgresql")
 
@@ -80,6 +83,8 @@ def settings(database_url: str, files: Path) -> dict[str, Any]:
         "CATALOG_DIR": str(files / "catalog"),
         "TOWNS_DIR": str(files / "towns"),
         "EXPORTS_DIR": str(files / "exports"),
+        # A cheap hash keeps the suite fast; the default (scrypt) is tested on its own.
+        "PASSWORD_HASH_METHOD": FAST_HASH,
     }
 
 
@@ -124,8 +129,10 @@ def fitgap(
         apps.append(application)
         return application
 
-    def invoke(*args: str) -> Result:
-        return runner.invoke(main, list(args), obj={"factory": factory}, catch_exceptions=False)
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(
+            main, list(args), input=input, obj={"factory": factory}, catch_exceptions=False
+        )
 
     yield invoke
     for application in apps:
@@ -139,3 +146,92 @@ def sample(files: Path) -> Path:
     shutil.copytree(REPO / "towns", files / "towns", dirs_exist_ok=True)
     shutil.copytree(REPO / "demo" / "marks", files / "marks", dirs_exist_ok=True)
     return files
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def make_account(
+    db: Database,
+    login: str,
+    role: str = "staff",
+    *,
+    town: str | None = None,
+    areas: tuple[str, ...] | None = None,
+    password: str = PASSWORD,
+    must_change: bool = False,
+    name: str | None = None,
+) -> int:
+    """Create an account (staff: `town`, every area unless `areas` lists some); returns its id."""
+    from fitgap import account_queries
+    from fitgap.passwords import hash_password
+
+    with db.write() as session:
+        account = account_queries.create_account(
+            session=session,
+            data=account_queries.AccountInput(
+                login=login,
+                display_name=name or f"{login} さん",
+                role=role,
+                town_id=town,
+                all_areas=role == "staff" and areas is None,
+                area_ids=areas or (),
+            ),
+            password_hash=hash_password(password, FAST_HASH),
+            must_change_password=must_change,
+        )
+        assert account.id is not None
+        return account.id
+
+
+def login(client: FlaskClient, login_id: str, password: str = PASSWORD) -> Any:
+    """Sign in through the sign-in form, as a browser does; returns the answer."""
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login", data={"login": login_id, "password": password, "csrf_token": token}
+    )
+
+
+def sign_in(
+    client: FlaskClient,
+    db: Database,
+    login_id: str,
+    role: str = "staff",
+    *,
+    town: str | None = None,
+    areas: tuple[str, ...] | None = None,
+    name: str | None = None,
+) -> int:
+    """Create the account (unless it exists) and sign the client in with it."""
+    from fitgap import account_queries
+
+    with db.session() as session:
+        existing = account_queries.get_by_login(session=session, login=login_id)
+    account_id = (
+        existing.id
+        if existing is not None and existing.id is not None
+        else make_account(db, login_id, role, town=town, areas=areas, name=name)
+    )
+    response = login(client, login_id)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    return account_id
+
+
+def csrf_token(client: FlaskClient, url: str = "/") -> str:
+    """The session's CSRF token, read from a page as a browser does."""
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, page[:500]
+    return found.group(1)
+
+
+def observe(client: FlaskClient) -> None:
+    """Sign the client in as an observer: reads every page, changes nothing."""
+    database: Database = client.application.extensions["fitgap.db"]
+    sign_in(client, database, "observer", "observer")
+
+
+def moderate(client: FlaskClient) -> None:
+    """Sign the client in as the moderator (runs meetings, records decisions)."""
+    database: Database = client.application.extensions["fitgap.db"]
+    sign_in(client, database, "moderator", "moderator", name="山本")

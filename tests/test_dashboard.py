@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from conftest import Invoke
+from conftest import Invoke, observe
 from factories import make_catalog, make_marks, make_towns
 
 
@@ -35,6 +35,7 @@ def test_dashboard_shows_scores_asks_evidence_and_costs(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     response = client.get("/dashboard")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -53,6 +54,7 @@ def test_dashboard_polls_and_can_be_paused(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     live = client.get("/dashboard").get_data(as_text=True)
     assert 'hx-trigger="every 30s"' in live and "自動更新を止める" in live
     paused = client.get("/dashboard?live=0").get_data(as_text=True)
@@ -63,6 +65,7 @@ def test_dashboard_polls_and_can_be_paused(
 
 def test_dashboard_follows_mark_changes(files: Path, fitgap: Invoke, client: FlaskClient) -> None:
     prepare(files, fitgap)
+    observe(client)
     make_marks(files, "ishii", {"0010001": {"status": "workflow_change", "note": "見直す"}})
     assert fitgap("marks", "import", "marks/ishii.yaml").exit_code == 0
     page = client.get("/dashboard").get_data(as_text=True)
@@ -71,6 +74,7 @@ def test_dashboard_follows_mark_changes(files: Path, fitgap: Invoke, client: Fla
 
 def test_dashboard_filters(files: Path, fitgap: Invoke, client: FlaskClient) -> None:
     prepare(files, fitgap)
+    observe(client)
     assert client.get("/dashboard?area=juki&split=population").status_code == 200
     assert client.get("/dashboard?split=weird").status_code == 200
     assert client.get("/dashboard?area=unknown").status_code == 404

@@ -26,7 +26,7 @@ from fitgap.domain.model import Status
 from fitgap.models import ActionItem, Decision, DecisionTown, MarkChange
 from fitgap.scoring import scoreboard
 
-from conftest import REPO, Invoke
+from conftest import REPO, Invoke, moderate
 from factories import make_catalog, make_marks, make_towns
 
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
@@ -199,6 +199,7 @@ def test_a_new_meeting_gets_the_proposal_without_functions_already_decided(
 def test_moderator_reorders_adds_drops_and_defers_items(
     project: Path, db: Database, client: FlaskClient
 ) -> None:
+    moderate(client)
     meeting = new_meeting(db)
     first = item_of(db, meeting, "0010006")
     url = f"/meetings/{meeting}/agenda/{first}"
@@ -398,6 +399,7 @@ def test_a_mark_changed_since_the_page_loaded_is_replaced_and_its_version_record
 def test_superseding_adds_a_decision_and_never_edits_the_old_one(
     project: Path, db: Database, client: FlaskClient
 ) -> None:
+    moderate(client)
     meeting = new_meeting(db)
     old = decide(db, meeting, "0010001", Outcome.TOWN_EXCEPTION, justification="町条例")
     with pytest.raises(meeting_queries.DecisionConflict):
@@ -450,6 +452,7 @@ def test_migrations_match_the_models(app: Flask, db: Database) -> None:
 
 
 def test_planning_a_meeting_through_the_web(project: Path, client: FlaskClient) -> None:
+    moderate(client)
     assert "会議を計画する" in client.get("/meetings").text
     form = client.get("/meetings/new").text
     assert 'name="attendees-ishii"' in form and 'type="date"' in form
@@ -492,6 +495,7 @@ def test_planning_a_meeting_through_the_web(project: Path, client: FlaskClient) 
 def test_recording_a_decision_from_the_console(
     project: Path, db: Database, client: FlaskClient
 ) -> None:
+    moderate(client)
     meeting = new_meeting(db)
     post(client, f"/meetings/{meeting}/current", data={"go": "next"})
     console = client.get(f"/meetings/{meeting}/console").text
@@ -532,6 +536,7 @@ def test_recording_a_decision_from_the_console(
 def test_screens_follow_the_meeting_through_its_version(
     project: Path, db: Database, client: FlaskClient
 ) -> None:
+    moderate(client)
     meeting = new_meeting(db)
     room = client.get(f"/meetings/{meeting}/room").text
     assert "screen-room" in room and 'hx-trigger="every 2s, fitgap-wake"' in room
@@ -596,6 +601,7 @@ def record_sample(db: Database) -> int:
 
 
 def test_downloads_and_the_printable_page(project: Path, db: Database, client: FlaskClient) -> None:
+    moderate(client)
     meeting = record_sample(db)
     csv_response = client.get(f"/meetings/{meeting}/minutes.csv")
     disposition = csv_response.headers["Content-Disposition"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from fitgap.db import Database
 from fitgap.domain.catalog import read_catalog, read_marks, read_towns
 from fitgap.domain.model import Requirement, Status
 
-from conftest import REPO, Invoke
+from conftest import REPO, Invoke, login
 
 
 def test_sample_catalog_is_realistic() -> None:
@@ -68,3 +69,14 @@ def test_demo_prepares_a_database(
     with db.session() as session:
         assert len(queries.active_function_ids(session=session)) == 217
         assert len(queries.export_marks(session=session, town_id="kamiyama")) == 217
+    # The demo accounts are printed, and their passwords work (demo only).
+    printed = dict(
+        re.findall(r"^  (\S+)\s+(\S+)\s+(?:staff|moderator|observer|admin)\b", result.output, re.M)
+    )
+    assert set(printed) == {
+        "ishii", "kamiyama", "naka", "higashimiyoshi", "moderator", "observer", "admin"
+    }  # fmt: skip
+    client = app.test_client()
+    assert login(client, "kamiyama", printed["kamiyama"]).headers["Location"] == "/"
+    assert "神山町 職員" in client.get("/").get_data(as_text=True)
+    assert fitgap("audit", "verify").exit_code == 0

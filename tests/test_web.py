@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Invoke
+from conftest import Invoke, observe
 from factories import make_catalog, make_marks, make_towns
 
 
@@ -23,6 +23,7 @@ def test_overview_lists_areas_and_progress(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     make_marks(files, "ishii", {"0010001": "customization", "0010002": "fit"})
     fitgap("marks", "import", "marks/ishii.yaml")
     response = client.get("/")
@@ -40,6 +41,7 @@ def test_area_page_and_htmx_paging(
 ) -> None:
     app.config["PAGE_SIZE"] = 2
     prepare(files, fitgap)
+    observe(client)
     make_marks(files, "naka", {"0010001": "workflow_change"})
     fitgap("marks", "import", "marks/naka.yaml")
     page = client.get("/areas/juki").get_data(as_text=True)
@@ -65,6 +67,7 @@ def test_function_page_renders_markdown_safely(
         "**太字** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
     )
     prepare(files, fitgap, **{"0010001": {"text": hostile}})
+    observe(client)
     make_marks(files, "ishii", {"0010001": {"status": "fit", "note": "<b onclick=x>注記</b>"}})
     fitgap("marks", "import", "marks/ishii.yaml")
     response = client.get("/functions/0010001")
@@ -84,6 +87,7 @@ def test_language_switch_needs_csrf_and_switches_to_english(
     app: Flask, files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     assert client.post("/language", data={"lang": "en"}).status_code == 400  # no CSRF token
     page = client.get("/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -100,11 +104,17 @@ def test_htmx_sends_the_csrf_token_from_body(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     page = client.get("/").get_data(as_text=True)
-    assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[\w.-]+\"\}'>", page)
+    assert re.search(r"<body hx-headers='\{\"X-CSRFToken\": \"[\w.-]+\"\}'[ >]", page)
 
 
 def test_empty_database_says_what_to_do(client: FlaskClient) -> None:
+    # No account yet: the sign-in page says how to make the first administrator.
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "fitgap user add admin --role admin" in page
+    observe(client)
+    assert "fitgap user add" not in client.get("/login").get_data(as_text=True)
     page = client.get("/").get_data(as_text=True)
     assert "fitgap load" in page
 
@@ -122,6 +132,7 @@ def test_language_switch_refuses_open_redirects(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").get_data(as_text=True))
     assert token is not None
     for target in ("//evil.example/", "/\\evil.example", "https://evil.example/", "javascript:x"):

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from flask import Flask, session
+from flask import Flask, g
 from flask.testing import FlaskClient
 from werkzeug.exceptions import Forbidden
 from werkzeug.test import TestResponse
@@ -14,10 +14,11 @@ from werkzeug.test import TestResponse
 from fitgap import authz, queries
 from fitgap.db import Database
 from fitgap.domain.model import Status
+from fitgap.models import Role
 from fitgap.scoring import scoreboard
 
-from conftest import Invoke
-from factories import make_catalog, make_marks, make_towns
+from conftest import Invoke, csrf_token, observe, sign_in
+from factories import TOWNS, make_catalog, make_marks, make_towns
 
 HTMX = {"HX-Request": "true"}
 ALL = ["0010001", "0010002", "0010003", "0010004", "0010005", "0010006"]
@@ -59,15 +60,17 @@ def prepare(files: Path, fitgap: Invoke) -> None:
 
 
 def token(client: FlaskClient) -> str:
-    page = client.get("/").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1)
+    return csrf_token(client)
+
+
+def _db(client: FlaskClient) -> Database:
+    database: Database = client.application.extensions["fitgap.db"]
+    return database
 
 
 def choose(client: FlaskClient, town_id: str) -> None:
-    response = client.post("/town", data={"town_id": town_id, "csrf_token": token(client)})
-    assert response.status_code == 303
+    """Sign in as the town's staff (every area)."""
+    sign_in(client, _db(client), town_id, "staff", town=town_id, name=f"{TOWNS[town_id][0]} 職員")
 
 
 def post_mark(
@@ -102,6 +105,7 @@ def test_overview_shows_progress_divergence_and_my_undecided(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     page = client.get("/").get_data(as_text=True)
     assert "判定済 2 / 6" in page and "判定済 0 / 6" in page
     assert 'href="/areas/juki?divergent=1"' in page  # one divergent function, linked
@@ -109,28 +113,33 @@ def test_overview_shows_progress_divergence_and_my_undecided(
     assert "mine=1" not in page
     choose(client, "ishii")
     page = client.get("/").get_data(as_text=True)
-    assert '<option value="ishii" selected>' in page
+    assert "自分の町：石井町" in page
     assert 'href="/areas/juki?mine=1"' in page and "未判定 4 件を開く" in page
 
 
-def test_town_selector_needs_csrf_and_a_real_town(
-    files: Path, fitgap: Invoke, client: FlaskClient
+def test_the_town_comes_from_the_account_and_sign_in_goes_back_only_to_local_pages(
+    files: Path, fitgap: Invoke, client: FlaskClient, db: Database
 ) -> None:
     prepare(files, fitgap)
-    assert client.post("/town", data={"town_id": "ishii"}).status_code == 400
-    csrf = token(client)
-    assert client.post("/town", data={"town_id": "nowhere", "csrf_token": csrf}).status_code == 400
-    response = client.post(
-        "/town", data={"town_id": "ishii", "next": "/areas/juki?q=x", "csrf_token": csrf}
-    )
+    # There is no town selector any more: the staff member's town is their account's.
+    assert client.post("/town", data={"town_id": "ishii"}).status_code in (303, 404)
+    sign_in(client, db, "ishii", "staff", town="ishii")
+    assert client.post("/town", data={"town_id": "naka"}).status_code == 404
+    client.post("/logout", data={"csrf_token": token(client)})
+    # Where the user was is where signing in leads, never to another site.
+    first = client.get("/areas/juki?q=x")
+    assert first.status_code == 303
+    assert first.headers["Location"] == "/login?next=/areas/juki?q%3Dx"
+    csrf = csrf_token(client, "/login")
+    form = {"login": "ishii", "password": "Test-Password-2026", "csrf_token": csrf}
+    assert client.post("/login", data={**form, "csrf_token": "wrong"}).status_code == 400
+    response = client.post("/login", data={**form, "next": "/areas/juki?q=x"})
     assert response.status_code == 303 and response.headers["Location"] == "/areas/juki?q=x"
-    with client.session_transaction() as stored:
-        assert stored["town_id"] == "ishii"
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
-        response = client.post("/town", data={"town_id": "", "next": evil, "csrf_token": csrf})
+        client.post("/logout", data={"csrf_token": token(client)})
+        csrf = csrf_token(client, "/login")
+        response = client.post("/login", data={**form, "csrf_token": csrf, "next": evil})
         assert response.headers["Location"] == "/", evil
-    with client.session_transaction() as stored:
-        assert "town_id" not in stored
 
 
 # --- the grid --------------------------------------------------------------------------------
@@ -140,6 +149,7 @@ def test_grid_shows_headings_classes_badges_and_totals(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     response = client.get("/areas/juki")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
@@ -152,8 +162,8 @@ def test_grid_shows_headings_classes_badges_and_totals(
     assert "標準オプション機能" in page and "実装不可機能" in page
     assert "単独カスタマイズ" in page and "リスク 43.8" in page  # 0010001: one town customizes
     assert 'id="area-totals"' in page and "相違のある機能" in page
-    assert 'class="mark-form"' not in page  # no town chosen: read only
-    assert "判定を変更するには" in page
+    assert 'class="mark-form"' not in page  # an observer: read only
+    assert "閲覧のみです。" in page
 
 
 def test_only_the_chosen_towns_column_has_status_buttons(
@@ -190,12 +200,13 @@ FILTER_CASES: list[tuple[str, list[str]]] = [
     ("path=%E8%A8%BC%E6%98%8E", ["0010004", "0010005"]),  # 証明
     ("path=%E7%95%B0%E5%8B%95&path=%E5%B1%8A%E5%87%BA", ["0010001", "0010002", "0010006"]),
     ("class=bogus&status=nope&town=nowhere&divergent=yes", ALL),
-    ("mine=1", ALL),  # no town chosen: "my undecided" cannot apply
+    ("mine=1", ALL),  # not a town's staff: "my undecided" cannot apply
 ]
 
 
 def test_filters_come_from_the_url(files: Path, fitgap: Invoke, client: FlaskClient) -> None:
     prepare(files, fitgap)
+    observe(client)
     for query, expected in FILTER_CASES:
         response = client.get(f"/areas/juki?{query}")
         assert response.status_code == 200, query
@@ -224,6 +235,7 @@ def test_paging_keeps_the_filters(
 ) -> None:
     app.config["PAGE_SIZE"] = 2
     prepare(files, fitgap)
+    observe(client)
     page = client.get("/areas/juki?class=mandatory").get_data(as_text=True)
     assert shown_ids(page) == ["0010001", "0010002"]
     more = "/areas/juki?page=2&amp;class=mandatory"
@@ -246,6 +258,7 @@ def test_the_filter_form_swaps_the_whole_grid(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     response = client.get("/areas/juki?divergent=1", headers={**HTMX, "HX-Target": "grid"})
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith('<section id="grid"') and "<html" not in body
@@ -279,7 +292,7 @@ def test_a_status_change_updates_the_row_and_the_totals(
     assert saved is not None and saved.status == "customization" and saved.version == 2
     with db.session() as read:
         change = queries.mark_history(session=read, function_id="0010002")[-1]
-    assert (change.changed_by, change.source, change.version) == ("石井町 職員", "web", 2)
+    assert (change.changed_by, change.source, change.version) == ("石井町 職員（ishii）", "web", 2)
 
 
 def test_a_status_change_keeps_the_note_and_a_first_mark_starts_at_version_one(
@@ -381,12 +394,16 @@ def test_a_town_cannot_change_another_towns_marks(
     files: Path, fitgap: Invoke, client: FlaskClient, db: Database
 ) -> None:
     prepare(files, fitgap)
-    assert post_mark(client, "0010002", "ishii", "customization", 1).status_code == 403
+    anonymous = client.post(
+        "/functions/0010002/marks/ishii", data={"status": "fit", "version": "1"}, headers=HTMX
+    )
+    assert anonymous.status_code == 401 and anonymous.headers["HX-Redirect"].startswith("/login")
     choose(client, "naka")
     refused = post_mark(client, "0010002", "ishii", "customization", 1)
-    assert refused.status_code == 403 and "ほかの町の判定は変更できません" in refused.get_data(
+    assert refused.status_code == 403 and "この判定は変更できません" in refused.get_data(
         as_text=True
     )
+    assert refused.headers["HX-Retarget"] == "#notice"
     page = post_mark(client, "0010002", "ishii", "customization", 1, htmx=False)
     assert page.status_code == 403 and "<html" in page.get_data(as_text=True)
     kept = current(db, "ishii", "0010002")
@@ -394,14 +411,42 @@ def test_a_town_cannot_change_another_towns_marks(
     assert post_mark(client, "0010002", "naka", "workflow_change", 1).status_code == 200
 
 
+def _user(role: Role, town: str | None = None, areas: frozenset[str] | None = None) -> authz.User:
+    return authz.User(
+        id=1,
+        login="someone",
+        name="someone",
+        role=role,
+        town_id=town,
+        all_areas=areas is None,
+        area_ids=areas or frozenset(),
+        must_change_password=False,
+        password_expired=False,
+    )
+
+
 def test_the_authorization_decision_lives_in_one_place(app: Flask) -> None:
     with app.test_request_context():
-        assert authz.current_town_id() is None and not authz.can_edit_marks("naka")
-        session[authz.SESSION_KEY] = "naka"
-        assert authz.can_edit_marks("naka") and not authz.can_edit_marks("ishii")
-        authz.require_edit("naka")
+        assert authz.current_town_id() is None and not authz.can_edit_marks("naka", "juki")
+        g.user = _user(Role.STAFF, "naka")
+        assert authz.current_town_id() == "naka"
+        assert authz.can_edit_marks("naka", "juki") and not authz.can_edit_marks("ishii", "juki")
+        assert not authz.is_correction("naka")
+        authz.require_edit("naka", "juki")
         with pytest.raises(Forbidden):
-            authz.require_edit("ishii")
+            authz.require_edit("ishii", "juki")
+        g.user = _user(Role.STAFF, "naka", frozenset({"kaigo"}))
+        assert authz.can_edit_marks("naka", "kaigo") and not authz.can_edit_marks("naka", "juki")
+        g.user = _user(Role.MODERATOR)
+        assert authz.can_edit_marks("ishii", "juki") and authz.is_correction("ishii")
+        assert authz.can_moderate() and not authz.can_administer()
+        for role in (Role.OBSERVER, Role.ADMIN):
+            g.user = _user(role)
+            assert not authz.can_edit_marks("ishii", "juki") and not authz.can_moderate()
+            assert authz.can_download_exports()
+            with pytest.raises(Forbidden):
+                authz.require_role(Role.MODERATOR)
+        assert authz.can_administer()
 
 
 def test_saving_needs_the_csrf_token_and_sound_input(
@@ -434,11 +479,12 @@ def test_function_page_shows_text_every_town_history_and_my_editor(
     files: Path, fitgap: Invoke, client: FlaskClient
 ) -> None:
     prepare(files, fitgap)
+    observe(client)
     page = client.get("/functions/0010001").get_data(as_text=True)
     assert "テンニュウの届出を受け付けること。" in page
     assert "行政区ごとに管理したい。" in page  # ishii's note, next to the other towns
     assert page.count('<span class="badge status-fit">適合</span>') >= 1
-    assert "<textarea" not in page and "町を選んでください" in page
+    assert "<textarea" not in page and "このアカウントは閲覧のみです。" in page
     assert 'href="/functions/0010002" rel="next"' in page
     assert "単独カスタマイズ" in page and "他の団体の運用を紹介し" in page
     choose(client, "ishii")
@@ -500,7 +546,10 @@ def test_a_stale_note_is_a_conflict_that_keeps_what_i_typed(
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 409 and body.lstrip().startswith('<section id="my-mark"')
-    assert "ほかの人が先に保存しました" in body and "石井町 職員 が第2版を保存しました" in body
+    assert (
+        "ほかの人が先に保存しました" in body
+        and "石井町 職員（ishii） が第2版を保存しました" in body
+    )
     yours = re.search(r'id="yours-heading".*?</section>', body, re.S)
     theirs = re.search(r'id="theirs-heading".*?</section>', body, re.S)
     assert yours and "<strong>B</strong>" in yours.group(0) and "業務見直し" in yours.group(0)

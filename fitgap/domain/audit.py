@@ -78,8 +78,32 @@ def chain_record(
     details: Mapping[str, Any] | None = None,
 ) -> AuditRecord:
     """The next record after `previous` (None for the first), with its hash computed."""
-    sequence = 1 if previous is None else previous.sequence + 1
-    previous_hash = GENESIS if previous is None else previous.hash
+    return chain_after(
+        0 if previous is None else previous.sequence,
+        GENESIS if previous is None else previous.hash,
+        at=at,
+        actor=actor,
+        address=address,
+        action=action,
+        target=target,
+        details=details,
+    )
+
+
+def chain_after(
+    previous_sequence: int,
+    previous_hash: str,
+    *,
+    at: datetime,
+    actor: str,
+    address: str | None,
+    action: str,
+    target: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> AuditRecord:
+    """The record that follows the one with `previous_sequence` and `previous_hash`
+    (0 and GENESIS for the very first record)."""
+    sequence = previous_sequence + 1
     content = dict(details or {})
     digest = record_hash(
         sequence=sequence,
@@ -102,11 +126,17 @@ class ChainBreak:
     reason: str
 
 
-def verify_chain(records: Iterable[AuditRecord]) -> list[ChainBreak]:
-    """Every place where the records (in sequence order) do not form an unbroken chain."""
+def verify_chain(
+    records: Iterable[AuditRecord], *, after: tuple[int, str] = (0, GENESIS)
+) -> list[ChainBreak]:
+    """Every place where the records (in sequence order) do not form an unbroken chain.
+
+    `after` is the (sequence, hash) of the record just before the first one: after the oldest
+    records were pruned, the anchor that replaced them; (0, GENESIS) for a complete chain.
+    """
     breaks: list[ChainBreak] = []
-    expected_sequence = 1
-    previous_hash = GENESIS
+    expected_sequence = after[0] + 1
+    previous_hash = after[1]
     for record in records:
         if record.sequence != expected_sequence:
             breaks.append(

@@ -28,8 +28,13 @@
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    if (status === 409) {
-      // A conflict answer carries both versions and the choice: show it.
+    if (status === 409 || status === 422) {
+      // A conflict answer carries both versions and the choice, a 422 the form with what to
+      // fix: show them.
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    } else if (status >= 400 && event.detail.xhr.getResponseHeader("HX-Retarget")) {
+      // An error the server explained and sent to the notice box (an expired page, a refusal).
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     } else if (status === 403) {
@@ -244,20 +249,69 @@
     applyGroups(toggle.closest("tbody"));
   });
 
-  // --- the town selector goes back to the page as it is now (filters may have changed) ------
+  // --- a confirmation before a button that cannot be undone (without JS: no question) -------
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.classList && form.classList.contains("town-picker")) {
-      var next = form.querySelector("input[name=next]");
-      if (next && next.value === window.location.pathname + window.location.search) {
-        return;
-      }
-      if (next && window.location.pathname.indexOf("/areas/") === 0) {
-        next.value = window.location.pathname + window.location.search;
-      }
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
     }
   });
+
+  // --- the idle timeout: a warning before it, with a way to stay signed in -------------------
+
+  var idleDeadline = null;
+  var idleReloading = false;
+
+  function setIdle(seconds) {
+    if (seconds !== null && seconds !== "" && !isNaN(Number(seconds))) {
+      idleDeadline = Date.now() + Number(seconds) * 1000;
+    }
+  }
+
+  function checkIdle() {
+    var box = document.getElementById("idle-warning");
+    if (idleDeadline === null || !box) {
+      return;
+    }
+    var warnMs = Number(document.body.getAttribute("data-idle-warning") || "120") * 1000;
+    var left = idleDeadline - Date.now();
+    if (left <= -1500) {
+      // The server has signed the session out: ask for the page again, which leads to the
+      // sign-in page with an explanation (a GET, never a repeated form).
+      if (!idleReloading) {
+        idleReloading = true;
+        window.location.assign(window.location.href);
+      }
+      return;
+    }
+    if (left <= warnMs) {
+      var countdown = box.querySelector("[data-idle-countdown]");
+      if (countdown) {
+        var seconds = String(Math.max(0, Math.ceil(left / 1000)));
+        countdown.textContent = countdown.getAttribute("data-template").replace("{s}", seconds);
+      }
+      box.hidden = false;
+    } else {
+      box.hidden = true;
+    }
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr) {
+      setIdle(xhr.getResponseHeader("X-Fitgap-Idle-Remaining"));
+      checkIdle();
+    }
+  });
+
+  function startIdle() {
+    setIdle(document.body.getAttribute("data-idle-remaining"));
+    if (idleDeadline !== null) {
+      window.setInterval(checkIdle, 1000);
+    }
+  }
 
   function enhance(root) {
     rovingTabs(root);
@@ -277,5 +331,10 @@
     document.addEventListener("DOMContentLoaded", function () {
       enhance(document.body);
     });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", startIdle);
+  } else {
+    startIdle();
   }
 })();

@@ -14,13 +14,12 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from flask_babel import gettext
-from markupsafe import Markup
 from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
-from fitgap import authz, htmx, queries
+from fitgap import authz, errors, htmx, queries
 from fitgap.boards import area_boards
 from fitgap.db import get_db, get_session
 from fitgap.domain.model import Cost, Requirement, Status
@@ -42,6 +41,7 @@ STATUS_ORDER: tuple[Status, ...] = (
     Status.UNDECIDED,
 )
 MAX_NOTE_LENGTH = 20_000
+MAX_REASON_LENGTH = 2_000
 MAX_YEN = 10**13  # above any municipal budget; keeps typos out of BIGINT columns
 
 
@@ -343,9 +343,18 @@ def _run(paths: Sequence[tuple[str, ...]], first: int, depth: int) -> int:
 
 
 def _my_town(towns: Sequence[Town]) -> Town | None:
-    """The user's town if they chose one that still takes part."""
+    """The signed-in staff member's town, if it still takes part (None for other roles)."""
     chosen = authz.current_town_id()
     return next((town for town in towns if town.id == chosen), None)
+
+
+def _edit_town(towns: Sequence[Town], area_id: str) -> Town | None:
+    """The town whose column of the grid the user may mark: their own, in an area assigned
+    to them. (A moderator corrects marks one at a time on the function page, with a reason.)"""
+    my_town = _my_town(towns)
+    if my_town is not None and authz.can_edit_marks(my_town.id, area_id):
+        return my_town
+    return None
 
 
 def _page_number() -> int:
@@ -381,6 +390,7 @@ def _template_helpers() -> dict[str, Any]:
 
 
 @bp.get("/")
+@authz.signed_in
 def overview() -> Response:
     """Every business area with each town's progress, customizations and divergent items."""
     session = get_session()
@@ -395,21 +405,6 @@ def overview() -> Response:
     )
 
 
-@bp.post("/town")
-def choose_town() -> Response:
-    """Remember which town the user works for (the stand-in for accounts, see fitgap.authz)."""
-    town_id = request.form.get("town_id", "")
-    if town_id:
-        towns = queries.list_towns(session=get_session())
-        town = next((t for t in towns if t.id == town_id), None)
-        if town is None:
-            abort(400)
-        authz.choose_town(town)
-    else:
-        authz.choose_town(None)
-    return redirect(safe_next(request.form.get("next"), url_for("catalog.overview")), code=303)
-
-
 # --- the grid of one area --------------------------------------------------------------------
 
 
@@ -420,6 +415,7 @@ class GridPage:
     area: Area
     towns: list[Town]
     my_town: Town | None
+    edit_town: Town | None
     filters: GridFilters
     rows: list[GridRow]
     matching: int
@@ -435,6 +431,7 @@ class GridPage:
             "area": self.area,
             "towns": self.towns,
             "my_town": self.my_town,
+            "edit_town": self.edit_town,
             "filters": self.filters,
             "rows": self.rows,
             "matching": self.matching,
@@ -451,6 +448,7 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
     """Filter the area's functions, then build one page of rows."""
     towns = queries.list_towns(session=session)
     my_town = _my_town(towns)
+    edit_town = _edit_town(towns, area_row.id)
     functions = queries.area_functions(session=session, area_id=area_row.id)
     board = area_boards().board(
         session=session,
@@ -467,9 +465,9 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
     shown = matching[start : start + page_size]
     versions = (
         queries.mark_versions(
-            session=session, town_id=my_town.id, function_ids=[f.id for f in shown]
+            session=session, town_id=edit_town.id, function_ids=[f.id for f in shown]
         )
-        if my_town is not None
+        if edit_town is not None
         else {}
     )
     headings = _headings(matching, start, start + page_size)
@@ -479,7 +477,7 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
             function,
             board,
             towns,
-            my_town_id,
+            edit_town.id if edit_town is not None else None,
             versions.get(function.id, 0),
             headings[k],
             review=review,
@@ -490,6 +488,7 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
         area=area_row,
         towns=towns,
         my_town=my_town,
+        edit_town=edit_town,
         filters=filters,
         rows=rows,
         matching=len(matching),
@@ -508,6 +507,7 @@ def _page_args(page: int) -> dict[str, Any]:
 
 
 @bp.get("/areas/<area_id>")
+@authz.signed_in
 def area(area_id: str) -> Response:
     """One area's functions under their headings with every town's verdict, filtered, paged."""
     session = get_session()
@@ -526,6 +526,7 @@ def area(area_id: str) -> Response:
 
 
 @bp.get("/functions/<function_id>/row")
+@authz.signed_in
 def row(function_id: str) -> Response:
     """One grid row as it is now (after a conflict the user chose to keep the current mark)."""
     session = get_session()
@@ -550,12 +551,13 @@ def _row_response(
     status: int = 200,
 ) -> Response:
     my_town = _my_town(towns)
+    edit_town = _edit_town(towns, function_row.area_id)
     if board is None:
         board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
     version = 0
-    if my_town is not None:
+    if edit_town is not None:
         versions = queries.mark_versions(
-            session=session, town_id=my_town.id, function_ids=[function_row.id]
+            session=session, town_id=edit_town.id, function_ids=[function_row.id]
         )
         version = versions.get(function_row.id, 0)
     if conflict is not None and conflict.current is not None:
@@ -564,7 +566,7 @@ def _row_response(
         function_row,
         board,
         towns,
-        my_town.id if my_town is not None else None,
+        edit_town.id if edit_town is not None else None,
         version,
         conflict=conflict,
         review=queries.marks_to_review(session=session, function_ids=[function_row.id]),
@@ -575,6 +577,7 @@ def _row_response(
         row=grid,
         towns=towns,
         my_town=my_town,
+        edit_town=edit_town,
         page_url=safe_next(next_url, fallback),
         totals=area_totals(board, function_row.area_id, towns) if conflict is None else None,
         message=message,
@@ -597,12 +600,26 @@ class Draft:
     cost_annual_yen: int | None
 
 
+def _correcting_town(towns: Sequence[Town], town_id: str | None) -> Town | None:
+    """The town a moderator corrects on the function page (`?town=`), if any."""
+    if town_id is None or not authz.can_moderate():
+        return None
+    return next((town for town in towns if town.id == town_id), None)
+
+
 def _function_context(
-    session: Session, function_row: CatalogFunction, board: Scoreboard | None = None
+    session: Session,
+    function_row: CatalogFunction,
+    board: Scoreboard | None = None,
+    *,
+    town_id: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the function page and its fragments need."""
+    """Everything the function page and its fragments need; `town_id` is the town a
+    moderator corrects (default: the page's `?town=`)."""
     towns = queries.list_towns(session=session)
     my_town = _my_town(towns)
+    correcting = _correcting_town(towns, town_id or request.args.get("town"))
+    edit_town = correcting or _edit_town(towns, function_row.area_id)
     marks = queries.marks_for_functions(session=session, function_ids=[function_row.id])
     area_row = queries.get_area(session=session, area_id=function_row.area_id)
     score = None
@@ -617,12 +634,15 @@ def _function_context(
         ids = [key[0] for key in keys]
         k = ids.index(function_row.id)
         neighbours = (ids[k - 1] if k > 0 else None, ids[k + 1] if k + 1 < len(ids) else None)
-    my_mark = marks.get((my_town.id, function_row.id)) if my_town is not None else None
+    my_mark = marks.get((edit_town.id, function_row.id)) if edit_town is not None else None
     return {
         "function": function_row,
         "area": area_row,
         "towns": towns,
         "my_town": my_town,
+        "edit_town": edit_town,
+        "correcting": correcting is not None,
+        "can_correct": authz.can_moderate() and function_row.archived_at is None,
         "my_mark": my_mark,
         "marks": marks,
         "history": queries.mark_history(session=session, function_id=function_row.id),
@@ -631,7 +651,7 @@ def _function_context(
         "risk": round_risk(score.risk) if score is not None else None,
         "previous_id": neighbours[0],
         "next_id": neighbours[1],
-        "editable": my_town is not None and function_row.archived_at is None,
+        "editable": edit_town is not None and function_row.archived_at is None,
         "draft": None,
         "preview": None,
         "conflict": None,
@@ -647,6 +667,7 @@ def _get_function(session: Session, function_id: str) -> CatalogFunction:
 
 
 @bp.get("/functions/<function_id>")
+@authz.signed_in
 def function(function_id: str) -> Response:
     """One function: requirement text, every town's verdict and note, history, the editor."""
     session = get_session()
@@ -655,19 +676,22 @@ def function(function_id: str) -> Response:
 
 
 @bp.get("/functions/<function_id>/editor")
+@authz.roles(*authz.MARKING_ROLES)
 def editor(function_id: str) -> Response:
     """The user's note editor as saved now (to drop one's own version after a conflict)."""
     session = get_session()
     function_row = _get_function(session, function_id)
+    page_url = url_for("catalog.function", function_id=function_id, town=request.args.get("town"))
     if not htmx.is_htmx() or function_row.archived_at is not None:
-        return redirect(url_for("catalog.function", function_id=function_id), code=303)
+        return redirect(page_url, code=303)
     context = _function_context(session, function_row)
-    if context["my_town"] is None:
-        return redirect(url_for("catalog.function", function_id=function_id), code=303)
+    if not context["editable"]:
+        return redirect(page_url, code=303)
     return htmx.render("catalog/_editor.html", **context)
 
 
 @bp.post("/functions/<function_id>/preview")
+@authz.roles(*authz.MARKING_ROLES)
 def preview(function_id: str) -> Response:
     """The note rendered as it will be shown (raw HTML stays text, unsafe links stay text)."""
     session = get_session()
@@ -675,8 +699,9 @@ def preview(function_id: str) -> Response:
     note = _clean_note(request.form.get("note"))
     if htmx.is_htmx():
         return htmx.render("catalog/_preview.html", preview=render_markdown(note))
-    context = _function_context(session, function_row)
+    context = _function_context(session, function_row, town_id=request.form.get("town"))
     context["draft"] = _draft_from_form(request.form)
+    context["reason"] = _clean_reason(request.form.get("reason"))
     context["preview"] = render_markdown(note)
     return htmx.render("catalog/function.html", **context)
 
@@ -695,6 +720,7 @@ class MarkForm:
     cost: Cost | None
     context: str  # "grid" or "page": which fragments to answer with
     next_url: str | None
+    reason: str | None  # why a moderator corrects the mark on the town's behalf
 
     @classmethod
     def parse(cls, form: Mapping[str, str]) -> MarkForm:
@@ -722,6 +748,7 @@ class MarkForm:
             cost=cost,
             context="page" if form.get("context") == "page" else "grid",
             next_url=form.get("next"),
+            reason=_clean_reason(form.get("reason")),
         )
 
 
@@ -731,6 +758,14 @@ def _clean_note(value: str | None) -> str | None:
         return None
     text = value.replace("\r\n", "\n").replace("\r", "\n").rstrip()
     if len(text) > MAX_NOTE_LENGTH:
+        abort(400)
+    return text or None
+
+
+def _clean_reason(value: str | None) -> str | None:
+    """A correction's reason as stored: trimmed, None when empty."""
+    text = (value or "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_REASON_LENGTH:
         abort(400)
     return text or None
 
@@ -771,28 +806,76 @@ def _same_as_sent(current: queries.MarkState | None, sent: MarkForm) -> bool:
     return current.note == sent.note and stored == (cost.initial_yen, cost.annual_yen)
 
 
+def _missing_reason(
+    session: Session, function_row: CatalogFunction, town: Town, towns: list[Town], sent: MarkForm
+) -> Response:
+    """422: a moderator's correction without a reason; the form comes back with the draft."""
+    message = _("町に代わって判定を訂正するときは、訂正の理由を書いてください。")
+    if sent.context == "grid":
+        return errors.error_response(422, message, message)
+    context = _function_context(session, function_row, town_id=town.id)
+    context["draft"] = Draft(
+        status=sent.status.value,
+        note=sent.note or "",
+        cost_initial_yen=sent.cost.initial_yen if sent.cost else None,
+        cost_annual_yen=sent.cost.annual_yen if sent.cost else None,
+    )
+    context["problems"] = [message]
+    template = "catalog/_editor.html" if htmx.is_htmx() else "catalog/function.html"
+    response = htmx.render(template, **context)
+    response.status_code = 422
+    return response
+
+
+def _mark_details(
+    before: queries.MarkState | None, after: queries.MarkState, reason: str | None
+) -> dict[str, Any]:
+    """What the audit trail keeps of a mark change."""
+    cost_before = (before.cost_initial_yen, before.cost_annual_yen) if before else (None, None)
+    details: dict[str, Any] = {
+        "town": after.town_id,
+        "function": after.function_id,
+        "before": before.status if before else None,
+        "after": after.status,
+        "note_changed": (before.note if before else None) != after.note,
+        "cost_changed": cost_before != (after.cost_initial_yen, after.cost_annual_yen),
+        "version": after.version,
+    }
+    if reason is not None:
+        details["correction"] = True
+        details["reason"] = reason
+    return details
+
+
 @bp.post("/functions/<function_id>/marks/<town_id>")
+@authz.roles(*authz.MARKING_ROLES)
 def save_mark(function_id: str, town_id: str) -> Response:
-    """Save one town's mark on one function, refusing to overwrite a newer version."""
+    """Save one town's mark on one function, refusing to overwrite a newer version.
+
+    Town staff save their own town's marks in their areas; a moderator may correct any
+    town's mark, with a reason that goes into the history and the audit trail."""
     session = get_session()
     function_row = _get_function(session, function_id)
     towns = queries.list_towns(session=session)
     town = next((t for t in towns if t.id == town_id), None)
     if town is None or function_row.archived_at is not None:
         abort(404)
-    authz.require_edit(town_id)
+    authz.require_edit(town_id, function_row.area_id)
     sent = MarkForm.parse(request.form)
+    correction = authz.is_correction(town_id)
+    if correction and sent.reason is None:
+        return _missing_reason(session, function_row, town, towns, sent)
+    reason = sent.reason if correction else None
     _end_read(session)
     try:
         with get_db().write() as write:
             note, cost = sent.note, sent.cost
-            if not sent.full:
+            current = queries.get_mark(session=write, town_id=town_id, function_id=function_id)
+            if not sent.full and current is not None:
                 # A status change from the grid keeps the note and cost already written.
-                current = queries.get_mark(session=write, town_id=town_id, function_id=function_id)
-                if current is not None:
-                    note = current.note
-                    if current.cost_initial_yen is not None or current.cost_annual_yen is not None:
-                        cost = Cost(current.cost_initial_yen or 0, current.cost_annual_yen or 0)
+                note = current.note
+                if current.cost_initial_yen is not None or current.cost_annual_yen is not None:
+                    cost = Cost(current.cost_initial_yen or 0, current.cost_annual_yen or 0)
             saved = queries.save_mark(
                 session=write,
                 town_id=town_id,
@@ -801,8 +884,15 @@ def save_mark(function_id: str, town_id: str) -> Response:
                 note=note,
                 cost=cost,
                 expected_version=sent.expected_version,
-                changed_by=authz.changed_by(town),
-                source="web",
+                changed_by=authz.changed_by(),
+                source="correction" if correction else "web",
+                reason=reason,
+            )
+            authz.audit(
+                write,
+                "mark.changed",
+                f"{town_id}/{function_id}",
+                _mark_details(current, saved, reason),
             )
     except queries.MarkConflict as refused:
         if not _same_as_sent(refused.current, sent):
@@ -829,7 +919,9 @@ def save_mark(function_id: str, town_id: str) -> Response:
         anchor = "#my-mark" if sent.context == "page" else f"#f-{function_id}"
         return redirect(target.split("#")[0] + anchor, code=303)
     if sent.context == "page":
-        context = _function_context(session, function_row, board)
+        context = _function_context(
+            session, function_row, board, town_id=town_id if correction else None
+        )
         return htmx.render("catalog/_editor_saved.html", message=message, **context)
     return _row_response(
         session, function_row, towns, next_url=sent.next_url, board=board, message=message
@@ -862,8 +954,10 @@ def _conflict_response(
             message=message,
             status=409,
         )
-    context = _function_context(session, function_row)
+    correction = authz.is_correction(town.id)
+    context = _function_context(session, function_row, town_id=town.id if correction else None)
     context["conflict"] = conflict
+    context["reason"] = sent.reason
     if sent.full:
         draft = Draft(
             status=sent.status.value,
@@ -895,9 +989,13 @@ def _conflict_response(
 
 
 @bp.errorhandler(Forbidden)
-def forbidden(error: Forbidden) -> tuple[str | Response, int]:
-    """Saving another town's mark: say why, in the user's language."""
-    message = _("ほかの町の判定は変更できません。自分の町を選んでから操作してください。")
-    if htmx.is_htmx():
-        return Markup('<p class="warning">{}</p>').format(message), 403
-    return htmx.render("catalog/forbidden.html", message=message), 403
+def forbidden(error: Forbidden) -> Response:
+    """Changing a mark one may not change: say why, in the user's language."""
+    return errors.error_response(
+        403,
+        _("変更できません"),
+        _(
+            "このアカウントでは、この判定は変更できません。"
+            "町の職員は、自分の町の担当業務の判定だけを変更できます。"
+        ),
+    )

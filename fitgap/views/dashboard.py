@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
-from fitgap import htmx, queries
+from fitgap import authz, htmx, queries
 from fitgap.db import get_session
 from fitgap.domain.risk import (
     CostSplit,
@@ -68,6 +68,8 @@ def _dashboard_context(board: Scoreboard, area_id: str | None, split: CostSplit)
 
 
 @bp.get("/dashboard")
+@authz.signed_in
+@authz.background_poll
 def dashboard() -> Response:
     """Scores of the group, each town and area, the functions to discuss and the best asks."""
     session = get_session()

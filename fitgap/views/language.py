@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, session
 from werkzeug.wrappers import Response
 
+from fitgap import authz
 from fitgap.domain.i18n import SUPPORTED_LANGUAGES
 from fitgap.redirects import safe_next
 
@@ -12,6 +13,7 @@ bp = Blueprint("language", __name__)
 
 
 @bp.post("/language")
+@authz.public
 def switch() -> Response:
     """Remember the chosen language in the session and go back to the page."""
     chosen = request.form.get("lang", "ja")

@@ -10,12 +10,12 @@ from flask import Blueprint, abort, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from fitgap import htmx, meeting_queries, queries
+from fitgap import authz, htmx, meeting_queries, queries
 from fitgap.db import get_db, get_session
 from fitgap.domain import minutes as log
 from fitgap.domain.model import Status
 from fitgap.domain.wareki import wareki, wareki_with_western
-from fitgap.models import AgendaItem, Meeting
+from fitgap.models import AgendaItem, Meeting, Role
 from fitgap.queries import MarkConflict
 from fitgap.scoring import scoreboard
 
@@ -37,9 +37,9 @@ DECISION_STATUSES = (
 )
 
 
-def _require_moderator() -> None:
-    """Who may moderate, in one place: for now anyone may; the accounts issue makes this
-    check the signed-in user's role and refuse everyone else."""
+# Who may run meetings, in fitgap.authz: only moderators plan them, use the console and record
+# decisions; every signed-in account follows them and reads the decision log.
+moderator_only = authz.roles(Role.MODERATOR)
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
@@ -75,6 +75,7 @@ def _outcome_filter(value: str) -> str:
 
 
 @bp.get("/meetings")
+@authz.signed_in
 def index() -> Response:
     """Every meeting, with links to plan a new one and to the project's decision log."""
     session = get_session()
@@ -153,7 +154,11 @@ def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200
         }
     else:
         today = datetime.now(log.TOKYO).date()  # the towns' date, whatever the server's zone
-        values = {"area": request.args.get("area", ""), "held_on": today.isoformat()}
+        values = {
+            "area": request.args.get("area", ""),
+            "held_on": today.isoformat(),
+            "moderator": authz.require_user().name,
+        }
     response = htmx.render(
         "meetings/form.html",
         meeting=meeting,
@@ -167,41 +172,54 @@ def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
+@moderator_only
 def new() -> Response:
     """Plan a meeting: area, date, place, moderator, attendees; the tool proposes the agenda."""
     if request.method == "GET":
         return _render_form(None, [])
-    _require_moderator()
     data, problems = _meeting_form(queries.list_towns(session=get_session()))
     if data is None:
         return _render_form(None, problems, 422)
     try:
         with get_db().write() as session:
             meeting = meeting_queries.create_meeting(session=session, data=data)
+            authz.audit(
+                session,
+                "meeting.created",
+                f"meeting:{meeting.id}",
+                {"area": data.area_id, "held_on": data.held_on.isoformat()},
+            )
     except meeting_queries.MeetingError as error:
         return _render_form(None, error.problems, 422)
     return redirect(url_for("meetings.show", meeting_id=meeting.id), code=303)
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@moderator_only
 def edit(meeting_id: int) -> Response:
     """Change a meeting's date, place, moderator and attendees."""
     meeting = _meeting_or_404(meeting_id)
     if request.method == "GET":
         return _render_form(meeting, [])
-    _require_moderator()
     data, problems = _meeting_form(queries.list_towns(session=get_session()))
     if data is None:
         return _render_form(meeting, problems, 422)
     try:
         with get_db().write() as session:
             meeting_queries.update_meeting(session=session, meeting_id=meeting_id, data=data)
+            authz.audit(
+                session,
+                "meeting.updated",
+                f"meeting:{meeting_id}",
+                {"held_on": data.held_on.isoformat()},
+            )
     except meeting_queries.MeetingError as error:
         return _render_form(meeting, error.problems, 422)
     return redirect(url_for("meetings.show", meeting_id=meeting_id), code=303)
 
 
 @bp.get("/meetings/<int:meeting_id>")
+@authz.signed_in
 def show(meeting_id: int) -> Response:
     """A meeting: details, attendees, agenda with results, and the ways into it."""
     meeting = _meeting_or_404(meeting_id)
@@ -313,9 +331,9 @@ def _selected_item() -> int | None:
 
 
 @bp.get("/meetings/<int:meeting_id>/console")
+@moderator_only
 def console(meeting_id: int) -> Response:
     """The moderator's console: step through the agenda, edit it, record decisions."""
-    _require_moderator()
     return _console(_meeting_or_404(meeting_id), selected=_selected_item())
 
 
@@ -332,9 +350,9 @@ def _int_field(name: str) -> int:
 
 
 @bp.post("/meetings/<int:meeting_id>/current")
+@moderator_only
 def set_current(meeting_id: int) -> Response:
     """Put the next, previous or a chosen item on every screen."""
-    _require_moderator()
     _meeting_or_404(meeting_id)
     direction = request.form.get("go")
     try:
@@ -353,9 +371,9 @@ def set_current(meeting_id: int) -> Response:
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda")
+@moderator_only
 def add_item(meeting_id: int) -> Response:
     """Add a function of the area to the agenda."""
-    _require_moderator()
     meeting = _meeting_or_404(meeting_id)
     try:
         with get_db().write() as session:
@@ -370,9 +388,9 @@ def add_item(meeting_id: int) -> Response:
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>")
+@moderator_only
 def change_item(meeting_id: int, item_id: int) -> Response:
     """Move an item up or down, leave it for later (or take it back), or drop it."""
-    _require_moderator()
     meeting = _meeting_or_404(meeting_id)
     action = request.form.get("action")
     try:
@@ -437,9 +455,9 @@ def _decision_draft(town_ids: list[str]) -> tuple[log.DecisionDraft | None, list
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/decision")
+@moderator_only
 def decide(meeting_id: int, item_id: int) -> Response:
     """Record the decision on an item; the towns' marks follow it in the same transaction."""
-    _require_moderator()
     meeting = _meeting_or_404(meeting_id)
     town_ids = [t.id for t in queries.list_towns(session=get_session())]
     draft, problems = _decision_draft(town_ids)
@@ -450,13 +468,17 @@ def decide(meeting_id: int, item_id: int) -> Response:
         return _console(meeting, problems=problems, values=values, selected=item_id, status=422)
     try:
         with get_db().write() as session:
-            meeting_queries.record_decision(
+            decision = meeting_queries.record_decision(
                 session=session,
                 meeting_id=meeting_id,
                 item_id=item_id,
                 draft=draft,
                 supersedes_id=supersedes,
             )
+            action, target, details = meeting_queries.decision_audit(
+                session=session, decision=decision
+            )
+            authz.audit(session, action, target, details)
     except LookupError:
         abort(404)
     except meeting_queries.MeetingError as error:
@@ -509,18 +531,22 @@ def _screen(meeting_id: int, view_name: str) -> Response:
 
 
 @bp.get("/meetings/<int:meeting_id>/room")
+@authz.signed_in
 def room(meeting_id: int) -> Response:
     """The projector's view: the current item in large type, following the moderator."""
     return _screen(meeting_id, "room")
 
 
 @bp.get("/meetings/<int:meeting_id>/follow")
+@authz.signed_in
 def follow(meeting_id: int) -> Response:
     """A participant's view (optionally of one town): the current item, following the moderator."""
     return _screen(meeting_id, "follow")
 
 
 @bp.get("/meetings/<int:meeting_id>/live")
+@authz.signed_in
+@authz.background_poll
 def live(meeting_id: int) -> Response:
     """What browsers poll: 204 while the meeting is unchanged, else the current item anew."""
     try:
@@ -559,6 +585,7 @@ def live(meeting_id: int) -> Response:
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes")
+@authz.signed_in
 def minutes(meeting_id: int) -> Response:
     """The meeting's decision log as a page that prints on A4."""
     _meeting_or_404(meeting_id)
@@ -567,13 +594,14 @@ def minutes(meeting_id: int) -> Response:
 
 
 @bp.get("/minutes")
+@authz.signed_in
 def all_minutes() -> Response:
     """The whole project's decision log as a page that prints on A4."""
     record = meeting_queries.gather_minutes(session=get_session())
     return htmx.render("meetings/minutes.html", minutes=record, meeting_id=None, text=log)
 
 
-def _download(record: log.Minutes, kind: str, name: str) -> Response:
+def _download(record: log.Minutes, kind: str, name: str, meeting_id: int | None) -> Response:
     if kind == "md":
         data = log.to_markdown(record).encode("utf-8")
     elif kind == "csv":
@@ -582,6 +610,14 @@ def _download(record: log.Minutes, kind: str, name: str) -> Response:
         data = log.to_xlsx(record)
     else:
         abort(404)
+    get_session().commit()
+    with get_db().write() as write:
+        authz.audit(
+            write,
+            "export.downloaded",
+            f"meeting:{meeting_id}" if meeting_id is not None else "minutes:all",
+            {"format": kind, "decisions": sum(len(m.decisions) for m in record.meetings)},
+        )
     # send_file writes the RFC 5987 filename* for the Japanese name, with an ASCII fallback.
     return send_file(
         io.BytesIO(data),
@@ -593,6 +629,7 @@ def _download(record: log.Minutes, kind: str, name: str) -> Response:
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes.<kind>")
+@authz.roles(*authz.EXPORT_ROLES)
 def download(meeting_id: int, kind: str) -> Response:
     """The meeting's decision log as a Markdown, CSV or Excel file."""
     meeting = _meeting_or_404(meeting_id)
@@ -604,11 +641,12 @@ def download(meeting_id: int, kind: str) -> Response:
         area=area.name if area else meeting.area_id,
         date=wareki(meeting.held_on),
     )
-    return _download(record, kind, name)
+    return _download(record, kind, name, meeting_id)
 
 
 @bp.get("/minutes/decisions.<kind>")
+@authz.roles(*authz.EXPORT_ROLES)
 def download_all(kind: str) -> Response:
     """The whole project's decision log as a Markdown, CSV or Excel file."""
     record = meeting_queries.gather_minutes(session=get_session())
-    return _download(record, kind, _("議事録-全会議"))
+    return _download(record, kind, _("議事録-全会議"), None)

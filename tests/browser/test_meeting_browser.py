@@ -17,7 +17,7 @@ import pytest
 from fitgap import meeting_queries
 from fitgap.db import Database
 
-from conftest import Invoke
+from conftest import FAST_HASH, PASSWORD, Invoke, make_account
 
 CHROMIUM = os.environ.get("FITGAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -68,6 +68,8 @@ def servers(settings: dict[str, object], files: Path) -> Iterator[list[str]]:
         "FITGAP_TOWNS_DIR": str(settings["TOWNS_DIR"]),
         "FITGAP_EXPORTS_DIR": str(settings["EXPORTS_DIR"]),
     }
+    # The accounts are made with the tests' cheap hash; the servers only check it.
+    assert settings["PASSWORD_HASH_METHOD"] == FAST_HASH
     processes: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     logs: list[Path] = []
@@ -87,7 +89,7 @@ def servers(settings: dict[str, object], files: Path) -> Iterator[list[str]]:
             urls.append(f"http://127.0.0.1:{port}")
             logs.append(log)
         for url, process, log in zip(urls, processes, logs, strict=True):
-            _wait_until_serving(f"{url}/meetings", process, log)
+            _wait_until_serving(f"{url}/health", process, log)
         yield urls
     finally:
         for process in processes:
@@ -124,12 +126,23 @@ def test_town_page_follows_the_moderator_across_worker_processes(
         items = meeting_queries.agenda(session=session, meeting_id=meeting.id or 0)
     first, second, third = (item.function_id for item in items[:3])
     moderator_url, town_url = servers
+    make_account(db, "moderator", "moderator", name="山本")
+    make_account(db, "naka", "staff", town="naka")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             moderator = browser.new_context(locale="ja-JP").new_page()
             town = browser.new_context(locale="ja-JP").new_page()
+            for page, url, login in (
+                (moderator, moderator_url, "moderator"),
+                (town, town_url, "naka"),
+            ):
+                page.goto(f"{url}/login")
+                page.fill("#login", login)
+                page.fill("#password", PASSWORD)
+                page.click("form.login-form button[type=submit]")
+                page.wait_for_url(f"{url}/")
             moderator.goto(f"{moderator_url}/meetings/{meeting.id}/console")
             town.goto(f"{town_url}/meetings/{meeting.id}/follow?town=naka")
             expect(town.locator("#live-item")).to_contain_text("進行役が議題を選ぶと")

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from conftest import Invoke
+from fitgap.db import Database
+
+from conftest import PASSWORD, Invoke, make_account
 
 pytestmark = pytest.mark.browser
 
@@ -58,13 +60,16 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def server(app: Flask, sample: Path, fitgap: Invoke) -> Iterator[str]:
-    """The app on the demo data, served by waitress on a free port in a thread."""
+def server(app: Flask, sample: Path, fitgap: Invoke, db: Database) -> Iterator[str]:
+    """The app on the demo data, served by waitress on a free port in a thread, with the
+    staff accounts of 石井町 and 那賀町."""
     import waitress
 
     assert fitgap("load").exit_code == 0
     marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
     assert fitgap("marks", "import", *marks).exit_code == 0
+    for town in ("ishii", "naka"):
+        make_account(db, town, "staff", town=town)
     wsgi = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=wsgi.run, daemon=True)
     thread.start()
@@ -104,6 +109,15 @@ def shoot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / name), caret="initial")
 
 
+def sign_in(page: Any, server: str, login: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in page, as a person does."""
+    page.goto(server + "/login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_url(server + "/")
+
+
 def test_vendored_axe_matches_its_checksum() -> None:
     assert hashlib.sha256(AXE.read_bytes()).hexdigest() == AXE_SHA256
 
@@ -124,10 +138,9 @@ def test_marking_in_the_browser(chromium: Any, server: str) -> None:
         ),
     )
 
-    # Choose one's town, then open the grid of 住民記録.
-    page.goto(server + "/")
-    page.select_option("#town-picker", "ishii")
-    page.click(".town-picker button[type=submit]")
+    # Sign in as 石井町's staff, then open the grid of 住民記録.
+    sign_in(page, server, "ishii")
+    check_accessibility(page, "the overview")
     page.goto(server + "/areas/juki")
     assert page.locator("#function-rows .mark-form").count() > 10
     check_accessibility(page, "the grid")
@@ -219,9 +232,7 @@ def test_marking_in_the_browser(chromium: Any, server: str) -> None:
 def test_a_note_survives_a_broken_network(chromium: Any, server: str) -> None:
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
     page = context.new_page()
-    page.goto(server + "/")
-    page.select_option("#town-picker", "naka")
-    page.click(".town-picker button[type=submit]")
+    sign_in(page, server, "naka")
     page.goto(server + "/functions/0010020")
     page.fill("#note", "ネットワークが切れても残るメモ")
     # Every save fails: the form retries, then warns, and the draft stays in the browser.
@@ -251,4 +262,30 @@ def test_a_note_survives_a_broken_network(chromium: Any, server: str) -> None:
     )
     assert page.evaluate(f"() => localStorage.getItem('{key}')") is None
     assert "ネットワークが切れても残るメモ" in page.inner_text("#town-marks")
+    context.close()
+
+
+def test_the_idle_warning_offers_to_stay_signed_in(chromium: Any, server: str, app: Flask) -> None:
+    # A short timeout for the test: signed out after 4.8 s idle, warned 3.6 s before.
+    app.config.update(IDLE_TIMEOUT_MINUTES=0.08, IDLE_WARNING_MINUTES=0.06)
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.goto(server + "/login")
+    check_accessibility(page, "the sign-in page")
+    sign_in(page, server, "ishii")
+    page.goto(server + "/areas/juki")
+    warning = page.locator("#idle-warning")
+    warning.wait_for(state="visible", timeout=5000)
+    assert "まもなく自動的にログアウトします" in warning.inner_text()
+    check_accessibility(page, "the idle warning")
+    page.evaluate("() => { window.notReloaded = true; }")
+    page.get_by_role("button", name="ログインしたままにする").click()
+    warning.wait_for(state="hidden", timeout=3000)
+    assert page.evaluate("() => window.notReloaded === true")  # stayed on the page
+    # Left alone, the page goes to the sign-in page by itself and says why.
+    page.wait_for_url("**/login?next=/areas/juki", timeout=15_000)
+    assert "一定時間操作がなかったため" in page.inner_text("main")
+    assert problems == []
     context.close()

@@ -1,0 +1,221 @@
+"""Every route, as every role, GET and POST: the status each one gets.
+
+The table below must name every endpoint of the app: a new route without an entry fails
+`test_every_route_is_in_the_table`, so it cannot go live without being walked as every role.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from fitgap import authz, meeting_queries, queries
+from fitgap.db import Database
+
+from conftest import Invoke, csrf_token, make_account, sign_in
+from factories import make_catalog, make_marks, make_towns
+
+ROLES = ("anonymous", "ishii", "naka", "moderator", "observer", "admin")
+L = "login"  # redirected to the sign-in page
+
+ANYONE = (L, 200, 200, 200, 200, 200)
+MODERATOR = (L, 403, 403, 200, 403, 403)
+ADMIN = (L, 403, 403, 403, 403, 200)
+NO = (405,) * 6
+Row = tuple[int | str, ...]
+
+# endpoint: (GET, POST), each status in the order of ROLES. `ishii` is 石井町's staff for every
+# area; `naka` is 那賀町's staff for 介護 (kaigo) only; the sample function is 住民記録 (juki).
+EXPECTED: dict[str, tuple[Row, Row]] = {
+    "admin.account": (ADMIN, (L, 403, 403, 403, 403, 422)),
+    "admin.accounts": (ADMIN, NO),
+    "admin.audit": (ADMIN, NO),
+    "admin.audit_csv": (ADMIN, NO),
+    "admin.disable": (NO, (L, 403, 403, 403, 403, 303)),
+    "admin.enable": (NO, (L, 403, 403, 403, 403, 303)),
+    "admin.new_account": (ADMIN, (L, 403, 403, 403, 403, 422)),
+    "admin.reset_password": (NO, (L, 403, 403, 403, 403, 200)),
+    "admin.unlock": (NO, (L, 403, 403, 403, 403, 303)),
+    "auth.health": ((200,) * 6, NO),
+    "auth.keepalive": (NO, (L, 303, 303, 303, 303, 303)),
+    "auth.login": ((200, 302, 302, 302, 302, 302), (200,) * 6),
+    "auth.logout": (NO, (L,) * 6),  # signed out (or never in): to the sign-in page
+    "auth.password": (ANYONE, (L, 422, 422, 422, 422, 422)),
+    "catalog.area": (ANYONE, NO),
+    "catalog.editor": ((L, 303, 303, 303, 403, 403), NO),
+    "catalog.function": (ANYONE, NO),
+    "catalog.overview": (ANYONE, NO),
+    "catalog.preview": (NO, (L, 200, 200, 200, 403, 403)),
+    "catalog.row": ((L, 303, 303, 303, 303, 303), NO),
+    # A stale version (409) proves the save got past every check; a moderator's correction
+    # without a reason is 422; another town's or another area's staff get 403.
+    "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403)),
+    "dashboard.dashboard": (ANYONE, NO),
+    "language.switch": (NO, (303,) * 6),
+    "meetings.add_item": (NO, (L, 403, 403, 422, 403, 403)),
+    "meetings.all_minutes": (ANYONE, NO),
+    "meetings.change_item": (NO, (L, 403, 403, 400, 403, 403)),
+    "meetings.console": (MODERATOR, NO),
+    "meetings.decide": (NO, (L, 403, 403, 422, 403, 403)),
+    "meetings.download": (ANYONE, NO),
+    "meetings.download_all": (ANYONE, NO),
+    "meetings.edit": (MODERATOR, (L, 403, 403, 422, 403, 403)),
+    "meetings.follow": (ANYONE, NO),
+    "meetings.index": (ANYONE, NO),
+    "meetings.live": (ANYONE, NO),
+    "meetings.minutes": (ANYONE, NO),
+    "meetings.new": (MODERATOR, (L, 403, 403, 422, 403, 403)),
+    "meetings.room": (ANYONE, NO),
+    "meetings.set_current": (NO, (L, 403, 403, 400, 403, 403)),
+    "meetings.show": (ANYONE, NO),
+    "static": ((200,) * 6, NO),
+}
+
+# Form data sent with every POST (besides the CSRF token in the htmx header).
+POST_DATA: dict[str, dict[str, str]] = {
+    "catalog.save_mark": {"status": "fit", "version": "999"},
+    "catalog.preview": {"note": "**メモ**", "status": "fit"},
+}
+
+
+@pytest.fixture
+def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, Any]:
+    """Two areas, four towns, a meeting with an agenda item, an account for each role and
+    one more account for the administrator's buttons; returns the URL arguments."""
+    make_catalog(files, "juki", count=3)
+    make_catalog(files, "kaigo", count=2, prefix="002")
+    make_towns(files)
+    assert fitgap("load").exit_code == 0
+    make_marks(files, "ishii", {"0010001": "customization", "0010002": "fit"})
+    make_marks(files, "naka", {"0010001": "fit"})
+    assert fitgap("marks", "import", "marks/ishii.yaml", "marks/naka.yaml").exit_code == 0
+    with db.write() as session:
+        meeting = meeting_queries.create_meeting(
+            session=session,
+            data=meeting_queries.MeetingInput(
+                area_id="juki", held_on=date(2025, 4, 1), moderator="山本"
+            ),
+        )
+        assert meeting.id is not None
+        items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
+        assert items and items[0].id is not None
+    target = make_account(db, "someone", "observer")
+    return {
+        "area_id": "juki",
+        "function_id": "0010001",
+        "town_id": "ishii",
+        "meeting_id": meeting.id,
+        "item_id": items[0].id,
+        "kind": "csv",
+        "account_id": target,
+        "filename": "fitgap.css",
+    }
+
+
+def _client(app: Flask, db: Database, role: str) -> FlaskClient:
+    client = app.test_client()
+    if role == "ishii":
+        sign_in(client, db, "ishii", "staff", town="ishii")
+    elif role == "naka":
+        sign_in(client, db, "naka", "staff", town="naka", areas=("kaigo",))
+    elif role != "anonymous":
+        sign_in(client, db, role, role)
+    return client
+
+
+def _outcome(response: TestResponse) -> int | str:
+    if response.status_code in (302, 303) and response.headers["Location"].startswith("/login"):
+        return L
+    return response.status_code
+
+
+def _walk(app: Flask, db: Database, args: dict[str, Any]) -> dict[str, tuple[Row, Row]]:
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    found: dict[str, list[list[int | str]]] = {e: [[], []] for e in rules}
+    # Signing out ends the walk of a role, so it comes last.
+    order = sorted(rules, key=lambda endpoint: (endpoint == "auth.logout", endpoint))
+    for role in ROLES:
+        client = _client(app, db, role)
+        token = csrf_token(client, "/login") if role == "anonymous" else csrf_token(client)
+        for endpoint in order:
+            rule = rules[endpoint]
+            with app.test_request_context():
+                url = url_for(endpoint, **{name: args[name] for name in rule.arguments})
+            with client.get(url) as got:
+                found[endpoint][0].append(_outcome(got))
+            with client.post(
+                url, data=POST_DATA.get(endpoint, {}), headers={"X-CSRFToken": token}
+            ) as sent:
+                found[endpoint][1].append(_outcome(sent))
+    return {e: (tuple(g), tuple(p)) for e, (g, p) in found.items()}
+
+
+def test_every_route_is_in_the_table(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(EXPECTED) == set(), "walk the new route as every role: add it here"
+    assert set(EXPECTED) - endpoints == set()
+
+
+def test_every_view_declares_who_may_call_it(app: Flask) -> None:
+    undeclared = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and authz.access_of(view) is None
+    ]
+    assert undeclared == []
+
+
+def test_every_route_as_every_role(app: Flask, db: Database, walked: dict[str, Any]) -> None:
+    found = _walk(app, db, walked)
+    wrong = {
+        endpoint: {"expected": EXPECTED[endpoint], "found": found[endpoint]}
+        for endpoint in EXPECTED
+        if found.get(endpoint) != EXPECTED[endpoint]
+    }
+    assert wrong == {}, "roles: " + ", ".join(ROLES)
+
+
+def test_a_view_without_a_declaration_is_refused(app: Flask, db: Database) -> None:
+    def undeclared() -> str:
+        return "should never be served"
+
+    app.add_url_rule("/undeclared", "undeclared", undeclared)
+    client = app.test_client()
+    sign_in(client, db, "admin", "admin")
+    assert client.get("/undeclared").status_code == 403
+
+
+def test_the_wrong_town_and_the_wrong_area_change_nothing(
+    app: Flask, db: Database, walked: dict[str, Any]
+) -> None:
+    naka = _client(app, db, "naka")
+    token = csrf_token(naka)
+    before = _marks(db)
+    for function_id, town_id in (("0010001", "ishii"), ("0010001", "naka"), ("0020001", "ishii")):
+        refused = naka.post(
+            f"/functions/{function_id}/marks/{town_id}",
+            data={"status": "customization", "version": "1", "note": "", "csrf_token": token},
+        )
+        assert refused.status_code == 403, (function_id, town_id)
+    assert _marks(db) == before
+    # Its own town in its own area goes through.
+    saved = naka.post(
+        "/functions/0020001/marks/naka",
+        data={"status": "fit", "version": "0", "csrf_token": token},
+    )
+    assert saved.status_code == 303
+    assert _marks(db)[("naka", "0020001")] == ("fit", 1)
+
+
+def _marks(db: Database) -> dict[tuple[str, str], tuple[str, int]]:
+    with db.session() as session:
+        found = queries.marks_for_functions(
+            session=session, function_ids=["0010001", "0010002", "0020001"]
+        )
+    return {key: (mark.status, mark.version) for key, mark in found.items()}
