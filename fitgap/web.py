@@ -123,7 +123,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from fitgap.views import admin, auth, catalog, dashboard, language, meetings
+    from fitgap.views import admin, auth, catalog, dashboard, language, meetings, sheets
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
@@ -131,6 +131,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(language.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(sheets.bp)
 
     @app.after_request
     def _headers(response: Any) -> Any:

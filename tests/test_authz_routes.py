@@ -58,6 +58,12 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403)),
     "dashboard.dashboard": (ANYONE, NO),
     "language.switch": (NO, (303,) * 6),
+    # The marking sheet of 石井町 for 住民記録: anyone signed in may download it; only 石井町's
+    # staff may upload it (the walk sends no file: 400 proves it got past every check).
+    "sheets.download": (ANYONE, NO),
+    "sheets.upload_form": ((L, 200, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403)),
+    "sheets.upload": ((L, 200, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403)),
+    "sheets.apply": (NO, (L, 400, 403, 403, 403, 403)),
     "meetings.add_item": (NO, (L, 403, 403, 422, 403, 403)),
     "meetings.all_minutes": (ANYONE, NO),
     "meetings.change_item": (NO, (L, 403, 403, 400, 403, 403)),
