@@ -59,7 +59,22 @@ def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
         yield bar.update
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a database that cannot be written or reached is a clear message and
+    exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        from fitgap.db import describe_database_error
+
+        try:
+            return super().invoke(ctx)
+        except OperationalError as error:
+            raise DataError(describe_database_error(error)) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fitgap")
 @click.pass_context
 def main(ctx: click.Context) -> None:

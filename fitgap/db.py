@@ -104,6 +104,28 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def describe_database_error(error: BaseException) -> str:
+    """What went wrong with the database, in words for the person who can fix it."""
+    from fitgap.domain.i18n import _
+
+    text = str(getattr(error, "orig", None) or error).lower()
+    if "disk is full" in text or "no space" in text:
+        return _(
+            "データベースのディスクがいっぱいです。空き容量を増やしてから、もう一度実行して"
+            "ください（保存済みの内容はそのままです）"
+        )
+    if "readonly" in text or "read-only" in text or "permission denied" in text:
+        return _(
+            "データベースに書き込めません（読み取り専用か、書き込み権限がありません）。"
+            "保存済みの内容はそのままです"
+        )
+    if "unable to open" in text:
+        return _("データベースのファイルを開けません。場所と権限を確認してください")
+    if "connection" in text or "could not connect" in text or "timeout" in text:
+        return _("データベースのサーバーに接続できません。サーバーが動いているか確認してください")
+    return _("データベースでエラーが起きました: %(detail)s", detail=str(error).splitlines()[0])
+
+
 def default_sqlite_url(instance_path: str | Path) -> str:
     """The default database: a SQLite file in the app's instance folder."""
     return f"sqlite:///{Path(instance_path) / 'fitgap.sqlite3'}"

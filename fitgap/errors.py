@@ -12,9 +12,11 @@ from flask import Flask, Response, current_app, make_response
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from fitgap import htmx
+from fitgap.db import describe_database_error
 
 
 def _(message: str, **params: Any) -> str:
@@ -89,8 +91,16 @@ def _internal_error(error: InternalServerError) -> Response:
     return error_response(500, title, message)
 
 
+def _database_error(error: OperationalError) -> Response:
+    # A full or read-only disk, or a database server that went away: say so instead of a
+    # generic error, and log it for IT staff. Nothing half-written: the transaction rolled back.
+    current_app.logger.error("database error", exc_info=error)
+    return error_response(503, _("データベースを使えません"), describe_database_error(error))
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.register_error_handler(OperationalError, _database_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)
