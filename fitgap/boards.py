@@ -34,6 +34,7 @@ class _Kept:
     signature: Signature
     stamp: tuple[int, int]
     board: Scoreboard
+    versions: dict[tuple[str, str], int]  # every mark's version the board was built with
 
 
 class AreaBoards:
@@ -43,6 +44,7 @@ class AreaBoards:
         self._size = size
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._lock = threading.Lock()
+        self._area_locks: dict[str, threading.Lock] = {}
         self.rebuilds = 0  # how many boards were built from scratch (tests and benchmarks)
 
     def _get(self, area_id: str) -> _Kept | None:
@@ -59,6 +61,10 @@ class AreaBoards:
             while len(self._kept) > self._size:
                 self._kept.popitem(last=False)
 
+    def _area_lock(self, area_id: str) -> threading.Lock:
+        with self._lock:
+            return self._area_locks.setdefault(area_id, threading.Lock())
+
     def board(
         self,
         *,
@@ -73,7 +79,7 @@ class AreaBoards:
         kept = self._get(area_id)
         if kept is not None and kept.signature == signature and kept.stamp == stamp:
             return kept.board
-        return self._rebuild(session, area_id, signature, stamp)
+        return self._refresh(session, area_id, signature, stamp)
 
     def after_save(
         self, *, session: Session, area_id: str, towns: list[Town], mark: queries.MarkState
@@ -90,18 +96,46 @@ class AreaBoards:
             step = (1, 1) if mark.version == 1 else (0, 1)
             if (kept.stamp[0] + step[0], kept.stamp[1] + step[1]) == stamp:
                 board = kept.board.with_mark(_domain_mark(mark))
-                self._put(area_id, _Kept(signature, stamp, board))
+                versions = {**kept.versions, (mark.town_id, mark.function_id): mark.version}
+                self._put(area_id, _Kept(signature, stamp, board, versions))
                 return board
-        return self._rebuild(session, area_id, signature, stamp)
+        return self._refresh(session, area_id, signature, stamp)
+
+    def _refresh(
+        self, session: Session, area_id: str, signature: Signature, stamp: tuple[int, int]
+    ) -> Scoreboard:
+        # One refresh per area at a time: under a meeting's load, requests that arrive while
+        # one is running wait for it instead of all scoring the same area at once.
+        with self._area_lock(area_id):
+            kept = self._get(area_id)
+            if kept is not None and kept.signature == signature and kept.stamp == stamp:
+                return kept.board  # refreshed by another request meanwhile
+            if kept is not None and kept.signature == signature:
+                return self._apply_changes(session, area_id, kept, stamp)
+            return self._rebuild(session, area_id, signature, stamp)
+
+    def _apply_changes(
+        self, session: Session, area_id: str, kept: _Kept, stamp: tuple[int, int]
+    ) -> Scoreboard:
+        # Versions are exact: comparing them finds every mark changed by anyone since the
+        # board was built, and only those are read and re-scored (a few milliseconds instead
+        # of scoring the whole area again).
+        versions = queries.area_mark_versions(session=session, area_id=area_id)
+        changed = [key for key, version in versions.items() if kept.versions.get(key) != version]
+        board = kept.board.with_marks(queries.marks_by_keys(session=session, keys=changed))
+        self._put(area_id, _Kept(kept.signature, stamp, board, versions))
+        return board
 
     def _rebuild(
         self, session: Session, area_id: str, signature: Signature, stamp: tuple[int, int]
     ) -> Scoreboard:
-        # The stamp was read before the marks: should a change land in between, the board is
-        # newer than its stamp and the next request simply rebuilds it; never the reverse.
+        # The stamp and versions are read before the marks: should a change land in between,
+        # the board is newer than them and the next request re-applies that mark; never the
+        # reverse.
+        versions = queries.area_mark_versions(session=session, area_id=area_id)
         board = scoring.scoreboard(session=session, area_id=area_id)
         self.rebuilds += 1
-        self._put(area_id, _Kept(signature, stamp, board))
+        self._put(area_id, _Kept(signature, stamp, board, versions))
         return board
 
 
@@ -138,3 +172,10 @@ def area_boards() -> AreaBoards:
     if boards is None:
         boards = current_app.extensions.setdefault("fitgap.boards", AreaBoards())
     return boards
+
+
+def current_board(*, session: Session, area_id: str) -> Scoreboard:
+    """The area's current scoreboard through the kept boards (for any view of one area)."""
+    return area_boards().board(
+        session=session, area_id=area_id, towns=queries.list_towns(session=session)
+    )

@@ -311,14 +311,21 @@ def score(ctx: click.Context, area_id: str | None, output: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option(
+    "--connection-limit",
+    default=1000,
+    show_default=True,
+    type=int,
+    help="Open browser connections at once (every signed-in PC keeps one or two).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int, connection_limit: int) -> None:
     """Serve the web app with the waitress production WSGI server."""
     app = _app(ctx)
-    _serve(app, host, port, threads)
+    _serve(app, host, port, threads, connection_limit)
 
 
-def _serve(app: Flask, host: str, port: int, threads: int) -> None:
+def _serve(app: Flask, host: str, port: int, threads: int, connection_limit: int = 1000) -> None:
     from waitress import serve as waitress_serve
 
     # Never a debug page or a traceback in production, whatever FLASK_DEBUG says.
@@ -328,7 +335,16 @@ def _serve(app: Flask, host: str, port: int, threads: int) -> None:
     click.echo(
         _("http://%(host)s:%(port)s/ で待ち受けています（Ctrl+C で終了）", host=host, port=port)
     )
-    waitress_serve(app, host=host, port=port, threads=threads, ident="fitgap")
+    # waitress accepts only 100 connections by default: a meeting of 30 towns' staff with
+    # keep-alive browsers passes that, and the rest would wait until they time out.
+    waitress_serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=connection_limit,
+        ident="fitgap",
+    )
 
 
 @main.command()

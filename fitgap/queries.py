@@ -769,3 +769,23 @@ def marks_to_review(
             return set()
         statement = statement.where(_mark.c.function_id.in_(function_ids))
     return {(row[0], row[1]) for row in session.execute(statement)}
+
+
+def area_mark_versions(*, session: Session, area_id: str) -> dict[tuple[str, str], int]:
+    """(town id, function id) -> version of every mark on an area's current functions."""
+    statement = (
+        select(_mark.c.town_id, _mark.c.function_id, _mark.c.version)
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .where(_function.c.area_id == area_id, _function.c.archived_at.is_(None))
+    )
+    return {(row[0], row[1]): int(row[2]) for row in session.execute(statement)}
+
+
+def marks_by_keys(*, session: Session, keys: Iterable[tuple[str, str]]) -> list[domain.Mark]:
+    """The current marks of the given (town id, function id) pairs, as domain marks."""
+    wanted = set(keys)
+    if not wanted:
+        return []
+    function_ids = sorted({function_id for _, function_id in wanted})
+    statement = select(*_MARK_ROW).where(_mark.c.function_id.in_(function_ids))
+    return [_domain_mark(row) for row in session.execute(statement) if (row[0], row[1]) in wanted]

@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from fitgap import authz, htmx, meeting_queries, queries
+from fitgap.boards import current_board
 from fitgap.db import get_db, get_session
 from fitgap.domain import minutes as log
 from fitgap.domain.model import Status
 from fitgap.domain.wareki import wareki, wareki_with_western
 from fitgap.models import AgendaItem, Meeting, Role
 from fitgap.queries import MarkConflict
-from fitgap.scoring import scoreboard
 
 bp = Blueprint("meetings", __name__)
 
@@ -243,7 +243,7 @@ def _agenda_context(meeting: Meeting) -> dict[str, Any]:
     session = get_session()
     assert meeting.id is not None  # noqa: S101 - a stored meeting
     items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
-    board = scoreboard(session=session, area_id=meeting.area_id)
+    board = current_board(session=session, area_id=meeting.area_id)
     asks = {a.function_id: a for a in board.function_asks(meeting.area_id)}
     known = {f.id for f in board.functions}
     functions = {
@@ -500,7 +500,7 @@ def _screen_context(meeting: Meeting, view_name: str, town_id: str | None) -> di
     session = get_session()
     assert meeting.id is not None  # noqa: S101 - a stored meeting
     items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
-    board = scoreboard(session=session, area_id=meeting.area_id)
+    board = current_board(session=session, area_id=meeting.area_id)
     view = _current_view(meeting, items, board, meeting.current_item_id)
     return {
         "meeting": meeting,
