@@ -173,6 +173,13 @@ def drill_kill_marks_import(project: Project, report: list[str]) -> bool:
     marks = int(project.scalar("SELECT count(*) FROM mark"))  # type: ignore[call-overload]
     good = final.returncode == 0 and marks == total
     ok &= good
+    verify = project.run("audit", "verify")
+    chain_ok = verify.returncode == 0
+    ok &= chain_ok
+    report.append(
+        f"| `audit verify` after the kills | exit {verify.returncode} | "
+        f"{(verify.stdout.strip().splitlines() or [''])[0][:70]} | | {'✓' if chain_ok else '✗'} |"
+    )
     mark = "✓" if good else "✗"
     report.append(f"| import again | exit {final.returncode} | marks {marks:,} | | {mark} |")
     return ok
