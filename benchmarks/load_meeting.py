@@ -72,18 +72,21 @@ def write_project(folder: Path) -> None:
     (folder / "catalog" / "load.yaml").write_text(
         yaml.dump(catalog, Dumper=yaml.CSafeDumper, allow_unicode=True), encoding="utf-8"
     )
+    statuses = ["fit", "workflow_change", "customization"]
+    common = {f["id"]: rng.choices(statuses, [0.85, 0.1, 0.05])[0] for f in functions}
     for t in range(TOWNS):
         town = f"town-{t:02d}"
         document = {"format": "fitgap-town/1", "id": town, "name": f"町{t:02d}"}
         (folder / "towns" / f"{town}.yaml").write_text(
             yaml.safe_dump(document, allow_unicode=True), encoding="utf-8"
         )
+        # Towns mostly agree (as after pre-marking): each function has a common verdict and a
+        # town departs from it rarely, so about one function in seven is divergent and the
+        # proposed agenda has ~150 items, like a real meeting's backlog.
         marks = [
             {
                 "function": f["id"],
-                "status": rng.choices(
-                    ["fit", "workflow_change", "customization"], [0.8, 0.15, 0.05]
-                )[0],
+                "status": rng.choice(statuses) if rng.random() < 0.005 else common[f["id"]],
             }
             for f in functions
         ]
