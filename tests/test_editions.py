@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from flask.testing import FlaskClient
 from test_workspace import choose, post_mark
 
-from fitgap import queries
+from fitgap import meeting_queries, queries
 from fitgap.db import Database
 
-from conftest import Invoke
+from conftest import Invoke, sign_in
 from factories import make_catalog, make_marks, make_towns
 
 
@@ -72,3 +73,23 @@ def test_grid_flags_marks_to_review_until_confirmed(
     with db.session() as session:
         assert queries.marks_to_review(session=session) == {("ishii", "0010001")}
     assert client.get("/areas/juki").get_data(as_text=True).count(">要確認<") == 1
+
+
+def test_meeting_agenda_flags_marks_to_review(
+    files: Path, fitgap: Invoke, db: Database, client: FlaskClient
+) -> None:
+    first_edition(files, fitgap)
+    make_marks(files, "naka", {"0010001": "fit", "0010002": "workflow_change"})
+    assert fitgap("marks", "import", "marks/naka.yaml").exit_code == 0
+    with db.write() as session:
+        meeting = meeting_queries.create_meeting(
+            session=session,
+            data=meeting_queries.MeetingInput(
+                area_id="juki", held_on=date(2026, 4, 1), moderator="山本"
+            ),
+        )
+    second_edition(files)
+    assert fitgap("load").exit_code == 0
+    sign_in(client, db, "moderator", "moderator")
+    page = client.get(f"/meetings/{meeting.id}/console").get_data(as_text=True)
+    assert ">要確認<" in page and "石井町" in page

@@ -265,10 +265,22 @@ def _agenda_context(meeting: Meeting) -> dict[str, Any]:
             if i.function_id in known
         },
         "decisions": decisions,
+        # Towns whose mark was made on an earlier wording or class of the function (要確認).
+        "review": _towns_to_review(session, [i.function_id for i in items]),
         "elapsed": {i.id: meeting_queries.elapsed_seconds(meeting, i) for i in items},
         "total": len(items),
         "town_name": board.town_name,
     }
+
+
+def _towns_to_review(session: Any, function_ids: list[str]) -> dict[str, list[str]]:
+    """Function id -> the towns whose mark on it needs a look after a catalog revision."""
+    review: dict[str, list[str]] = {}
+    for town_id, function_id in sorted(
+        queries.marks_to_review(session=session, function_ids=function_ids)
+    ):
+        review.setdefault(function_id, []).append(town_id)
+    return review
 
 
 def _current_view(
