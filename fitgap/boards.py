@@ -20,7 +20,6 @@ from flask import current_app
 from sqlmodel import Session
 
 from fitgap import queries, scoring
-from fitgap.domain import model as domain
 from fitgap.domain.risk import Scoreboard
 from fitgap.models import Town
 
@@ -95,7 +94,7 @@ class AreaBoards:
             # by exactly that, the save was the only change since the board was built.
             step = (1, 1) if mark.version == 1 else (0, 1)
             if (kept.stamp[0] + step[0], kept.stamp[1] + step[1]) == stamp:
-                board = kept.board.with_mark(_domain_mark(mark))
+                board = kept.board.with_mark(mark.as_domain())
                 versions = {**kept.versions, (mark.town_id, mark.function_id): mark.version}
                 self._put(area_id, _Kept(signature, stamp, board, versions))
                 return board
@@ -151,21 +150,6 @@ def _signature(
     return function_keys, tuple((town.id, town.name, town.population) for town in towns)
 
 
-def _domain_mark(state: queries.MarkState) -> domain.Mark:
-    cost = None
-    if state.cost_initial_yen is not None or state.cost_annual_yen is not None:
-        cost = domain.Cost(
-            initial_yen=state.cost_initial_yen or 0, annual_yen=state.cost_annual_yen or 0
-        )
-    return domain.Mark(
-        town_id=state.town_id,
-        function_id=state.function_id,
-        status=domain.Status(state.status),
-        note=state.note,
-        cost=cost,
-    )
-
-
 def area_boards() -> AreaBoards:
     """The current app's kept boards (created on first use)."""
     boards: AreaBoards | None = current_app.extensions.get("fitgap.boards")
@@ -174,8 +158,9 @@ def area_boards() -> AreaBoards:
     return boards
 
 
-def current_board(*, session: Session, area_id: str) -> Scoreboard:
-    """The area's current scoreboard through the kept boards (for any view of one area)."""
-    return area_boards().board(
-        session=session, area_id=area_id, towns=queries.list_towns(session=session)
-    )
+def current_board(*, session: Session, area_id: str, towns: list[Town] | None = None) -> Scoreboard:
+    """The area's current scoreboard through the kept boards (for any view of one area);
+    pass the towns when the view has read them already."""
+    if towns is None:
+        towns = queries.list_towns(session=session)
+    return area_boards().board(session=session, area_id=area_id, towns=towns)

@@ -328,6 +328,19 @@ class MarkState:
     updated_by: str
     updated_at: datetime
 
+    def as_domain(self) -> domain.Mark:
+        """The same mark as a domain object (for the risk engine)."""
+        return _domain_mark(
+            (
+                self.town_id,
+                self.function_id,
+                self.status,
+                self.note,
+                self.cost_initial_yen,
+                self.cost_annual_yen,
+            )
+        )
+
 
 class MarkConflict(Exception):
     """Someone saved the mark since the user loaded it; carries the newer mark."""

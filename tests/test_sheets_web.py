@@ -84,7 +84,8 @@ def test_bad_sheet_and_conflict_change_nothing(
 ) -> None:
     prepared(files, fitgap, client, db)
     status, page = upload(client, filled(client, {"0010002": ("たぶん", None)}))
-    assert status == 400 and "H" in page and "たぶん" in page
+    # 0010002 is the second function row, right under the header: its status cell is H9.
+    assert status == 400 and "H9" in page and "たぶん" in page
     data = filled(client, {"0010001": ("カスタマイズ", "独自様式")})
     with db.write() as session:  # a colleague changes the same mark after the download
         queries.save_mark(

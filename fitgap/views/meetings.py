@@ -512,12 +512,13 @@ def _screen_context(meeting: Meeting, view_name: str, town_id: str | None) -> di
     session = get_session()
     assert meeting.id is not None  # noqa: S101 - a stored meeting
     items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
-    board = current_board(session=session, area_id=meeting.area_id)
+    towns = queries.list_towns(session=session)
+    board = current_board(session=session, area_id=meeting.area_id, towns=towns)
     view = _current_view(meeting, items, board, meeting.current_item_id)
     return {
         "meeting": meeting,
         "area": queries.get_area(session=session, area_id=meeting.area_id),
-        "towns": queries.list_towns(session=session),
+        "towns": towns,
         "view": view,
         "total": len(items),
         "screen": view_name,
