@@ -2,12 +2,13 @@
 
 Scoring one area of 1,000 functions x 30 towns from the database takes a tenth of a second or
 more, too slow to repeat on every status change. So each process keeps the last scoreboard of
-a few areas together with what it was built from: the area's functions and classes, the towns,
-and the marks' stamp (`queries.area_marks_stamp`, which grows with every change by anyone).
-A request reads that stamp (one small query) and uses the kept board only when nothing changed;
-after its own save it applies just its mark with `Scoreboard.with_mark` when the stamp shows
-that no other change came in between. Anything else rebuilds the board, so several processes
-sharing one database still always see the current scores.
+a few areas together with what it was built from: the towns, the area's clocks
+(`queries.area_clocks`: raised by every mark change and every catalog load, whoever writes)
+and the last history id it applied. A request reads the clocks (one row) and uses the kept
+board when they have not moved; when only the mark clock has, the history rows since the last
+applied id name exactly the marks that changed, and only those are read and applied
+(`Scoreboard.with_marks`). A catalog load or changed towns rebuild the board, so several
+processes sharing one database always see the current scores.
 """
 
 from __future__ import annotations
@@ -25,15 +26,16 @@ from fitgap.models import Town
 
 KEPT_AREAS = 8  # boards kept per process (about 30,000 marks each at full scale)
 
-Signature = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, int | None], ...]]
+# What a board depends on besides the marks: the area's catalog clock and the towns.
+Signature = tuple[int, tuple[tuple[str, str, int | None], ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
     signature: Signature
-    stamp: tuple[int, int]
+    clock: int  # the area's clock the board is current with
+    last_change: int  # the last history id of the area the board has applied
     board: Scoreboard
-    versions: dict[tuple[str, str], int]  # every mark's version the board was built with
 
 
 class AreaBoards:
@@ -45,6 +47,7 @@ class AreaBoards:
         self._lock = threading.Lock()
         self._area_locks: dict[str, threading.Lock] = {}
         self.rebuilds = 0  # how many boards were built from scratch (tests and benchmarks)
+        self.mismatches = 0  # rebuilds because the history did not account for the clock
 
     def _get(self, area_id: str) -> _Kept | None:
         with self._lock:
@@ -64,90 +67,47 @@ class AreaBoards:
         with self._lock:
             return self._area_locks.setdefault(area_id, threading.Lock())
 
-    def board(
-        self,
-        *,
-        session: Session,
-        area_id: str,
-        towns: list[Town],
-        function_keys: tuple[tuple[str, str], ...] | None = None,
-    ) -> Scoreboard:
-        """The area's current scoreboard."""
-        signature = _signature(session, area_id, towns, function_keys)
-        stamp = queries.area_marks_stamp(session=session, area_id=area_id)
+    def board(self, *, session: Session, area_id: str, towns: list[Town]) -> Scoreboard:
+        """The area's current scoreboard (also right after this process saved a mark)."""
+        clock, catalog = queries.area_clocks(session=session, area_id=area_id)
+        signature = (catalog, tuple((town.id, town.name, town.population) for town in towns))
         kept = self._get(area_id)
-        if kept is not None and kept.signature == signature and kept.stamp == stamp:
+        # A request whose read began before another one moved the kept board on sees an
+        # older clock: the kept board is newer than what it reads, and still right to show.
+        if kept is not None and kept.signature == signature and kept.clock >= clock:
             return kept.board
-        return self._refresh(session, area_id, signature, stamp)
+        return self._refresh(session, area_id, signature)
 
-    def after_save(
-        self, *, session: Session, area_id: str, towns: list[Town], mark: queries.MarkState
-    ) -> Scoreboard:
-        """The area's scoreboard right after this process saved `mark` (already committed)."""
-        signature = _signature(session, area_id, towns, None)
-        stamp = queries.area_marks_stamp(session=session, area_id=area_id)
-        kept = self._get(area_id)
-        if kept is not None and kept.signature == signature:
-            if kept.stamp == stamp:  # built after the save: it already has the mark
-                return kept.board
-            # A save adds a mark (version 1) or raises a version by one; if the stamp moved
-            # by exactly that, the save was the only change since the board was built.
-            step = (1, 1) if mark.version == 1 else (0, 1)
-            if (kept.stamp[0] + step[0], kept.stamp[1] + step[1]) == stamp:
-                board = kept.board.with_mark(mark.as_domain())
-                versions = {**kept.versions, (mark.town_id, mark.function_id): mark.version}
-                self._put(area_id, _Kept(signature, stamp, board, versions))
-                return board
-        return self._refresh(session, area_id, signature, stamp)
-
-    def _refresh(
-        self, session: Session, area_id: str, signature: Signature, stamp: tuple[int, int]
-    ) -> Scoreboard:
+    def _refresh(self, session: Session, area_id: str, signature: Signature) -> Scoreboard:
         # One refresh per area at a time: under a meeting's load, requests that arrive while
-        # one is running wait for it instead of all scoring the same area at once.
+        # one is running wait for it instead of all reading the same changes at once.
         with self._area_lock(area_id):
             kept = self._get(area_id)
-            if kept is not None and kept.signature == signature and kept.stamp == stamp:
-                return kept.board  # refreshed by another request meanwhile
             if kept is not None and kept.signature == signature:
-                return self._apply_changes(session, area_id, kept, stamp)
-            return self._rebuild(session, area_id, signature, stamp)
+                clock, changes = queries.area_changes_since(
+                    session=session, area_id=area_id, after=kept.last_change
+                )
+                if clock <= kept.clock:
+                    return kept.board  # moved on by another request meanwhile
+                if len(changes) == clock - kept.clock:
+                    keys = {(town_id, function_id) for _, town_id, function_id in changes}
+                    marks = queries.marks_by_keys(session=session, keys=keys)
+                    board = kept.board.with_marks(marks)
+                    self._put(area_id, _Kept(signature, clock, changes[-1][0], board))
+                    return board
+                # The history does not account for the clock (a write that bypassed it, a
+                # function moved to another area): score the area anew.
+                self.mismatches += 1
+            return self._rebuild(session, area_id, signature)
 
-    def _apply_changes(
-        self, session: Session, area_id: str, kept: _Kept, stamp: tuple[int, int]
-    ) -> Scoreboard:
-        # Versions are exact: comparing them finds every mark changed by anyone since the
-        # board was built, and only those are read and re-scored (a few milliseconds instead
-        # of scoring the whole area again).
-        versions = queries.area_mark_versions(session=session, area_id=area_id)
-        changed = [key for key, version in versions.items() if kept.versions.get(key) != version]
-        board = kept.board.with_marks(queries.marks_by_keys(session=session, keys=changed))
-        self._put(area_id, _Kept(kept.signature, stamp, board, versions))
-        return board
-
-    def _rebuild(
-        self, session: Session, area_id: str, signature: Signature, stamp: tuple[int, int]
-    ) -> Scoreboard:
-        # The stamp and versions are read before the marks: should a change land in between,
-        # the board is newer than them and the next request re-applies that mark; never the
-        # reverse.
-        versions = queries.area_mark_versions(session=session, area_id=area_id)
+    def _rebuild(self, session: Session, area_id: str, signature: Signature) -> Scoreboard:
+        # The clock is read before the marks: should a change land in between, the board is
+        # newer than the clock and the next request applies that mark again; never the reverse.
+        clock, last_change = queries.area_clock_start(session=session, area_id=area_id)
         board = scoring.scoreboard(session=session, area_id=area_id)
         self.rebuilds += 1
-        self._put(area_id, _Kept(signature, stamp, board, versions))
+        self._put(area_id, _Kept(signature, clock, last_change, board))
         return board
-
-
-def _signature(
-    session: Session,
-    area_id: str,
-    towns: list[Town],
-    function_keys: tuple[tuple[str, str], ...] | None,
-) -> Signature:
-    """What a board depends on besides the marks: functions and classes, towns."""
-    if function_keys is None:
-        function_keys = queries.area_function_keys(session=session, area_id=area_id)
-    return function_keys, tuple((town.id, town.name, town.population) for town in towns)
 
 
 def area_boards() -> AreaBoards:

@@ -127,6 +127,20 @@ class MarkChange(MarkBase, table=True):
     reason: str | None = Field(default=None, sa_type=Text, nullable=True)
 
 
+class AreaClock(SQLModel, table=True):
+    """How many mark changes and catalog loads an area has had, each raised in the same
+    transaction as the change.
+
+    Readers that keep an area's scores compare these two numbers to know whether anything
+    changed, whichever process wrote it (`fitgap.boards`); the row's lock, taken before a
+    mark change's history row is written, keeps one area's history ids in commit order."""
+
+    __tablename__ = "area_clock"
+    area_id: str = Field(foreign_key="area.id", primary_key=True, max_length=64)
+    changes: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    catalog: int = Field(default=0, sa_type=BigInteger, nullable=False)
+
+
 # --- joint meetings and the decision log ------------------------------------------------------
 
 

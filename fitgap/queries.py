@@ -7,18 +7,19 @@ marks imports) uses Core executemany statements, because 600,000 marks must impo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fitgap.domain import model as domain
 from fitgap.domain.catalog import Catalog, MarksFile
-from fitgap.models import Area, CatalogFunction, Mark, MarkChange, Town, utcnow
+from fitgap.models import Area, AreaClock, CatalogFunction, Mark, MarkChange, Town, utcnow
 
 Progress = Callable[[int], None]
 
@@ -27,6 +28,7 @@ _function = CatalogFunction.__table__  # type: ignore[attr-defined]
 _town = Town.__table__  # type: ignore[attr-defined]
 _mark = Mark.__table__  # type: ignore[attr-defined]
 _change = MarkChange.__table__  # type: ignore[attr-defined]
+_clock = AreaClock.__table__  # type: ignore[attr-defined]
 
 BATCH = 5_000
 
@@ -185,6 +187,7 @@ def load_catalog(
     }
     _sync(session, _town, town_rows, _TOWN_COLUMNS, report.towns, now)
     session.flush()
+    bump_catalog_clocks(session=session)
     return report
 
 
@@ -358,6 +361,10 @@ def _fingerprints(session: Session) -> dict[str, str]:
     return dict(session.execute(select(_function.c.id, _function.c.fingerprint)).all())
 
 
+def _function_areas(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(_function.c.id, _function.c.area_id)).all())
+
+
 def import_marks(
     *,
     session: Session,
@@ -474,6 +481,12 @@ def import_marks(
                 raise MarkConflict(None)
             if progress:
                 progress(len(batch))
+    if history:
+        areas = _function_areas(session)
+        per_area: dict[str, int] = defaultdict(int)
+        for change in history:
+            per_area[areas[change["function_id"]]] += 1
+        bump_area_clocks(session=session, changes=per_area)
     for batch in _batches(history):
         session.execute(insert(_change), batch)
     if progress:
@@ -543,6 +556,7 @@ def save_mark(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise MarkConflict(_current_mark(session, town_id, function_id))
+    bump_area_clocks(session=session, changes={function_row.area_id: 1})
     session.execute(
         insert(_change).values(
             town_id=town_id,
@@ -692,22 +706,6 @@ def area_function_keys(*, session: Session, area_id: str) -> tuple[tuple[str, st
     return tuple((row[0], row[1]) for row in session.execute(statement))
 
 
-def area_marks_stamp(*, session: Session, area_id: str) -> tuple[int, int]:
-    """(count, sum of versions) of the marks on an area's current functions.
-
-    Marks are never deleted and every change adds a mark or raises a version by one, so the
-    stamp grows with every change: equal stamps mean unchanged marks, whatever process wrote.
-    """
-    statement = (
-        select(func.count(), func.coalesce(func.sum(_mark.c.version), 0))
-        .select_from(_mark)
-        .join(_function, _function.c.id == _mark.c.function_id)
-        .where(_function.c.area_id == area_id, _function.c.archived_at.is_(None))
-    )
-    count, total = session.execute(statement).one()
-    return int(count), int(total)
-
-
 def mark_versions(*, session: Session, town_id: str, function_ids: Sequence[str]) -> dict[str, int]:
     """The current version of a town's marks on the given functions (absent: no mark yet)."""
     if not function_ids:
@@ -784,16 +782,6 @@ def marks_to_review(
     return {(row[0], row[1]) for row in session.execute(statement)}
 
 
-def area_mark_versions(*, session: Session, area_id: str) -> dict[tuple[str, str], int]:
-    """(town id, function id) -> version of every mark on an area's current functions."""
-    statement = (
-        select(_mark.c.town_id, _mark.c.function_id, _mark.c.version)
-        .join(_function, _function.c.id == _mark.c.function_id)
-        .where(_function.c.area_id == area_id, _function.c.archived_at.is_(None))
-    )
-    return {(row[0], row[1]): int(row[2]) for row in session.execute(statement)}
-
-
 def marks_by_keys(*, session: Session, keys: Iterable[tuple[str, str]]) -> list[domain.Mark]:
     """The current marks of the given (town id, function id) pairs, as domain marks."""
     wanted = set(keys)
@@ -802,3 +790,82 @@ def marks_by_keys(*, session: Session, keys: Iterable[tuple[str, str]]) -> list[
     function_ids = sorted({function_id for _, function_id in wanted})
     statement = select(*_MARK_ROW).where(_mark.c.function_id.in_(function_ids))
     return [_domain_mark(row) for row in session.execute(statement) if (row[0], row[1]) in wanted]
+
+
+# --- area clocks ---
+# Every change of a mark adds one history row and raises its area's clock by one in the same
+# transaction, before the history row is written. Raising the clock locks its row until the
+# commit, so the writers of one area take turns from there on and the area's history ids are
+# in commit order: a reader that knows the clock and the last history id it applied finds
+# exactly the changes since, in one statement (one snapshot on either database).
+
+
+def bump_area_clocks(*, session: Session, changes: Mapping[str, int]) -> None:
+    """Raise the mark clocks of these areas by these numbers of changes (in area order, so
+    that two transactions never wait for each other's clocks)."""
+    for area_id in sorted(changes):
+        _bump(session, area_id, "changes", changes[area_id])
+
+
+def bump_catalog_clocks(*, session: Session) -> None:
+    """Tell every area's kept scoreboards that the catalog was loaded again."""
+    for area_id in session.execute(select(_area.c.id).order_by(_area.c.id)).scalars():
+        _bump(session, area_id, "catalog", 1)
+
+
+def _bump(session: Session, area_id: str, column: str, by: int) -> None:
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"changes": 0, "catalog": 0, column: by}
+    statement = upsert(_clock).values(area_id=area_id, **values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[_clock.c.area_id],
+            set_={column: _clock.c[column] + statement.excluded[column]},
+        )
+    )
+
+
+def area_clocks(*, session: Session, area_id: str) -> tuple[int, int]:
+    """(mark changes, catalog loads) of the area: one small read, what kept boards check."""
+    row = session.execute(
+        select(_clock.c.changes, _clock.c.catalog).where(_clock.c.area_id == area_id)
+    ).first()
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+
+def _area_history(area_id: str) -> Any:
+    return (
+        select(_change.c.id, _change.c.town_id, _change.c.function_id)
+        .join(_function, _function.c.id == _change.c.function_id)
+        .where(_function.c.area_id == area_id)
+    )
+
+
+def area_clock_start(*, session: Session, area_id: str) -> tuple[int, int]:
+    """(clock, last history id) of an area, read together: where a new board starts from."""
+    history = _area_history(area_id).subquery()
+    last = select(func.coalesce(func.max(history.c.id), 0)).scalar_subquery()
+    row = session.execute(select(_clock.c.changes, last).where(_clock.c.area_id == area_id)).first()
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+
+def area_changes_since(
+    *, session: Session, area_id: str, after: int
+) -> tuple[int, list[tuple[int, str, str]]]:
+    """The area's clock and its history rows (id, town id, function id) after id `after`,
+    read in one statement so that both come from the same moment."""
+    history = _area_history(area_id).where(_change.c.id > after).subquery()
+    statement = (
+        select(_clock.c.changes, history.c.id, history.c.town_id, history.c.function_id)
+        .select_from(_clock.outerjoin(history, true()))
+        .where(_clock.c.area_id == area_id)
+        .order_by(history.c.id)
+    )
+    clock = 0
+    rows: list[tuple[int, str, str]] = []
+    for row in session.execute(statement):
+        clock = int(row[0])
+        if row[1] is not None:
+            rows.append((int(row[1]), row[2], row[3]))
+    return clock, rows

@@ -180,6 +180,8 @@ def test_an_incremental_update_equals_a_full_recompute(
     rebuilt = project.board()
     assert all_scores(board) == all_scores(rebuilt)
     assert board.divergences() == rebuilt.divergences()
+    divergent = sum(1 for d in rebuilt.divergences() if d.divergent)
+    assert board.divergent_count() == rebuilt.divergent_count() == divergent
     assert board.best_asks() == rebuilt.best_asks()
     assert to_contract_json(board) == to_contract_json(rebuilt)
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
 from flask import Flask, g
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from werkzeug.exceptions import Forbidden
 from werkzeug.test import TestResponse
 
-from fitgap import authz, queries
+from fitgap import authz, create_app, queries
+from fitgap.boards import current_board
 from fitgap.db import Database
 from fitgap.domain.model import Status
+from fitgap.domain.risk import to_contract_json
 from fitgap.models import Role
 from fitgap.scoring import scoreboard
 
@@ -678,12 +683,101 @@ def test_kept_scoreboards_follow_changes_made_elsewhere(
     assert fitgap("marks", "import", "marks/higashimiyoshi.yaml").exit_code == 0
     page = client.get("/areas/juki?custom=1").get_data(as_text=True)
     assert shown_ids(page) == ["0010001", "0010003", "0010004"]
-    assert boards.rebuilds == built  # the changed marks were found by version and applied
+    assert boards.rebuilds == built  # the changed marks were found by the clock and applied
     make_catalog(files, count=6, **{"0010004": {"requirement": "prohibited"}})
     assert fitgap("load").exit_code == 0
     page = client.get("/areas/juki?divergent=1").get_data(as_text=True)
     assert "実装不可機能のカスタマイズ（違反）" in page
     assert boards.rebuilds == built + 1  # a new catalog edition: scored anew
+
+
+def _history_per_area(db: Database) -> dict[str, int]:
+    with db.session() as read:
+        rows = read.execute(
+            text(
+                "SELECT f.area_id, COUNT(*) FROM mark_change h "
+                "JOIN catalog_function f ON f.id = h.function_id GROUP BY f.area_id"
+            )
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+
+def _clocks(db: Database) -> dict[str, int]:
+    with db.session() as read:
+        rows = read.execute(text("SELECT area_id, changes FROM area_clock"))
+        return {row[0]: int(row[1]) for row in rows}
+
+
+def test_the_area_clock_counts_every_change_and_the_migration_counts_the_history(
+    files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    prepare(files, fitgap)
+    choose(client, "ishii")
+    assert post_mark(client, "0010003", "ishii", "customization", 0).status_code == 200
+    assert post_mark(client, "0010003", "ishii", "fit", 1).status_code == 200
+    stale = post_mark(client, "0010003", "ishii", "workflow_change", 1)
+    assert stale.status_code == 409  # refused: the clock does not move
+    make_marks(files, "naka", {"0010001": "customization", "0010002": "fit"})  # one changed
+    assert fitgap("marks", "import", "marks/naka.yaml").exit_code == 0
+    # ishii 2 + naka 2 + kamiyama 1 imported, two web saves, one changed by the second import
+    assert _clocks(db) == _history_per_area(db) == {"juki": 8}
+    # A database from before the clocks: the migration counts the history already there.
+    with db.write_engine.begin() as connection:
+        command.downgrade(db.alembic_config(connection), "0003")
+    db.upgrade()
+    assert _clocks(db) == {"juki": 8}
+
+
+def test_a_kept_board_is_scored_anew_when_the_history_does_not_account_for_the_clock(
+    app: Flask, files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    prepare(files, fitgap)
+    choose(client, "ishii")
+    client.get("/areas/juki")
+    boards = app.extensions["fitgap.boards"]
+    built, mismatches = boards.rebuilds, boards.mismatches
+    with db.write() as write:  # a writer that raised the clock without any history
+        write.execute(text("UPDATE area_clock SET changes = changes + 3"))
+    assert post_mark(client, "0010005", "ishii", "customization", 0).status_code == 200
+    assert (boards.rebuilds, boards.mismatches) == (built + 1, mismatches + 1)
+    page = client.get("/areas/juki?custom=1").get_data(as_text=True)
+    assert shown_ids(page) == ["0010001", "0010005"]
+    assert boards.rebuilds == built + 1  # back on the clock: no more rebuilds
+
+
+def test_kept_boards_of_two_processes_agree_with_scoring_afresh(
+    settings: dict[str, Any], files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    """Two app instances on one database (two server processes) take turns saving marks;
+    each one's kept board always equals the board scored from scratch."""
+    prepare(files, fitgap)
+    other_app = create_app(settings)
+    other = other_app.test_client()
+    choose(client, "ishii")
+    choose(other, "naka")
+    versions: dict[tuple[str, str], int] = {}
+    with db.session() as read:
+        for (town_id, function_id), mark in queries.marks_for_functions(
+            session=read, function_ids=ALL
+        ).items():
+            versions[(town_id, function_id)] = mark.version
+    statuses = ["fit", "workflow_change", "customization", "not_applicable"]
+    for step in range(12):
+        for browser, town_id in ((client, "ishii"), (other, "naka")):
+            function_id = ALL[(step * 5 + len(town_id)) % len(ALL)]
+            version = versions.get((town_id, function_id), 0)
+            status = statuses[(step + len(town_id)) % len(statuses)]
+            response = post_mark(browser, function_id, town_id, status, version)
+            assert response.status_code == 200, response.text
+            versions[(town_id, function_id)] = version + 1
+            with db.session() as read:
+                fresh = to_contract_json(scoreboard(session=read, area_id="juki"))
+            for instance in (client.application, other_app):
+                with instance.app_context(), db.session() as read:
+                    kept = current_board(session=read, area_id="juki")
+                assert to_contract_json(kept) == fresh, (step, town_id)
+    assert other_app.extensions["fitgap.boards"].rebuilds == 1
+    other_app.extensions["fitgap.db"].dispose()
 
 
 def test_overview_divergence_counts_agree_with_the_risk_engine(

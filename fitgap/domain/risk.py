@@ -834,6 +834,11 @@ class Scoreboard:
         """Every function's divergence in catalog order, or one area's."""
         return tuple(self._divergence(i) for i in self._scope_functions(area_id))
 
+    def divergent_count(self, area_id: str | None = None) -> int:
+        """How many functions the towns decided differently (cheaper than `divergences`)."""
+        rows = self._rows
+        return sum(1 for i in self._scope_functions(area_id) if rows[i].divergent)
+
     def breakdown(
         self,
         *,

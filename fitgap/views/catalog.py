@@ -264,7 +264,7 @@ def area_totals(board: Scoreboard, area_id: str, towns: Sequence[Town]) -> AreaT
     return AreaTotals(
         functions=score.n_functions,
         risk=round_risk(score.risk),
-        divergent=sum(1 for d in board.divergences(area_id) if d.divergent),
+        divergent=board.divergent_count(area_id),
         customizations=score.customizations,
         violations=score.violations,
         undecided=score.undecided,
@@ -450,12 +450,7 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
     my_town = _my_town(towns)
     edit_town = _edit_town(towns, area_row.id)
     functions = queries.area_functions(session=session, area_id=area_row.id)
-    board = area_boards().board(
-        session=session,
-        area_id=area_row.id,
-        towns=towns,
-        function_keys=tuple((f.id, f.requirement) for f in functions),
-    )
+    board = area_boards().board(session=session, area_id=area_row.id, towns=towns)
     filters = GridFilters.from_args(args, {town.id for town in towns})
     town_ids = [town.id for town in towns]
     my_town_id = my_town.id if my_town is not None else None
@@ -627,9 +622,7 @@ def _function_context(
     if function_row.archived_at is None:
         keys = queries.area_function_keys(session=session, area_id=function_row.area_id)
         if board is None:
-            board = area_boards().board(
-                session=session, area_id=function_row.area_id, towns=towns, function_keys=keys
-            )
+            board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
         score = board.function_score(function_row.id)
         ids = [key[0] for key in keys]
         k = ids.index(function_row.id)
@@ -900,9 +893,7 @@ def save_mark(function_id: str, town_id: str) -> Response:
         # Already saved (a retry after a lost answer, a double click): report success.
         assert refused.current is not None  # noqa: S101 - _same_as_sent checked it
         saved = refused.current
-    board = area_boards().after_save(
-        session=session, area_id=function_row.area_id, towns=towns, mark=saved
-    )
+    board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
     message = _(
         "%(id)s の %(town)s の判定を「%(status)s」で保存しました。",
         id=function_id,
