@@ -565,6 +565,43 @@ def test_screens_follow_the_meeting_through_its_version(
     assert client.get("/meetings/999/live?v=1").status_code == 404
 
 
+def test_browsers_asking_for_the_same_new_item_at_once_get_one_render(
+    project: Path, app: Flask, db: Database, client: FlaskClient
+) -> None:
+    moderate(client)
+    meeting = new_meeting(db)
+    post(client, f"/meetings/{meeting}/current", data={"go": "next"})
+    cache = app.extensions.get("fitgap.fragments")
+    before = cache.renders if cache else 0
+    url = f"/meetings/{meeting}/live?v=1&view=follow&item="
+    pages = [client.get(url, headers={"HX-Request": "true"}).text for _ in range(5)]
+    cache = app.extensions["fitgap.fragments"]
+    assert cache.renders == before + 1 and len(set(pages)) == 1 and "0010006" in pages[0]
+    # Anything the fragment shows that changes asks for a new render: another town view,
+    # a mark changed on the area (its clock), the meeting's state, the language.
+    client.get(url + "&town=naka", headers={"HX-Request": "true"})
+    assert cache.renders == before + 2
+    with db.write() as session:
+        queries.save_mark(
+            session=session,
+            town_id="naka",
+            function_id="0010006",
+            status=Status.CUSTOMIZATION,
+            note="地区ごとに分けたい",
+            cost=None,
+            expected_version=marks_of(db, "0010006")["naka"][2],
+            changed_by="テスト",
+        )
+    after_mark = client.get(url, headers={"HX-Request": "true"}).text
+    assert cache.renders == before + 3 and "地区ごとに分けたい" in after_mark
+    post(client, f"/meetings/{meeting}/current", data={"go": "next"})
+    next_item = client.get(url, headers={"HX-Request": "true"}).text
+    assert cache.renders == before + 4 and next_item != after_mark
+    post(client, "/language", data={"lang": "en"})
+    english = client.get(url, headers={"HX-Request": "true"}).text
+    assert cache.renders == before + 5 and "Next agenda item" in english
+
+
 def test_the_item_timer_keeps_time_spent_on_earlier_visits(project: Path, db: Database) -> None:
     meeting = new_meeting(db)
     with db.write() as session:

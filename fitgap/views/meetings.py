@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -16,6 +17,7 @@ from fitgap.db import get_db, get_session
 from fitgap.domain import minutes as log
 from fitgap.domain.model import Status
 from fitgap.domain.wareki import wareki, wareki_with_western
+from fitgap.fragments import fragment_cache
 from fitgap.models import AgendaItem, Meeting, Role
 from fitgap.queries import MarkConflict
 
@@ -581,12 +583,26 @@ def live(meeting_id: int) -> Response:
         town_id = None
     shown = request.args.get("item", "")
     announce = shown != str(meeting.current_item_id or "")
-    body = htmx.render_block(
-        "meetings/screen.html",
-        "live",
-        live=True,
-        announce=announce,
-        **_screen_context(meeting, view_name, town_id),
+    # Every following browser asks for the new item within a poll's time: render it once.
+    clocks = queries.area_clocks(session=get_session(), area_id=meeting.area_id)
+    key = (
+        meeting.id,
+        meeting.state_version,
+        clocks,
+        view_name,
+        town_id,
+        announce,
+        str(get_locale()),
+    )
+    body = fragment_cache().get(
+        key,
+        lambda: htmx.render_block(
+            "meetings/screen.html",
+            "live",
+            live=True,
+            announce=announce,
+            **_screen_context(meeting, view_name, town_id),
+        ),
     )
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
