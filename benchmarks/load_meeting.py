@@ -1,14 +1,19 @@
 """Load test: a joint meeting with 100 signed-in users of 30 towns, against the real server.
 
-    python benchmarks/load_meeting.py [--users 100] [--seconds 60] [--database-url URL]
+    python benchmarks/load_meeting.py [--users 100] [--seconds 60] [--processes 1]
+                                      [--database-url URL]
 
 Builds a project in a temporary folder (one area of 1,000 functions, 30 towns with a mark on
 every function, one meeting, an account per user), starts `fitgap serve` on 127.0.0.1 the way
-the README tells IT staff, and replays the meeting: every user polls the meeting's live
-endpoint every 2 seconds (as the browser does) and changes one of their town's marks every
+the README tells IT staff (with --processes N: N servers on N ports, the users spread over them
+as the town's reverse proxy would), and replays the meeting: every user polls the meeting's
+live endpoint every 2 seconds (as the browser does) and changes one of their town's marks every
 ~10 seconds; one moderator steps to the next agenda item every 15 seconds. A bare endpoint of
-the same server (/health: no database, no session) is measured in the same run as the floor.
-Only the loopback address is used; the number of users and the duration are bounded.
+the same server (/health: no database, no session) is probed 5 times a second meanwhile.
+Then, in the same run, a capacity phase finds the framework's floor: 8 connections ask for the
+bare endpoint as fast as the server answers, then 8 town users change marks as fast as it
+answers; their throughputs give the ratio. Only the loopback address is used; the number of
+users and the duration are bounded.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ FITGAP = str(Path(sys.executable).parent / "fitgap")
 HOST = "127.0.0.1"
 TOWNS = 30
 FUNCTIONS = 1_000
+CAPACITY_CONNECTIONS = 8
+CAPACITY_SECONDS = 10.0
 PASSWORD = "Load-test-2026!"  # noqa: S105 - a throwaway account on a throwaway database
 
 
@@ -198,11 +205,66 @@ def user_loop(
         time.sleep(max(0.0, 2.0 - elapsed))
 
 
-def floor_loop(port: int, stop: float, stats: Stats) -> None:
+def floor_probe(port: int, stop: float, stats: Stats) -> None:
+    """The bare endpoint, 5 times a second: what the server's queue adds to any request."""
     browser = Browser(port)
     while time.monotonic() < stop:
         status, _, elapsed = browser.request("GET", "/health")
-        stats.add("bare endpoint /health", elapsed, status == 200)
+        stats.add("bare endpoint /health (probe)", elapsed, status == 200)
+        time.sleep(max(0.0, 0.2 - elapsed))
+
+
+def saturate(
+    browsers: list[tuple[Browser, str, list[str]]], seconds: float, kind: str, stats: Stats
+) -> float:
+    """Requests of one kind from these connections as fast as the server answers them, for
+    `seconds`; returns the requests answered per second."""
+    stop = time.monotonic() + seconds
+
+    def bare(browser: Browser) -> None:
+        while time.monotonic() < stop:
+            status, _, elapsed = browser.request("GET", "/health")
+            stats.add(kind, elapsed, status == 200)
+
+    def changes(browser: Browser, town: str, owned: list[str]) -> None:
+        versions = current_versions(browser, town, owned[:1])
+        function_id = owned[0]
+        statuses = ["fit", "workflow_change", "customization", "not_applicable"]
+        step = 0
+        while time.monotonic() < stop:
+            step += 1
+            body = {
+                "status": statuses[step % len(statuses)],
+                "version": str(versions[function_id]),
+                "csrf_token": browser.token,
+            }
+            status, _, elapsed = browser.request(
+                "POST", f"/functions/{function_id}/marks/{town}", body, htmx=True
+            )
+            stats.add(kind, elapsed, status == 200)
+            if status == 200:
+                versions[function_id] += 1
+
+    if kind.startswith("bare"):
+        targets = [threading.Thread(target=bare, args=(b,)) for b, _, _ in browsers]
+    else:
+        targets = [threading.Thread(target=changes, args=(b, t, o)) for b, t, o in browsers]
+    started = time.monotonic()
+    for thread in targets:
+        thread.start()
+    for thread in targets:
+        thread.join()
+    return len(stats.latencies[kind]) / (time.monotonic() - started)
+
+
+def current_versions(browser: Browser, town: str, function_ids: list[str]) -> dict[str, int]:
+    """The versions of the town's marks, as the function page shows them to the browser."""
+    versions = {}
+    for function_id in function_ids:
+        _, page, _ = browser.request("GET", f"/functions/{function_id}")
+        found = re.search(r'name="version" value="(\d+)"', page)
+        versions[function_id] = int(found.group(1)) if found else 0
+    return versions
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -215,6 +277,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--threads", type=int, default=16, help="waitress threads")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes on several ports",
+    )
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite)")
     args = parser.parse_args()
     users = max(1, min(args.users, 300))
@@ -234,6 +302,8 @@ def main() -> None:
         "FITGAP_DATABASE_URL": url,
         "FITGAP_SECRET_KEY": "load-test",
         "FITGAP_PASSWORD_FORCE_INITIAL_CHANGE": "0",  # throwaway accounts of a test run
+        # A cheap hash for throwaway accounts: sign-in is not what this run measures.
+        "FITGAP_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
     def fitgap(*command: str, stdin: str | None = None) -> str:
@@ -244,46 +314,35 @@ def main() -> None:
             raise RuntimeError(f"fitgap {' '.join(command)}: {done.stderr}")
         return done.stdout
 
-    server = None
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         write_project(folder)
         fitgap("load")
         fitgap("marks", "import", *sorted(str(p) for p in (folder / "marks").iterdir()))
         town_ids = [f"town-{t:02d}" for t in range(TOWNS)]
-        logins = []
-        for k in range(users):
-            town = town_ids[k % TOWNS]
-            login = f"user{k:03d}"
-            fitgap(
-                "user", "add", login, "--name", f"職員{k}", "--role", "staff", "--town", town,
-                "--all-areas", "--password-stdin", stdin=PASSWORD + "\n",
-            )  # fmt: skip
-            logins.append((login, town, k // TOWNS))
-        fitgap(
-            "user", "add", "moderator", "--name", "進行役", "--role", "moderator",
-            "--password-stdin", stdin=PASSWORD + "\n",
-        )  # fmt: skip
-        port = free_port()
-        server = subprocess.Popen(
-            [FITGAP, "serve", "--host", HOST, "--port", str(port), "--threads", str(args.threads)],
-            cwd=folder,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                with socket.create_connection((HOST, port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        moderator = Browser(port)
+        logins = [(f"user{k:03d}", town_ids[k % TOWNS], k // TOWNS) for k in range(users)]
+        add_accounts(folder, env, logins)
+        ports = [free_port() for _ in range(max(1, min(args.processes, 8)))]
+        for port in ports:
+            command = ["serve", "--host", HOST, "--port", str(port), "--threads", str(args.threads)]
+            servers.append(
+                subprocess.Popen(
+                    [FITGAP, *command],
+                    cwd=folder,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for port in ports:
+            wait_for(port)
+        moderator = Browser(ports[0])
         moderator.login("moderator")
         meeting = create_meeting(moderator)
         stats = Stats()
         browsers = []
-        for login, town, slot in logins:
-            browser = Browser(port)
+        for k, (login, town, slot) in enumerate(logins):
+            browser = Browser(ports[k % len(ports)])  # as the proxy spreads the browsers
             browser.login(login)
             per_town = max(1, -(-users // TOWNS))
             owned = [f"09{n:05d}" for n in range(FUNCTIONS) if n % per_town == slot]
@@ -293,23 +352,85 @@ def main() -> None:
             threading.Thread(target=user_loop, args=(b, town, owned, meeting, stop, stats))
             for b, town, owned in browsers
         ]
-        threads.append(threading.Thread(target=floor_loop, args=(port, stop, stats)))
+        threads.append(threading.Thread(target=floor_probe, args=(ports[0], stop, stats)))
         threads.append(threading.Thread(target=moderate, args=(moderator, meeting, stop, stats)))
+        cpu_before = sum(cpu_seconds(server.pid) for server in servers)
         started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-        report(stats, users, seconds, elapsed, "PostgreSQL" if schema else "SQLite", args.threads)
+        server_cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
+        # The capacity phase: the bare endpoint, then mark changes, each as fast as it goes.
+        capacity = Stats()
+        bare = [(Browser(ports[k % len(ports)]), "", []) for k in range(CAPACITY_CONNECTIONS)]
+        floor_rate = saturate(bare, CAPACITY_SECONDS, "bare endpoint /health", capacity)
+        writers = browsers[:CAPACITY_CONNECTIONS]  # different towns, each its own function
+        change_rate = saturate(writers, CAPACITY_SECONDS, "change a mark", capacity)
+        database = "PostgreSQL" if schema else "SQLite"
+        report(stats, users, seconds, elapsed, database, args.threads, len(ports))
+        if server_cpu >= 0:
+            print(
+                f"\nThe server used {server_cpu:.1f} s of CPU in these {elapsed:.0f} s "
+                f"({server_cpu / elapsed:.0%} of one core); load average at the end "
+                f"{os.getloadavg()[0]:.1f} (other work on the machine slows every figure)."
+            )
+        report_capacity(capacity, floor_rate, change_rate)
     finally:
-        if server is not None:
+        for server in servers:
             server.send_signal(signal.SIGTERM)
+        for server in servers:
             server.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
         if schema is not None and args.database_url:
             with create_engine(args.database_url).begin() as connection:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far; -1e9 where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1e9
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(port: int) -> None:
+    for _ in range(100):
+        try:
+            with socket.create_connection((HOST, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
+def add_accounts(folder: Path, env: dict[str, str], logins: list[tuple[str, str, int]]) -> None:
+    """The accounts, through `fitgap user add` run in this one process (not 100 processes)."""
+    from click.testing import CliRunner
+
+    from fitgap.cli import main as fitgap_main
+
+    runner = CliRunner(env=env)
+    commands = [
+        ["user", "add", login, "--name", f"職員{login[4:]}", "--role", "staff", "--town", town,
+         "--all-areas", "--password-stdin"]
+        for login, town, _slot in logins
+    ]  # fmt: skip
+    commands.append(
+        ["user", "add", "moderator", "--name", "進行役", "--role", "moderator", "--password-stdin"]
+    )
+    here = Path.cwd()
+    os.chdir(folder)
+    try:
+        for command in commands:
+            done = runner.invoke(fitgap_main, command, input=PASSWORD + "\n")
+            if done.exit_code != 0:
+                raise RuntimeError(f"fitgap {' '.join(command)}: {done.output}")
+    finally:
+        os.chdir(here)
 
 
 def create_meeting(moderator: Browser) -> int:
@@ -335,33 +456,42 @@ def moderate(moderator: Browser, meeting: int, stop: float, stats: Stats) -> Non
         time.sleep(15)
 
 
-def report(stats: Stats, users: int, seconds: int, elapsed: float, db: str, threads: int) -> None:
+def report(
+    stats: Stats, users: int, seconds: int, elapsed: float, db: str, threads: int, processes: int
+) -> None:
     print(f"## Meeting load test ({time.strftime('%Y-%m-%d')}, {db})\n")
+    servers = "one process" if processes == 1 else f"{processes} processes on {processes} ports"
     print(
         f"{users} signed-in users of {TOWNS} towns for {seconds} s against `fitgap serve "
-        f"--threads {threads}` (waitress) on 127.0.0.1; one area of {FUNCTIONS:,} functions; "
-        f"Python {platform.python_version()}, {os.cpu_count()} cores shared by server and client.\n"
+        f"--threads {threads}` (waitress, {servers}) on 127.0.0.1; one area of {FUNCTIONS:,} "
+        f"functions; Python {platform.python_version()}, {os.cpu_count()} cores shared by "
+        "server and client.\n"
     )
+    table(stats, elapsed)
+
+
+def table(stats: Stats, elapsed: float) -> None:
     print("| request | count | per second | p50 ms | p95 ms | p99 ms | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    throughput = {}
     for kind, values in sorted(stats.latencies.items()):
-        rate = len(values) / elapsed
-        throughput[kind] = rate
         print(
-            f"| {kind} | {len(values):,} | {rate:.1f} | {statistics.median(values) * 1000:.0f} | "
-            f"{percentile(values, 0.95) * 1000:.0f} | {percentile(values, 0.99) * 1000:.0f} | "
-            f"{stats.errors.get(kind, 0)} |"
+            f"| {kind} | {len(values):,} | {len(values) / elapsed:.1f} | "
+            f"{statistics.median(values) * 1000:.0f} | {percentile(values, 0.95) * 1000:.0f} | "
+            f"{percentile(values, 0.99) * 1000:.0f} | {stats.errors.get(kind, 0)} |"
         )
-    floor = stats.latencies.get("bare endpoint /health", [])
-    changes = stats.latencies.get("change a mark", [])
-    if floor and changes:
-        ratio = statistics.median(floor) / statistics.median(changes)
-        print(
-            f"\nA mark change takes {statistics.median(changes) * 1000:.0f} ms at the median, the "
-            f"bare endpoint {statistics.median(floor) * 1000:.1f} ms: one mark change costs "
-            f"what {1 / ratio:.0f} bare requests cost (throughput ratio {ratio:.3f})."
-        )
+
+
+def report_capacity(capacity: Stats, floor_rate: float, change_rate: float) -> None:
+    print(
+        f"\nCapacity, same servers right after: {CAPACITY_CONNECTIONS} connections, "
+        f"{CAPACITY_SECONDS:.0f} s each, as fast as answered.\n"
+    )
+    table(capacity, CAPACITY_SECONDS)
+    print(
+        f"\nMark changes: {change_rate:.0f}/s; bare endpoint: {floor_rate:.0f}/s; ratio "
+        f"{change_rate / floor_rate:.3f} (a mark change costs what {floor_rate / change_rate:.0f} "
+        "bare requests cost)."
+    )
 
 
 if __name__ == "__main__":
