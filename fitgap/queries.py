@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, true, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -826,46 +826,80 @@ def _bump(session: Session, area_id: str, column: str, by: int) -> None:
     )
 
 
-def area_clocks(*, session: Session, area_id: str) -> tuple[int, int]:
-    """(mark changes, catalog loads) of the area: one small read, what kept boards check."""
-    row = session.execute(
-        select(_clock.c.changes, _clock.c.catalog).where(_clock.c.area_id == area_id)
-    ).first()
-    return (0, 0) if row is None else (int(row[0]), int(row[1]))
+@dataclass(frozen=True, slots=True)
+class Clocks:
+    """The clocks of one area or of all: each area's mark clock, and the catalog clocks'
+    sum (which moves with every catalog load)."""
+
+    marks: dict[str, int]
+    catalog: int
+
+    @property
+    def stamp(self) -> str:
+        """One short text that changes whenever any of these clocks moves."""
+        return f"{sum(self.marks.values())}-{self.catalog}"
 
 
-def _area_history(area_id: str) -> Any:
-    return (
-        select(_change.c.id, _change.c.town_id, _change.c.function_id)
-        .join(_function, _function.c.id == _change.c.function_id)
-        .where(_function.c.area_id == area_id)
-    )
-
-
-def area_clock_start(*, session: Session, area_id: str) -> tuple[int, int]:
-    """(clock, last history id) of an area, read together: where a new board starts from."""
-    history = _area_history(area_id).subquery()
-    last = select(func.coalesce(func.max(history.c.id), 0)).scalar_subquery()
-    row = session.execute(select(_clock.c.changes, last).where(_clock.c.area_id == area_id)).first()
-    return (0, 0) if row is None else (int(row[0]), int(row[1]))
-
-
-def area_changes_since(
-    *, session: Session, area_id: str, after: int
-) -> tuple[int, list[tuple[int, str, str]]]:
-    """The area's clock and its history rows (id, town id, function id) after id `after`,
-    read in one statement so that both come from the same moment."""
-    history = _area_history(area_id).where(_change.c.id > after).subquery()
-    statement = (
-        select(_clock.c.changes, history.c.id, history.c.town_id, history.c.function_id)
-        .select_from(_clock.outerjoin(history, true()))
-        .where(_clock.c.area_id == area_id)
-        .order_by(history.c.id)
-    )
-    clock = 0
-    rows: list[tuple[int, str, str]] = []
+def clocks(*, session: Session, area_id: str | None) -> Clocks:
+    """The clocks of an area (None: of the whole project): one small read."""
+    statement = select(_clock.c.area_id, _clock.c.changes, _clock.c.catalog)
+    if area_id is not None:
+        statement = statement.where(_clock.c.area_id == area_id)
+    marks: dict[str, int] = {}
+    catalog = 0
     for row in session.execute(statement):
-        clock = int(row[0])
-        if row[1] is not None:
-            rows.append((int(row[1]), row[2], row[3]))
-    return clock, rows
+        marks[row[0]] = int(row[1])
+        catalog += int(row[2])
+    return Clocks(marks, catalog)
+
+
+def _history_with_area() -> Any:
+    return select(_change.c.id, _change.c.town_id, _change.c.function_id, _function.c.area_id).join(
+        _function, _function.c.id == _change.c.function_id
+    )
+
+
+def clock_start(*, session: Session, area_id: str | None) -> tuple[dict[str, int], dict[str, int]]:
+    """Each area's mark clock and last history id (of one area, or all), read together in
+    one statement: where a new board starts from."""
+    history = _history_with_area().subquery()
+    last = (
+        select(func.coalesce(func.max(history.c.id), 0))
+        .where(history.c.area_id == _clock.c.area_id)
+        .scalar_subquery()
+    )
+    statement = select(_clock.c.area_id, _clock.c.changes, last)
+    if area_id is not None:
+        statement = statement.where(_clock.c.area_id == area_id)
+    marks: dict[str, int] = {}
+    lasts: dict[str, int] = {}
+    for row in session.execute(statement):
+        marks[row[0]] = int(row[1])
+        lasts[row[0]] = int(row[2])
+    return marks, lasts
+
+
+def changes_since(
+    *, session: Session, area_id: str | None, after: int
+) -> tuple[dict[str, int], list[tuple[str, int, str, str]]]:
+    """Each area's mark clock (of one area, or all) and the history rows (area id, id,
+    town id, function id) after history id `after`, in one statement so that both come from
+    the same moment."""
+    history = _history_with_area().where(_change.c.id > after)
+    if area_id is not None:
+        history = history.where(_function.c.area_id == area_id)
+    found = history.subquery()
+    statement = (
+        select(_clock.c.area_id, _clock.c.changes, found.c.id, found.c.town_id, found.c.function_id)
+        .select_from(_clock.outerjoin(found, found.c.area_id == _clock.c.area_id))
+        .order_by(found.c.id)
+    )
+    if area_id is not None:
+        statement = statement.where(_clock.c.area_id == area_id)
+    marks: dict[str, int] = {}
+    rows: list[tuple[str, int, str, str]] = []
+    for row in session.execute(statement):
+        marks[row[0]] = int(row[1])
+        if row[2] is not None:
+            rows.append((row[0], int(row[2]), row[3], row[4]))
+    return marks, rows

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
+
+from fitgap import queries
+from fitgap.boards import PROJECT, current_board
+from fitgap.db import Database
+from fitgap.domain.model import Mark, Status
+from fitgap.domain.risk import to_contract_json
+from fitgap.scoring import scoreboard
 
 from conftest import Invoke, observe
 from factories import make_catalog, make_marks, make_towns
+
+HTMX = {"HX-Request": "true"}
 
 
 def prepare(files: Path, fitgap: Invoke) -> None:
@@ -78,3 +89,112 @@ def test_dashboard_filters(files: Path, fitgap: Invoke, client: FlaskClient) -> 
     assert client.get("/dashboard?area=juki&split=population").status_code == 200
     assert client.get("/dashboard?split=weird").status_code == 200
     assert client.get("/dashboard?area=unknown").status_code == 404
+
+
+# --- kept boards of the whole project ----------------------------------------------------------
+
+
+def two_areas(files: Path, fitgap: Invoke) -> None:
+    prepare(files, fitgap)
+    make_catalog(files, area_id="zeimu", count=3, prefix="002")
+    assert fitgap("load").exit_code == 0
+
+
+def save(db: Database, town_id: str, function_id: str, status: Status) -> None:
+    with db.session() as read:
+        current = queries.get_mark(session=read, town_id=town_id, function_id=function_id)
+    with db.write() as write:
+        queries.save_mark(
+            session=write,
+            town_id=town_id,
+            function_id=function_id,
+            status=status,
+            note=None,
+            cost=None,
+            expected_version=current.version if current else 0,
+            changed_by="テスト",
+        )
+
+
+def fresh(db: Database) -> dict[str, object]:
+    with db.session() as read:
+        return to_contract_json(scoreboard(session=read, area_id=None))
+
+
+def kept(app: Flask, db: Database) -> dict[str, object]:
+    with app.app_context(), db.session() as read:
+        return to_contract_json(current_board(session=read, area_id=None))
+
+
+def test_an_unchanged_dashboard_poll_redraws_nothing(
+    app: Flask, files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    two_areas(files, fitgap)
+    observe(client)
+    page = client.get("/dashboard").get_data(as_text=True)
+    poll = re.search(r'<div id="scores" hx-get="([^"]+)"', page)
+    assert poll is not None
+    url = poll.group(1).replace("&amp;", "&")
+    assert "v=" in url
+    assert client.get(url, headers=HTMX).status_code == 204
+    boards = app.extensions["fitgap.boards"]
+    built = boards.rebuilds
+    save(db, "naka", "0020001", Status.CUSTOMIZATION)  # another area changes
+    changed = client.get(url, headers=HTMX)
+    assert changed.status_code == 200 and "0020001" in changed.get_data(as_text=True)
+    assert boards.rebuilds == built  # the kept project board took the one change
+    assert kept(app, db) == fresh(db)
+
+
+def test_the_project_board_follows_changes_in_every_area(
+    app: Flask, files: Path, fitgap: Invoke, db: Database
+) -> None:
+    two_areas(files, fitgap)
+    assert kept(app, db) == fresh(db)
+    boards = app.extensions["fitgap.boards"]
+    assert boards.rebuilds == 1
+    for town_id, function_id, status in [
+        ("naka", "0020001", Status.CUSTOMIZATION),
+        ("ishii", "0010002", Status.WORKFLOW_CHANGE),
+        ("naka", "0020001", Status.FIT),
+        ("kamiyama", "0020003", Status.CUSTOMIZATION),
+    ]:
+        save(db, town_id, function_id, status)
+        assert kept(app, db) == fresh(db)
+    make_marks(files, "higashimiyoshi", {"0010003": "customization", "0020002": "fit"})
+    assert fitgap("marks", "import", "marks/higashimiyoshi.yaml").exit_code == 0
+    assert kept(app, db) == fresh(db)
+    assert (boards.rebuilds, boards.mismatches) == (1, 0)
+    make_catalog(files, area_id="zeimu", count=3, prefix="002", **{"0020001": {"name": "新"}})
+    assert fitgap("load").exit_code == 0
+    assert kept(app, db) == fresh(db) and boards.rebuilds == 2  # a catalog load: anew
+
+
+def test_a_change_committed_after_a_later_one_of_another_area_is_not_missed(
+    app: Flask, files: Path, fitgap: Invoke, db: Database
+) -> None:
+    """On PostgreSQL two areas' writers commit side by side, so a history id of one area can
+    become visible after a later id of another area was read. Recreate that moment: the kept
+    project board has seen the later change (in zeimu) but not the earlier one (in juki)."""
+    two_areas(files, fitgap)
+    kept(app, db)
+    boards = app.extensions["fitgap.boards"]
+    before = boards._get(PROJECT)
+    assert before is not None
+    save(db, "ishii", "0010003", Status.CUSTOMIZATION)  # the earlier id, in juki
+    save(db, "naka", "0020002", Status.CUSTOMIZATION)  # the later id, in zeimu
+    kept(app, db)
+    after = boards._get(PROJECT)
+    assert after is not None
+    # As if the juki change had not been visible yet when the zeimu one was read:
+    boards._put(
+        PROJECT,
+        replace(
+            after,
+            clocks={**after.clocks, "juki": before.clocks["juki"]},
+            lasts={**after.lasts, "juki": before.lasts["juki"]},
+            board=before.board.with_marks([Mark("naka", "0020002", Status.CUSTOMIZATION)]),
+        ),
+    )
+    assert kept(app, db) == fresh(db)  # the juki change is found and applied
+    assert (boards.rereads, boards.rebuilds, boards.mismatches) == (1, 1, 0)

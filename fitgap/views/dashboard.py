@@ -8,6 +8,7 @@ from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
 from fitgap import authz, htmx, queries
+from fitgap.boards import current_board
 from fitgap.db import get_session
 from fitgap.domain.risk import (
     CostSplit,
@@ -16,7 +17,6 @@ from fitgap.domain.risk import (
     explain_ask,
     explain_contribution,
 )
-from fitgap.scoring import scoreboard
 
 bp = Blueprint("dashboard", __name__)
 
@@ -82,8 +82,13 @@ def dashboard() -> Response:
     except ValueError:
         split = CostSplit.EQUAL
     live = request.args.get("live", "1") != "0"
-    # An area's scores depend only on that area's functions, so only its marks are read.
-    board = scoreboard(session=session, area_id=area_id)
+    # The poll names the clocks it was drawn at: while none has moved, nothing is redrawn.
+    stamp = queries.clocks(session=session, area_id=area_id).stamp
+    if htmx.is_htmx() and request.args.get("v") == stamp:
+        response = Response(status=204)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    board = current_board(session=session, area_id=area_id)
     return htmx.render(
         "dashboard/page.html",
         "scores",
@@ -92,6 +97,7 @@ def dashboard() -> Response:
         area_id=area_id,
         live=live,
         here={"area": area_id or "", "split": split.value},
+        stamp=stamp,
         poll_seconds=POLL_SECONDS,
         **_dashboard_context(board, area_id, split),
     )

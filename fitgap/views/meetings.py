@@ -584,7 +584,7 @@ def live(meeting_id: int) -> Response:
     shown = request.args.get("item", "")
     announce = shown != str(meeting.current_item_id or "")
     # Every following browser asks for the new item within a poll's time: render it once.
-    clocks = queries.area_clocks(session=get_session(), area_id=meeting.area_id)
+    clocks = queries.clocks(session=get_session(), area_id=meeting.area_id).stamp
     key = (
         meeting.id,
         meeting.state_version,
