@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from pytest import MonkeyPatch
 
 from fitgap import queries
 from fitgap.boards import PROJECT, current_board
@@ -15,6 +16,7 @@ from fitgap.db import Database
 from fitgap.domain.model import Mark, Status
 from fitgap.domain.risk import to_contract_json
 from fitgap.scoring import scoreboard
+from fitgap.views import dashboard as dashboard_view
 
 from conftest import Invoke, observe
 from factories import make_catalog, make_marks, make_towns
@@ -198,3 +200,16 @@ def test_a_change_committed_after_a_later_one_of_another_area_is_not_missed(
     )
     assert kept(app, db) == fresh(db)  # the juki change is found and applied
     assert (boards.rereads, boards.rebuilds, boards.mismatches) == (1, 1, 0)
+
+
+def test_the_savings_list_shows_the_biggest_first_and_says_how_many_in_all(
+    files: Path, fitgap: Invoke, client: FlaskClient, db: Database, monkeypatch: MonkeyPatch
+) -> None:
+    two_areas(files, fitgap)
+    save(db, "naka", "0020001", Status.CUSTOMIZATION)  # no estimate: no known saving
+    observe(client)
+    monkeypatch.setattr(dashboard_view, "TOP_SAVINGS", 1)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "削減額の大きい順に1件を表示しています（全2件）。" in page
+    savings = page.split("業務見直しに切り替えた場合の削減額", 1)[1]
+    assert "0010001" in savings and "0020001" not in savings

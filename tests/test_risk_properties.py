@@ -182,6 +182,9 @@ def test_an_incremental_update_equals_a_full_recompute(
     assert board.divergences() == rebuilt.divergences()
     divergent = sum(1 for d in rebuilt.divergences() if d.divergent)
     assert board.divergent_count() == rebuilt.divergent_count() == divergent
+    listed = [s for s in rebuilt.function_scores() if s.divergence.divergent or s.risk > 0]
+    listed.sort(key=lambda s: (not s.divergence.violation, -s.risk, s.id))
+    assert board.to_discuss(limit=3) == (tuple(listed[:3]), len(listed))
     assert board.best_asks() == rebuilt.best_asks()
     assert to_contract_json(board) == to_contract_json(rebuilt)
 

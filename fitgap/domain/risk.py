@@ -834,6 +834,22 @@ class Scoreboard:
         """Every function's divergence in catalog order, or one area's."""
         return tuple(self._divergence(i) for i in self._scope_functions(area_id))
 
+    def to_discuss(
+        self, area_id: str | None = None, *, limit: int
+    ) -> tuple[tuple[FunctionScore, ...], int]:
+        """The functions to discuss first (the towns decided differently, or it carries risk):
+        violations, then the highest risk, then by id; the first `limit` and how many in all.
+        Only those shown are scored in full, so the whole project's list stays cheap."""
+        found = []
+        for i in self._scope_functions(area_id):
+            row = self._rows[i]
+            risk = self._function_risk(i)
+            if row.divergent or risk > 0:
+                violation = row.kind is DivergenceKind.VIOLATION
+                found.append((not violation, -risk, self._functions[i].id, i))
+        found.sort()
+        return tuple(self._function_score(key[3]) for key in found[:limit]), len(found)
+
     def divergent_count(self, area_id: str | None = None) -> int:
         """How many functions the towns decided differently (cheaper than `divergences`)."""
         rows = self._rows

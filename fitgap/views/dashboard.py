@@ -22,6 +22,7 @@ bp = Blueprint("dashboard", __name__)
 
 TOP_FUNCTIONS = 20
 TOP_ASKS = 10
+TOP_SAVINGS = 30
 POLL_SECONDS = 30
 
 
@@ -41,14 +42,19 @@ def _dashboard_context(board: Scoreboard, area_id: str | None, split: CostSplit)
         for town in towns
         for a in area_ids
     }
-    divergent = [
-        score
-        for score in board.function_scores(area_id)
-        if score.divergence.divergent or score.risk > 0
-    ]
-    divergent.sort(key=lambda s: (not s.divergence.violation, -s.risk, s.id))
-    top = divergent[:TOP_FUNCTIONS]
+    top, to_discuss = board.to_discuss(area_id, limit=TOP_FUNCTIONS)
     asks = board.best_asks(area_id, limit=TOP_ASKS)
+    lens = cost_lens(board, split, area_id)
+    # The biggest savings first; the whole project has tens of thousands of customizations.
+    savings = sorted(
+        lens.customizations,
+        key=lambda c: (
+            -(c.group_saving_yen if c.group_saving_yen is not None else -1.0),
+            -(c.town_saving_yen if c.town_saving_yen is not None else -1.0),
+            c.function_id,
+            c.town_id,
+        ),
+    )
     return {
         "group": group,
         "towns": towns,
@@ -56,12 +62,13 @@ def _dashboard_context(board: Scoreboard, area_id: str | None, split: CostSplit)
         "heat": heat,
         "heat_level": _heat_level,
         "functions": top,
-        "more_functions": len(divergent) - len(top),
+        "more_functions": to_discuss - len(top),
         "explanations": {
             s.id: [explain_contribution(c) for c in board.breakdown(function_id=s.id)] for s in top
         },
         "asks": [(ask, explain_ask(ask, board)) for ask in asks],
-        "lens": cost_lens(board, split, area_id),
+        "lens": lens,
+        "savings": savings[:TOP_SAVINGS],
         "split": split,
         "town_name": board.town_name,
     }
