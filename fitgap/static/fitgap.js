@@ -93,7 +93,13 @@
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var elt = requester(event);
-    if (event.detail.successful && elt && elt.matches && elt.matches("form[data-draft-key]")) {
+    // A refusal sent to the notice box (HX-Retarget) counts as "successful" for htmx, as fitgap
+    // swaps it in; but it saved nothing and left the form as it was: keep the draft and the
+    // message. (A conflict or a form sent back redraws the editor with what was typed.)
+    var xhr = event.detail.xhr;
+    var refused = xhr && xhr.status >= 400 && xhr.getResponseHeader("HX-Retarget");
+    var draftForm = elt && elt.matches && elt.matches("form[data-draft-key]");
+    if (event.detail.successful && !refused && draftForm) {
       forget(elt.getAttribute("data-draft-key"));
       notice("");
     }

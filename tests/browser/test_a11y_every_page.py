@@ -1,0 +1,802 @@
+"""WCAG 2.0 A and AA on every page, as every role, in both languages, and after the main htmx
+interactions, checked by axe-core in the machine's own Chromium.
+
+"Every page" comes from the app's `url_map`: each GET route is either a page in PAGES (visited
+with real ids of the sample data that `fitgap demo` loads) or named in NOT_PAGES with the
+reason, so a new page cannot go unchecked. Every role (a town's staff, the moderator, an
+observer, the administrator) visits every page in Japanese: what it may not see is a 403 page,
+which is a page too. In English every page is checked once, as the first role that may see it,
+with the Japanese content marked as such (language of parts). Signed out: the sign-in page, a
+refused sign-in and the 404 page, in both languages. Keyboard focus must show (an outline or
+a box-shadow) on the main controls. axe.min.js is pinned by test_workspace_browser.py.
+
+One server (waitress, in a thread) and one Chromium serve the whole module. Without a Chromium
+the tests are skipped, except when FITGAP_REQUIRE_BROWSER=1 (CI), where they fail. The
+database is FITGAP_DATABASE_URL's PostgreSQL (a schema of the module's own) or a SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from flask import Flask, url_for
+from playwright.sync_api import expect
+from sqlalchemy import create_engine, text
+
+from fitgap import account_queries, authz, create_app, meeting_queries
+from fitgap.cli import main
+from fitgap.db import Database
+from fitgap.domain.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
+from fitgap.models import Role
+
+from conftest import FAST_HASH, ON_POSTGRES, REPO, SERVER_URL
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+CHROMIUM = os.environ.get("FITGAP_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Small pages, so the grid of 住民記録 (73 functions) has a "続きを表示" to load.
+PAGE_SIZE = 30
+
+# Every HTML page reachable with GET: endpoint -> its query string. Every role visits each.
+PAGES: dict[str, dict[str, str]] = {
+    "auth.login": {},  # signed out only: signed in, it goes on to the overview
+    "auth.password": {},
+    "catalog.overview": {},
+    "catalog.area": {},
+    "catalog.function": {},
+    "sheets.upload_form": {},
+    "dashboard.dashboard": {},
+    "meetings.index": {},
+    "meetings.new": {},
+    "meetings.show": {},
+    "meetings.edit": {},
+    "meetings.console": {},
+    "meetings.room": {},
+    "meetings.follow": {"town": "ishii"},
+    "meetings.minutes": {},
+    "meetings.all_minutes": {},
+    "admin.accounts": {},
+    "admin.account": {},
+    "admin.new_account": {},
+    "admin.audit": {},
+}
+# Other states of some pages, each checked once (in Japanese) as the role named.
+VARIANTS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("ishii", "catalog.area", {"status": "customization", "town": "naka"}),
+    ("observer", "dashboard.dashboard", {"area": "juki", "split": "population", "live": "0"}),
+    ("observer", "meetings.follow", {"live": "0"}),
+    ("admin", "admin.audit", {"verify": "1"}),
+)
+SIGNED_OUT_ONLY = {"auth.login"}
+# Japanese content on English pages (WCAG 3.1.2, language of parts): the catalog's function
+# names, headings and requirement texts and the towns' notes are marked lang="ja".
+JAPANESE_PARTS: dict[str, tuple[str, ...]] = {
+    "catalog.area": ("th.fname", ".group-toggle"),
+    "catalog.function": (
+        "h1 [lang]",
+        "#function-summary .path",
+        "#requirement-heading + .markdown",
+        "#town-marks td.markdown",
+    ),
+    "meetings.follow": ("#item-heading [lang]", ".agenda-item .path [lang]", ".requirement"),
+}
+# GET routes that are no page, and why.
+NOT_PAGES: dict[str, str] = {
+    "static": "stylesheets, scripts and the htmx library, no HTML",
+    "auth.health": "plain text for the reverse proxy and monitoring",
+    "admin.audit_csv": "a CSV download",
+    "sheets.download": "an Excel download",
+    "meetings.download": "a Markdown, CSV or Excel download",
+    "meetings.download_all": "a Markdown, CSV or Excel download",
+    "catalog.row": "an htmx fragment (one grid row; a plain GET redirects to the grid), "
+    "checked in place by test_workspace_interactions",
+    "catalog.editor": "an htmx fragment (the note editor; a plain GET redirects to the "
+    "function page), checked in place by test_workspace_interactions",
+    "meetings.live": "an htmx poll answer (204 or the current item), checked in place by "
+    "test_meeting_interactions",
+}
+# The signed-in roles, by the demo account that has each (石井町's staff for the staff).
+ROLES: dict[str, Role] = {
+    "ishii": Role.STAFF,
+    "moderator": Role.MODERATOR,
+    "observer": Role.OBSERVER,
+    "admin": Role.ADMIN,
+}
+FOCUS_STATE = """el => {
+    const style = getComputedStyle(el);
+    const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+    return {
+        active: el === document.activeElement,
+        focusVisible: el.matches(":focus-visible"),
+        outline: outline ? `${style.outlineStyle} ${style.outlineWidth} ${style.outlineColor}` : "",
+        shadow: style.boxShadow === "none" ? "" : style.boxShadow,
+        box: el.getBoundingClientRect().toJSON(),
+    };
+}"""
+AXE_RUN = """async () => {
+    const options = {
+        runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]},
+        resultTypes: ["violations"],
+    };
+    const found = await axe.run(document, options);
+    return found.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 5).map(n => ({
+            target: n.target.join(" "), summary: n.failureSummary,
+        })),
+    }));
+}"""
+
+
+# --- the server and the browser ----------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """The running app on the demo data."""
+
+    url: str
+    app: Flask
+    passwords: dict[str, str]
+    args: dict[str, Any]
+
+    def path(self, endpoint: str, **values: Any) -> str:
+        """The path of an endpoint, its arguments the sample data's ids unless given."""
+        rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
+        with self.app.test_request_context():
+            return url_for(endpoint, **{**{n: self.args[n] for n in rule.arguments}, **values})
+
+
+def _require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        reason = f"no Chromium at {CHROMIUM} (install it or set FITGAP_CHROMIUM)"
+        if os.environ.get("FITGAP_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium(site: Site) -> Iterator[Browser]:
+    """The system Chromium, launched headless once for the module (and closed before the
+    server, so the server has no open connection left when it stops)."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database for the module (as conftest's, but shared by the module's tests)."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('a11y-db') / 'test.sqlite3'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(SERVER_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in SERVER_URL else "?"
+    try:
+        yield f"{SERVER_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Site]:
+    """`fitgap demo --no-serve` (catalog, marks, the sample meeting, an account per role), then
+    the app served by waitress on a free port, with the demo accounts on the sign-in page."""
+    from waitress.server import BaseWSGIServer, create_server
+
+    _require_chromium()
+    folder = tmp_path_factory.mktemp("a11y")
+    for source, name in (("requirements_catalog", "catalog"), ("towns", "towns")):
+        shutil.copytree(REPO / source, folder / name)
+    shutil.copytree(REPO / "demo" / "marks", folder / "marks")
+    shutil.copy(REPO / "demo" / "meetings.yaml", folder / "meetings.yaml")
+    settings: dict[str, Any] = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "a11y-test-secret",
+        "CATALOG_DIR": str(folder / "catalog"),
+        "TOWNS_DIR": str(folder / "towns"),
+        "EXPORTS_DIR": str(folder / "exports"),
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "DEMO_DATABASE_URL": database_url,
+        "DEMO_MARKS_DIR": str(folder / "marks"),
+        "DEMO_MEETINGS_FILE": str(folder / "meetings.yaml"),
+    }
+    made: list[Flask] = []
+
+    def factory(overrides: dict[str, Any] | None = None) -> Flask:
+        made.append(create_app({**settings, **(overrides or {})}))
+        return made[-1]
+
+    result = CliRunner().invoke(
+        main,
+        ["demo", "--no-serve"],
+        obj={"factory": factory},
+        env={"FITGAP_LANG": "ja"},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    accounts = next(a.config["DEMO_ACCOUNTS"] for a in made if "DEMO_ACCOUNTS" in a.config)
+    for application in made:
+        application.extensions["fitgap.db"].dispose()
+    app = create_app({**settings, "PAGE_SIZE": PAGE_SIZE, "DEMO": True, "DEMO_ACCOUNTS": accounts})
+    database: Database = app.extensions["fitgap.db"]
+    with database.session() as session:
+        meetings = meeting_queries.list_meetings(session=session)
+        staff = account_queries.get_by_login(session=session, login="ishii")
+    assert len(meetings) == 1 and staff is not None
+    args = {
+        "area_id": "juki",
+        "function_id": "0010090",  # decided at the sample meeting: notes, history, decision
+        "town_id": "ishii",
+        "meeting_id": meetings[0].id,
+        "account_id": staff.id,
+        "kind": "csv",
+        "filename": "fitgap.css",
+    }
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    assert isinstance(server, BaseWSGIServer)  # one address: one listening socket
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Site(
+            url=f"http://127.0.0.1:{server.getsockname()[1]}",
+            app=app,
+            passwords={a.login: a.password for a in accounts},
+            args=args,
+        )
+    finally:
+        server.close()
+        thread.join(timeout=5)
+        database.dispose()
+
+
+# --- checking a page ---------------------------------------------------------------------------
+
+
+@dataclass
+class Audit:
+    """axe-core's findings over many pages, reported together (grouped by rule and element)."""
+
+    checked: list[str] = field(default_factory=list)
+    found: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def watch(self, page: Page) -> None:
+        """Count script errors and refused scripts or styles (CSP) as problems too."""
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"{page.url}: console: {msg.text}")
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+
+    def check(self, page: Page, what: str) -> None:
+        """Run the WCAG 2.0 A and AA rules on the page as it is now."""
+        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+            # Through the DevTools protocol, so the app's Content-Security-Policy stays on.
+            page.evaluate(AXE.read_text(encoding="utf-8"))
+        self.checked.append(what)
+        for violation in page.evaluate(AXE_RUN):
+            for node in violation["nodes"]:
+                key = (
+                    f"{violation['id']} ({violation['impact']}): {violation['help']}",
+                    node["target"],
+                    node["summary"],
+                )
+                self.found.setdefault(key, []).append(what)
+
+    def report(self) -> str:
+        lines = []
+        for (rule, target, summary), pages in sorted(self.found.items()):
+            shown = ", ".join(pages[:4]) + (f" … ({len(pages)} pages)" if len(pages) > 4 else "")
+            lines.append(f"- {rule}\n    target: {target}\n    {summary}\n    on: {shown}")
+        return "\n".join(lines)
+
+    def assert_clean(self) -> None:
+        assert self.found == {}, (
+            f"axe-core (WCAG 2.0 A/AA) violations on {len(self.checked)} checked states:\n"
+            + self.report()
+        )
+        assert self.errors == [], "\n".join(self.errors)
+
+
+def sign_in(page: Page, site: Site, login: str) -> None:
+    """Sign in through the sign-in page, as a person does."""
+    page.goto(site.url + "/login")
+    page.fill("#login", login)
+    page.fill("#password", site.passwords[login])
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_url(site.url + "/")
+
+
+def expected_status(site: Site, endpoint: str, role: Role) -> int:
+    """200 for a role the view admits, 403 for the others (their 403 page is checked too)."""
+    if endpoint == "static":
+        return 200  # served before any check
+    access = authz.access_of(site.app.view_functions[endpoint])
+    assert access is not None
+    return 200 if access == "public" or role in access else 403
+
+
+def check_focus_ring(page: Page, selector: str, what: str, problems: list[str]) -> None:
+    """Reach the control with the keyboard (Shift+Tab, Tab) and check that its focus shows:
+    a visible outline or a box-shadow, on screen."""
+    target = page.locator(selector).first
+    target.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    state = target.evaluate(FOCUS_STATE)
+    box = state["box"]
+    if not state["active"]:
+        problems.append(f"{what} ({selector}): not reached with Tab")
+    elif not state["focusVisible"] or not (state["outline"] or state["shadow"]):
+        problems.append(f"{what} ({selector}): no visible focus indicator: {state}")
+    elif box["width"] <= 0 or box["height"] <= 0 or box["right"] < 0 or box["bottom"] < 0:
+        problems.append(f"{what} ({selector}): focused but off screen: {box}")
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def test_every_get_route_is_a_page_or_explained(app: Flask) -> None:
+    gets = {r.endpoint for r in app.url_map.iter_rules() if "GET" in (r.methods or ())}
+    assert set(PAGES) & set(NOT_PAGES) == set()
+    assert gets - set(PAGES) - set(NOT_PAGES) == set(), "a new page: add it to PAGES"
+    assert set(PAGES) | set(NOT_PAGES) <= gets, "a route is gone: remove it here"
+
+
+def _walk(
+    page: Page, site: Site, login: str, audit: Audit, shown: set[str], *, every: bool
+) -> None:
+    """The pages as the signed-in `login`, in the page's current language, each with the status
+    the role gets. `every`: also the pages the role may not see (403) and the variants; else
+    only the pages it may see that no other role showed in this language (`shown`).
+
+    The 403 pages of one role differ only in their address: axe-core checks the first."""
+    language = page.locator("html").get_attribute("lang")
+    forbidden_checked = False
+    visits = list(PAGES.items())
+    if every:
+        visits += [(endpoint, query) for who, endpoint, query in VARIANTS if who == login]
+    for endpoint, query in visits:
+        if endpoint in SIGNED_OUT_ONLY:
+            continue
+        expected = expected_status(site, endpoint, ROLES[login])
+        if not every and (expected != 200 or endpoint in shown):
+            continue
+        path = site.path(endpoint, **query)
+        response = page.goto(site.url + path)
+        assert response is not None
+        assert response.status == expected, f"{path} as {login}: {response.status}"
+        assert page.locator("html").get_attribute("lang") == language
+        if expected == 200:
+            shown.add(endpoint)
+            audit.check(page, f"{path} as {login} [{language}]")
+            if language == "en" and endpoint in JAPANESE_PARTS:
+                _check_japanese_parts(page, JAPANESE_PARTS[endpoint])
+        elif not forbidden_checked:
+            assert page.locator("h1").inner_text() == "この操作の権限がありません"
+            audit.check(page, f"403 {path} as {login} [{language}]")
+            forbidden_checked = True
+
+
+def _check_not_pages(page: Page, site: Site, login: str, checked: set[str]) -> None:
+    """What NOT_PAGES says of each route the role may call holds: no HTML document (a file,
+    plain text, a fragment) or, asked for without htmx, a redirect to its page."""
+    for endpoint in NOT_PAGES:
+        if expected_status(site, endpoint, ROLES[login]) != 200:
+            continue
+        response = page.request.get(site.url + site.path(endpoint), max_redirects=0)
+        document = "<html" in response.text().lower() if response.status == 200 else False
+        assert response.status in (200, 303) and not document, (endpoint, response.status)
+        checked.add(endpoint)
+
+
+def _check_japanese_parts(page: Page, selectors: tuple[str, ...]) -> None:
+    """Each element exists, holds Japanese text, and is inside an element with lang="ja"."""
+    for selector in selectors:
+        found = page.locator(selector).first
+        assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", found.inner_text()), selector
+        language = found.evaluate("el => el.closest('[lang]').getAttribute('lang')")
+        assert language == "ja", f"{page.url}: {selector} is read as {language}"
+
+
+def _switch_language(page: Page, to: str) -> None:
+    """Press the header's language button (POST /language, back to the same page)."""
+    page.locator("form.language button").click()
+    page.wait_for_function(f"() => document.documentElement.lang === '{to}'")
+
+
+def _open(chromium: Browser, site: Site, audit: Audit, login: str | None) -> Page:
+    """A new browser context (its own cookies), signed in as `login` unless None."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    page = context.new_page()
+    audit.watch(page)
+    if login is not None:
+        sign_in(page, site, login)
+    return page
+
+
+def test_every_page_as_every_role(chromium: Browser, site: Site) -> None:
+    audit = Audit()
+    focus: list[str] = []
+
+    # Signed out: the sign-in page (with the demo accounts), a refused sign-in, a page that
+    # needs signing in (back on the sign-in page), the 404 page; then the same in English.
+    page = _open(chromium, site, audit, None)
+    for language in ("ja", "en"):
+        response = page.goto(site.url + "/login")
+        assert response is not None and response.status == 200
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator(".demo-accounts tbody tr").count() == 7
+        audit.check(page, f"/login signed out [{language}]")
+        if language == "ja":
+            for selector in (
+                ".skip-link",
+                "#login",
+                "form.login-form button",
+                "form.language button",
+            ):
+                check_focus_ring(page, selector, "the sign-in page", focus)
+        page.fill("#login", "nobody")
+        page.fill("#password", "not-the-password")
+        page.click("form.login-form button[type=submit]")
+        expect(page.locator("#login-error")).to_be_visible()
+        assert page.locator("#login").get_attribute("aria-describedby") == "login-error"
+        audit.check(page, f"/login refused [{language}]")
+        page.goto(site.url + "/dashboard")
+        assert page.url == site.url + "/login?next=/dashboard"
+        response = page.goto(site.url + "/no-such-page")
+        assert response is not None and response.status == 404
+        audit.check(page, f"404 signed out [{language}]")
+        if language == "ja":
+            _switch_language(page, "en")
+    page.context.close()
+
+    # Signed in: every page as every role in Japanese (with the 403 pages and the 404 page),
+    # then in English every page once, as the first role that may see it.
+    shown: dict[str, set[str]] = {"ja": {"auth.login"}, "en": {"auth.login"}}
+    no_page: set[str] = set()
+    for login in ROLES:
+        page = _open(chromium, site, audit, login)
+        assert page.locator("html").get_attribute("lang") == "ja"
+        _walk(page, site, login, audit, shown["ja"], every=True)
+        _check_not_pages(page, site, login, no_page)
+        response = page.goto(site.url + "/no-such-page")
+        assert response is not None and response.status == 404
+        audit.check(page, f"404 as {login} [ja]")
+        page.goto(site.url + "/")
+        _switch_language(page, "en")
+        assert page.get_by_role("navigation", name="Main menu").is_visible()
+        _walk(page, site, login, audit, shown["en"], every=False)
+        if login == "ishii":  # one 403 page in English
+            response = page.goto(site.url + site.path("admin.accounts"))
+            assert response is not None and response.status == 403
+            assert page.locator("h1").inner_text() == "You do not have permission to do this"
+            audit.check(page, "403 as ishii [en]")
+        page.context.close()
+
+    assert shown["ja"] == set(PAGES), f"only ever a 403: {set(PAGES) - shown['ja']}"
+    assert shown["en"] == set(PAGES), f"never in English: {set(PAGES) - shown['en']}"
+    assert no_page == set(NOT_PAGES)
+    print(f"\n{len(audit.checked)} pages and states checked by axe-core")
+    assert focus == [], "\n".join(focus)
+    audit.assert_clean()
+
+
+def test_forms_sent_back_with_problems(chromium: Browser, site: Site) -> None:
+    """The pages a POST answers with: problems to fix, a password issued, a sheet's changes."""
+    audit = Audit()
+
+    # The administrator: a staff account without a town, then with one (a password issued).
+    page = _open(chromium, site, audit, "admin")
+    page.goto(site.url + site.path("admin.new_account"))
+    page.fill("#login", "kensho")
+    page.fill("#display_name", "検証 太郎")
+    page.click("form.account-form button[type=submit]")
+    expect(page.locator(".warning[role=alert]")).to_contain_text("町を指定してください")
+    audit.check(page, "new account refused (422)")
+    page.select_option("#town_id", "ishii")
+    page.click("form.account-form button[type=submit]")
+    expect(page.locator(".issued-password")).to_be_visible()
+    audit.check(page, "password issued")
+    # Changing one's password with a wrong current one.
+    page.goto(site.url + site.path("auth.password"))
+    page.fill("#current", "not-my-password")
+    page.fill("#new", "Another-Password-2026")
+    page.fill("#repeat", "Another-Password-2026")
+    page.click("form.login-form button[type=submit]")
+    expect(page.locator("#password-problems")).to_contain_text("今のパスワードが違います")
+    audit.check(page, "password change refused (422)")
+    page.context.close()
+
+    # 石井町's staff: the marking sheet, a file that is no sheet, then a filled-in sheet.
+    page = _open(chromium, site, audit, "ishii")
+    upload = site.url + site.path("sheets.upload_form")
+    page.goto(upload)
+    page.set_input_files(
+        "#sheet-file", {"name": "memo.xlsx", "mimeType": "application/octet-stream", "buffer": b"x"}
+    )
+    page.click("main form button[type=submit]")
+    expect(page.locator(".warning[role=alert] h2")).to_be_visible()
+    audit.check(page, "sheet refused (400)")
+    download = page.request.get(site.url + site.path("sheets.download"))
+    assert download.ok
+    book = openpyxl.load_workbook(BytesIO(download.body()))
+    sheet = book.worksheets[0]
+    rows = {sheet.cell(r, 1).value: r for r in range(HEADER_ROW + 1, sheet.max_row + 1)}
+    sheet.cell(rows["0010030"], COL_STATUS).value = "業務見直し"
+    sheet.cell(rows["0010030"], COL_NOTE).value = "窓口で確認する"
+    buffer = BytesIO()
+    book.save(buffer)
+    page.goto(upload)
+    page.set_input_files(
+        "#sheet-file",
+        {
+            "name": "石井町.xlsx",
+            "mimeType": "application/octet-stream",
+            "buffer": buffer.getvalue(),
+        },
+    )
+    page.click("main form button[type=submit]")
+    expect(page.locator("main table caption")).to_contain_text("1 件の機能が変わります")
+    audit.check(page, "sheet preview")
+    page.click("main form button[type=submit]")
+    expect(page.locator("main [role=status]")).to_contain_text("1 件反映しました")
+    audit.check(page, "sheet applied")
+    page.context.close()
+    audit.assert_clean()
+
+
+def _totals_cell(page: Page, row: int) -> str:
+    """石井町's cell in a row of the area totals (0: decided, 1: customizations, 2: risk)."""
+    return page.locator("#area-totals tbody tr").nth(row).locator("td.mine").inner_text()
+
+
+def test_workspace_interactions(chromium: Browser, site: Site) -> None:
+    audit = Audit()
+    focus: list[str] = []
+    page = _open(chromium, site, audit, "ishii")
+    grid = site.url + site.path("catalog.area")
+    page.goto(grid)
+    expect(page.locator("#function-rows .mark-form")).to_have_count(PAGE_SIZE)
+    for selector in (
+        ".skip-link",
+        ".site-header nav a",
+        ".header-tools form button",
+        "form.language button",
+        "#q",
+        "input[name=divergent]",
+        "#filters summary",
+        "#grid .table-scroll",
+        ".group-toggle",
+        "a.group-only",
+        "#st-0010010-fit",
+    ):
+        check_focus_ring(page, selector, "the grid", focus)
+
+    # A status from the keyboard: key 3 on 0010010's buttons (a customization). The row is
+    # swapped and the totals come out of band.
+    before = _totals_cell(page, 1)
+    page.keyboard.press("3")
+    expect(page.locator("#st-0010010-customization")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#live")).to_contain_text("保存しました")
+    assert int(_totals_cell(page, 1).split()[0]) == int(before.split()[0]) + 1
+    check_focus_ring(page, "#st-0010010-customization", "the grid after a change", focus)
+    audit.check(page, "grid after a status change")
+
+    # The next rows.
+    check_focus_ring(page, "#more-rows a", "the grid", focus)
+    page.click("#more-rows a")
+    expect(page.locator("#function-rows .mark-form")).to_have_count(2 * PAGE_SIZE)
+    audit.check(page, "grid with the next rows")
+
+    # Someone else changes 0010020 in another tab: this tab's change is a conflict; keeping the
+    # current mark asks for the row as it is now (catalog.row).
+    other = page.context.new_page()
+    other.goto(grid)
+    other.click("#st-0010020-fit")
+    expect(other.locator("#st-0010020-fit")).to_have_attribute("aria-pressed", "true")
+    other.close()
+    page.click("#st-0010020-customization")
+    expect(page.locator("#conflict-0010020")).to_be_focused()
+    audit.check(page, "grid with a conflict")
+    check_focus_ring(page, "td.conflict a", "the grid conflict", focus)
+    page.click("td.conflict a")
+    expect(page.locator("#st-0010020-fit")).to_have_attribute("aria-pressed", "true")
+    audit.check(page, "grid row kept as it is now")
+
+    # Filters: a search, then only the divergent functions; the count is announced.
+    page.fill("#q", "外国人")
+    expect(page.locator("#live")).to_contain_text("条件に合います")
+    page.wait_for_url("**q=**")
+    expect(page.locator("#f-0010020")).to_be_visible()
+    audit.check(page, "grid filtered by a search")
+    page.goto(grid)
+    page.check("input[name=divergent]")
+    page.wait_for_url("**divergent=1**")
+    expect(page.locator("#f-0010010")).to_be_visible()  # only 石井町 customizes it now
+    divergent = page.evaluate(
+        """() => [...document.querySelectorAll('#function-rows tr:has(.mark-form)')]
+            .every(row => row.querySelector('.badge[class*=divergence-]'))"""
+    )
+    assert divergent
+    audit.check(page, "grid of the divergent functions")
+
+    # The function page: a cost that is no number is refused (the notice says why), the
+    # preview, then the note saved; the editor, the marks and the history are replaced.
+    page.goto(site.url + site.path("catalog.function", function_id="0010100"))
+    for selector in (
+        "#my-mark input[name=status]:checked",
+        "#note",
+        "#cost-initial",
+        "#my-mark button.primary",
+        ".pager a",
+        "#history summary",
+    ):
+        check_focus_ring(page, selector, "the function page", focus)
+    page.check("#my-mark input[value=customization]")
+    page.fill("#note", "転出証明書の様式を **町独自** に変える。")
+    page.fill("#cost-initial", "百万円")
+    page.click("#my-mark button.primary")
+    expect(page.locator("#notice")).to_contain_text("送られた内容に誤りがあります")
+    # Nothing was saved: the message stays, and so does the draft kept in the browser.
+    page.wait_for_timeout(300)
+    expect(page.locator("#notice")).to_contain_text("送られた内容に誤りがあります")
+    draft = page.evaluate("() => localStorage.getItem('fitgap-note:ishii:0010100')")
+    assert draft == "転出証明書の様式を **町独自** に変える。"
+    page.click("#my-mark button:has-text('プレビュー')")
+    expect(page.locator("#note-preview strong")).to_have_text("町独自")
+    audit.check(page, "function page: a save refused, the preview")
+    page.fill("#cost-initial", "1200000")
+    page.click("#my-mark button.primary")
+    expect(page.locator("#live")).to_contain_text("保存しました")
+    expect(page.locator("#town-marks")).to_contain_text("町独自")
+    audit.check(page, "function page after saving")
+
+    # A stale version on the function page: both versions side by side, then the current one.
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.check("#my-mark input[value=workflow_change]")
+    other.click("#my-mark button.primary")
+    expect(other.locator("#live")).to_contain_text("保存しました")
+    other.close()
+    page.fill("#note", "やはり標準の様式を使う。")
+    page.click("#my-mark button.primary")
+    expect(page.locator("#conflict")).to_be_focused()
+    audit.check(page, "function page with a conflict")
+    check_focus_ring(page, "#conflict a.button-link", "the function page conflict", focus)
+    page.click("#conflict a.button-link")  # keep the current version (catalog.editor)
+    expect(page.locator("#conflict")).to_have_count(0)
+    expect(page.locator("#my-mark input[value=workflow_change]")).to_be_checked()
+    audit.check(page, "function page: the editor as saved now")
+    page.context.close()
+
+    # The moderator corrects 那賀町's mark: without a reason it comes back with the problem.
+    page = _open(chromium, site, audit, "moderator")
+    page.goto(site.url + site.path("catalog.function", function_id="0010100", town="naka"))
+    check_focus_ring(page, "#correct-town", "the function page (moderator)", focus)
+    page.fill("#reason", "  ")
+    page.click("#my-mark button.primary")
+    expect(page.locator("#my-mark .warning[role=alert]")).to_contain_text("訂正の理由")
+    audit.check(page, "function page: a correction without a reason (422)")
+    page.fill("#reason", "会議で確認した")
+    page.click("#my-mark button.primary")
+    expect(page.locator("#live")).to_contain_text("保存しました")
+    audit.check(page, "function page after a correction")
+    page.context.close()
+
+    assert focus == [], "\n".join(focus)
+    audit.assert_clean()
+
+
+def test_meeting_interactions(chromium: Browser, site: Site) -> None:
+    audit = Audit()
+    focus: list[str] = []
+    moderator = _open(chromium, site, audit, "moderator")
+    town = _open(chromium, site, audit, "ishii")
+
+    # Planning a meeting of 介護: without a moderator's name it comes back; then it is made.
+    moderator.goto(site.url + site.path("meetings.new"))
+    moderator.select_option("#area", "kaigo")
+    moderator.fill("#moderator", "  ")
+    moderator.click("form.meeting-form button[type=submit]")
+    expect(moderator.locator(".warning[role=alert]")).to_contain_text("進行役の名前")
+    audit.check(moderator, "meeting form refused (422)")
+    moderator.fill("#moderator", "山本")
+    moderator.click("form.meeting-form button[type=submit]")
+    moderator.wait_for_url(re.compile(r".*/meetings/\d+$"))
+    meeting_id = int(moderator.url.rsplit("/", 1)[1])
+    console = site.url + site.path("meetings.console", meeting_id=meeting_id)
+
+    # The town follows the meeting; nothing is on the screen yet.
+    town.goto(site.url + site.path("meetings.follow", meeting_id=meeting_id, town="ishii"))
+    expect(town.locator(".waiting")).to_be_visible()
+    check_focus_ring(town, "[data-live-toggle]", "the town's meeting page", focus)
+    audit.check(town, "town's meeting page, waiting")
+
+    # The moderator starts: the first item is on the console and, without a reload, on the
+    # town's page (polling), announced there.
+    moderator.goto(console)
+    check_focus_ring(moderator, "button[name=go][value=next]", "the console", focus)
+    audit.check(moderator, "console before the first item")
+    moderator.click("button[name=go][value=next]")
+    expect(moderator.locator("#item-heading")).to_be_visible()
+    first = moderator.locator("#item-heading .function-id").inner_text()
+    for selector in (
+        "input[name=outcome]",
+        "#summary",
+        "#status-ishii",
+        "form.decision-form button[type=submit]",
+        "table.agenda .controls button:not([disabled])",
+        "#function_id",
+    ):
+        check_focus_ring(moderator, selector, "the console", focus)
+    audit.check(moderator, "console with the first item")
+    town.evaluate("() => { window.notReloaded = true; }")
+    expect(town.locator("#item-heading")).to_contain_text(first, timeout=10_000)
+    expect(town.locator("#live")).to_contain_text(first)
+    audit.check(town, "town's meeting page after the moderator started")
+
+    # A decision: postponed without a reason comes back with the problem; then recorded, and
+    # the town's page shows it.
+    moderator.check("#outcome-postponed")
+    moderator.click("form.decision-form button[type=submit]")
+    expect(moderator.locator(".warning[role=alert]")).to_contain_text("継続協議とする理由")
+    audit.check(moderator, "console: a decision refused (422)")
+    moderator.fill("#summary", "各町で運用を確かめてから決める。")
+    moderator.click("form.decision-form button[type=submit]")
+    expect(moderator.locator(".decision-box")).to_be_visible()
+    audit.check(moderator, "console after a decision")
+    expect(town.locator(".decision-box")).to_be_visible(timeout=10_000)
+    audit.check(town, "town's meeting page after the decision")
+
+    # The next item.
+    moderator.click("button[name=go][value=next]")
+    expect(moderator.locator("#item-heading .function-id")).not_to_have_text(first)
+    second = moderator.locator("#item-heading .function-id").inner_text()
+    expect(town.locator("#item-heading")).to_contain_text(second, timeout=10_000)
+    audit.check(town, "town's meeting page on the next item")
+    assert town.evaluate("() => window.notReloaded === true")
+
+    moderator.context.close()
+    town.context.close()
+    assert focus == [], "\n".join(focus)
+    audit.assert_clean()
