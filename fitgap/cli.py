@@ -64,14 +64,18 @@ class _Commands(click.Group):
     exit status 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import DBAPIError
 
-        from fitgap.db import describe_database_error
+        from fitgap.db import describe_database_error, is_database_unavailable
 
         try:
             return super().invoke(ctx)
-        except OperationalError as error:
-            raise DataError(describe_database_error(error)) from None
+        except DBAPIError as error:
+            if not is_database_unavailable(error):
+                raise
+            app = (ctx.obj or {}).get("app")
+            url = app.config.get("DATABASE_URL") if app is not None else None
+            raise DataError(describe_database_error(error, url)) from None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

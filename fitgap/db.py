@@ -4,10 +4,17 @@ Reads use ordinary (deferred) transactions. Writes go through `Database.write()`
 SQLite starts with BEGIN IMMEDIATE so two writers queue on the write lock up front instead of
 failing half-way with "database is locked". Nothing is cached in the process beyond the
 connection pool, so several worker processes can share one PostgreSQL database.
+
+SQLite runs in WAL mode with synchronous=FULL: every commit reaches the disk before it is
+acknowledged, so a crash of the machine or a disk that fails (and turns read-only) loses no
+acknowledged change. (synchronous=NORMAL lost the last acknowledged mark changes when the
+disk failed; benchmarks/faults.py, docs/reliability.md. FULL costs one fsync per commit.)
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +25,27 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session
+from werkzeug.routing import IntegerConverter, Map
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The largest value of an id or version column (PostgreSQL's INTEGER). A bigger number cannot
+# name a row; sent to the database it fails ("integer out of range", or on SQLite beyond 2**63
+# an OverflowError) instead of finding nothing.
+MAX_INTEGER = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a URL: a row id, so a number beyond MAX_INTEGER is a 404 like any other
+    id that names no row."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(url_map, *args, **kwargs)
 
 
 class Database:
@@ -44,6 +66,8 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.write_engine: Engine = self.engine.execution_options(fitgap_write=True)
+        # PostgreSQL lets writers work side by side: only SQLite's queue is kept (see write).
+        self._writers = threading.Lock() if self.is_sqlite else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -54,13 +78,24 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session for one all-or-nothing write: committed at the end, rolled back on error."""
-        with Session(self.write_engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        # SQLite lets one writer in at a time and makes the others poll for the lock with
+        # growing sleeps (up to 100 ms each), so under a meeting's load a write could wait far
+        # longer than the writes before it took. The threads of one process queue here instead
+        # and go in turn; other processes still wait through the busy timeout. If the queue
+        # takes longer than that timeout, the write goes ahead and SQLite decides as before.
+        writers = self._writers
+        queued = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000) if writers else False
+        try:
+            with Session(self.write_engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if writers is not None and queued:
+                writers.release()
 
     def alembic_config(self, connection: Connection) -> Config:
         """An Alembic configuration that runs on `connection`."""
@@ -95,7 +130,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -104,26 +139,68 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def describe_database_error(error: BaseException) -> str:
-    """What went wrong with the database, in words for the person who can fix it."""
+# PostgreSQL's read_only_sql_transaction: a hot standby, or default_transaction_read_only.
+READ_ONLY_SQLSTATE = "25006"
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether a database error comes from where the database lives (a full or read-only disk,
+    a read-only or unreachable server) rather than from fitgap: such an error gets a clear
+    message, never a traceback. psycopg reports a read-only server as an InternalError."""
+    if isinstance(error, OperationalError):
+        return True
+    orig = getattr(error, "orig", None)
+    return isinstance(error, InternalError) and (
+        getattr(orig, "sqlstate", None) == READ_ONLY_SQLSTATE
+    )
+
+
+def describe_database_error(error: BaseException, url: str | None = None) -> str:
+    """What went wrong with the database, in words for the person who can fix it.
+
+    `url` (the database's) lets a SQLite file that cannot be opened be told apart: in a folder
+    that cannot be written (a read-only disk), SQLite cannot make the -wal and -shm files it
+    needs even to read."""
     from fitgap.domain.i18n import _
 
-    text = str(getattr(error, "orig", None) or error).lower()
-    if "disk is full" in text or "no space" in text:
+    text = str(getattr(error, "orig", None) or error)
+    lowered = text.lower()
+    if "disk is full" in lowered or "no space" in lowered:
         return _(
             "データベースのディスクがいっぱいです。空き容量を増やしてから、もう一度実行して"
             "ください（保存済みの内容はそのままです）"
         )
-    if "readonly" in text or "read-only" in text or "permission denied" in text:
+    if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
         return _(
             "データベースに書き込めません（読み取り専用か、書き込み権限がありません）。"
             "保存済みの内容はそのままです"
         )
-    if "unable to open" in text:
+    if "disk i/o error" in lowered:
+        return _(
+            "データベースのディスクの読み書きに失敗しました（ディスクが読み取り専用になったか、"
+            "故障しています）。管理者に連絡してください"
+        )
+    if "unable to open" in lowered:
+        if _folder_is_read_only(url):
+            return _(
+                "データベースのフォルダーに書き込めないため、データベースを開けません"
+                "（読み取り専用のディスクか、書き込み権限がありません）。保存済みの内容はそのままです"
+            )
         return _("データベースのファイルを開けません。場所と権限を確認してください")
-    if "connection" in text or "could not connect" in text or "timeout" in text:
+    if "connection" in lowered or "could not connect" in lowered or "timeout" in lowered:
         return _("データベースのサーバーに接続できません。サーバーが動いているか確認してください")
-    return _("データベースでエラーが起きました: %(detail)s", detail=str(error).splitlines()[0])
+    return _("データベースでエラーが起きました: %(detail)s", detail=(text.splitlines() or [""])[0])
+
+
+def _folder_is_read_only(url: str | None) -> bool:
+    """Whether a SQLite database's folder exists but cannot be written."""
+    if not url or not url.startswith("sqlite"):
+        return False
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    folder = Path(database).absolute().parent
+    return folder.is_dir() and not os.access(folder, os.W_OK)
 
 
 def default_sqlite_url(instance_path: str | Path) -> str:
@@ -132,8 +209,11 @@ def default_sqlite_url(instance_path: str | Path) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Attach the database to the app and close the request's session on teardown."""
+    """Attach the database to the app and close the request's session on teardown; make the
+    ids in URLs (`<int:...>`) ids the database can hold. Called before the views are added:
+    a rule takes its converters when it is added."""
     app.extensions["fitgap.db"] = Database(app.config["DATABASE_URL"])
+    app.url_map.converters["int"] = IdConverter
     app.teardown_appcontext(_close_session)
 
 

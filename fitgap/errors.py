@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, make_response
+from flask import Flask, Response, current_app, g, make_response
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import InternalError as DatabaseInternalError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from fitgap import htmx
-from fitgap.db import describe_database_error
+from fitgap.db import describe_database_error, is_database_unavailable
 
 
 def _(message: str, **params: Any) -> str:
@@ -91,16 +92,44 @@ def _internal_error(error: InternalServerError) -> Response:
     return error_response(500, title, message)
 
 
-def _database_error(error: OperationalError) -> Response:
-    # A full or read-only disk, or a database server that went away: say so instead of a
-    # generic error, and log it for IT staff. Nothing half-written: the transaction rolled back.
+def _database_error(error: DBAPIError) -> Response:
+    # A full or read-only disk, a read-only database server or one that went away: say so
+    # instead of a generic error, and log it for IT staff. Nothing half-written: the
+    # transaction rolled back.
+    if not is_database_unavailable(error):
+        raise error  # a bug, not the database's surroundings: handled as any other error
     current_app.logger.error("database error", exc_info=error)
-    return error_response(503, _("データベースを使えません"), describe_database_error(error))
+    database_url = current_app.config.get("DATABASE_URL")
+    return error_response(
+        503, _("データベースを使えません"), describe_database_error(error, database_url)
+    )
+
+
+def _data_error(error: DataError) -> Response:
+    # A value the database refuses to store or compare: text with a NUL character, text longer
+    # than its column, a number out of range (PostgreSQL; SQLite takes most of them). It came
+    # from the request, so it is the request's fault (400), not a server error; nothing was
+    # half-written. The request's read session is rolled back so the error page can be shown.
+    current_app.logger.warning("database refused a value: %s", error.orig)
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    return error_response(
+        400,
+        _("保存できない内容です"),
+        _(
+            "送られた内容に、長すぎる値か使えない文字（NUL など）が含まれていました。"
+            "内容を見直してから、もう一度操作してください。"
+        ),
+    )
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(OperationalError, _database_error)
+    # A read-only PostgreSQL server (a standby) answers writes with an InternalError.
+    app.register_error_handler(DatabaseInternalError, _database_error)
+    app.register_error_handler(DataError, _data_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)
