@@ -86,9 +86,12 @@ def mutated(base: str) -> st.SearchStrategy[str]:
     return build()
 
 
+# One folder for every example (removed at the end of the run): each example overwrites it.
+_FOLDER = tempfile.TemporaryDirectory(prefix="fitgap-fuzz-")
+
+
 def as_file(content: str | bytes, name: str) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="fitgap-fuzz-"))
-    path = folder / name
+    path = Path(_FOLDER.name) / name
     if isinstance(content, str):
         path.write_bytes(content.encode("utf-8", errors="surrogatepass"))
     else:

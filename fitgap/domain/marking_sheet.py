@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from fitgap.domain.i18n import N_, _
 from fitgap.domain.model import (
+    MAX_NOTE_LENGTH,
     REQUIREMENT_LABELS_JA,
     STATUS_LABELS_JA,
     STATUS_SYNONYMS,
@@ -672,13 +673,24 @@ def _read_row(
                 status=_(STATUS_LABELS_JA[status]),
             )
         )
+    note = _note(cells[COL_NOTE - 1])
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        messages.append(
+            _(
+                "%(cell)s: 理由・運用メモが長すぎます（%(length)s 文字）。%(limit)s 文字以内に"
+                "してください",
+                cell=cell_ref(number, COL_NOTE),
+                length=f"{len(note):,}",
+                limit=f"{MAX_NOTE_LENGTH:,}",
+            )
+        )
     if messages or status is None:
         return None, messages
     row = SheetRow(
         function_id=entry.function_id,
         row=number,
         status=status,
-        note=_note(cells[COL_NOTE - 1]),
+        note=note,
         cost_initial_yen=costs[0],
         cost_annual_yen=costs[1],
         base_version=entry.downloaded.version,

@@ -663,6 +663,7 @@ def sheet_title(text: str, taken: set[str]) -> str:
 def to_xlsx(minutes: Minutes) -> bytes:
     """The log as an Excel workbook: decisions, action items, and each town's marks."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     workbook = Workbook()
@@ -684,7 +685,9 @@ def to_xlsx(minutes: Minutes) -> bytes:
         sheet.title = sheet_title(title, taken)
         sheet.append(header)
         for row in rows:
-            sheet.append([neutralise(cell) for cell in row])
+            # The control characters a workbook cannot hold (ESC, NUL, ...) are dropped first:
+            # what is left must not start a formula either.
+            sheet.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in row])
         widths = [text_width(h) for h in header]
         for row_cells in sheet.iter_rows():
             for cell in row_cells:

@@ -10,6 +10,10 @@ from typing import Any
 
 from fitgap.domain.i18n import N_
 
+# The longest note a mark may have, in characters: the web editor and the marking sheet
+# refuse longer ones alike.
+MAX_NOTE_LENGTH = 20_000
+
 
 class Requirement(StrEnum):
     """A function's class in the standard specification."""

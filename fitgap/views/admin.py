@@ -14,7 +14,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from fitgap import account_queries, audit_queries, authz, htmx, queries
-from fitgap.db import get_db, get_session
+from fitgap.db import MAX_INTEGER, get_db, get_session
 from fitgap.domain.minutes import TOKYO
 from fitgap.models import Account, Role
 from fitgap.passwords import generate_password, hash_password, policy_from_config
@@ -288,6 +288,9 @@ def audit() -> Response:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
+    # Past the last page the list is empty; a page beyond any record stays a number the
+    # database's OFFSET takes.
+    page = min(page, MAX_INTEGER // AUDIT_PAGE_SIZE)
     total = audit_queries.count_records(session=session, filters=filters)
     records = audit_queries.list_records(
         session=session,

@@ -21,8 +21,8 @@ from werkzeug.wrappers import Response
 
 from fitgap import authz, errors, htmx, queries
 from fitgap.boards import area_boards
-from fitgap.db import get_db, get_session
-from fitgap.domain.model import Cost, Requirement, Status
+from fitgap.db import MAX_INTEGER, get_db, get_session
+from fitgap.domain.model import MAX_NOTE_LENGTH, Cost, Requirement, Status
 from fitgap.domain.risk import Divergence, DivergenceKind, Scoreboard, round_risk
 from fitgap.domain.search import Query, normalize
 from fitgap.markdown import render_markdown
@@ -40,7 +40,6 @@ STATUS_ORDER: tuple[Status, ...] = (
     Status.NOT_APPLICABLE,
     Status.UNDECIDED,
 )
-MAX_NOTE_LENGTH = 20_000
 MAX_REASON_LENGTH = 2_000
 MAX_YEN = 10**13  # above any municipal budget; keeps typos out of BIGINT columns
 
@@ -723,7 +722,7 @@ class MarkForm:
             version = int(form.get("version", ""))
         except ValueError:
             abort(400)
-        if version < 0:
+        if not 0 <= version <= MAX_INTEGER:  # no mark has such a version (nor could hold it)
             abort(400)
         full = "note" in form
         note = _clean_note(form.get("note")) if full else None

@@ -18,6 +18,7 @@ from fitgap.models import Area, Role, Town
 bp = Blueprint("sheets", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_FILENAME_LENGTH = 255
 
 
 def _area_and_town(area_id: str, town_id: str | None) -> tuple[Area, Town]:
@@ -57,14 +58,15 @@ def upload_form(area_id: str, town_id: str) -> Response:
 def _uploaded() -> tuple[bytes, str]:
     if "file" in request.files and request.files["file"].filename:
         upload = request.files["file"]
-        return upload.read(), upload.filename or "upload.xlsx"
+        return upload.read(), (upload.filename or "upload.xlsx")[:MAX_FILENAME_LENGTH]
     try:
         data = base64.b64decode(request.form.get("data", ""), validate=True)
     except (binascii.Error, ValueError):
         abort(400)
     if not data:
         abort(400)
-    return data, request.form.get("filename", "upload.xlsx")
+    # Only shown and kept in the audit trail: a file's name, not a page of text.
+    return data, request.form.get("filename", "upload.xlsx")[:MAX_FILENAME_LENGTH]
 
 
 @bp.post("/areas/<area_id>/towns/<town_id>/sheet")
