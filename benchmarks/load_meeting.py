@@ -364,7 +364,9 @@ def main() -> None:
         server_cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
         # The capacity phase: the bare endpoint, then mark changes, each as fast as it goes.
         capacity = Stats()
-        bare = [(Browser(ports[k % len(ports)]), "", []) for k in range(CAPACITY_CONNECTIONS)]
+        bare: list[tuple[Browser, str, list[str]]] = [
+            (Browser(ports[k % len(ports)]), "", []) for k in range(CAPACITY_CONNECTIONS)
+        ]
         floor_rate = saturate(bare, CAPACITY_SECONDS, "bare endpoint /health", capacity)
         writers = browsers[:CAPACITY_CONNECTIONS]  # different towns, each its own function
         change_rate = saturate(writers, CAPACITY_SECONDS, "change a mark", capacity)

@@ -349,10 +349,17 @@ def can_administer() -> bool:
     return user is not None and user.role is Role.ADMIN
 
 
+CHANGED_BY_LIMIT = 200  # mark.updated_by, mark_change.changed_by
+
+
 def changed_by() -> str:
     """The name recorded in the history for a change made by the user."""
     user = require_user()
-    return f"{user.name}（{user.login}）"
+    # The history's columns hold 200 characters: a long display name is shortened, the
+    # login (at most 64) always stays whole.
+    room = CHANGED_BY_LIMIT - len(user.login) - 2
+    name = user.name if len(user.name) <= room else user.name[: room - 1] + "…"
+    return f"{name}（{user.login}）"
 
 
 def actor() -> audit_queries.Actor:

@@ -126,6 +126,13 @@ def decided_functions(*, session: Session, area_id: str) -> set[str]:
 # --- meetings --------------------------------------------------------------------------------
 
 
+TEXT_LIMIT = 200  # characters of a meeting's title, place, moderator, attendee name and role
+
+
+def _too_long(label: str) -> str:
+    return _("%(field)sは%(limit)s文字以内で入力してください。", field=label, limit=TEXT_LIMIT)
+
+
 def _check_meeting(session: Session, data: MeetingInput) -> None:
     problems: list[str] = []
     area = session.get(Area, data.area_id)
@@ -133,6 +140,14 @@ def _check_meeting(session: Session, data: MeetingInput) -> None:
         problems.append(_("業務 %(area)s はカタログにありません。", area=data.area_id))
     if not data.moderator.strip():
         problems.append(_("進行役の名前を入力してください。"))
+    labels = {"title": _("会議名"), "place": _("場所"), "moderator": _("進行役")}
+    for field_name, label in labels.items():
+        if len(getattr(data, field_name).strip()) > TEXT_LIMIT:
+            problems.append(_too_long(label))
+    for attendee in data.attendees:
+        if len(attendee.name.strip()) > TEXT_LIMIT or len(attendee.role.strip()) > TEXT_LIMIT:
+            problems.append(_too_long(_("出席者の名前・役職")))
+            break
     towns = queries.active_town_ids(session=session)
     for attendee in data.attendees:
         if attendee.town_id is not None and attendee.town_id not in towns:

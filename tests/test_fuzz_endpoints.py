@@ -14,8 +14,7 @@ and no redirect off the site; after the fuzzing, the pages and exports that show
 text hold no unescaped injected tag, and the CSV and Excel files no live formula. Each test
 loads the sample data once and runs its examples against it (a few seconds each on SQLite).
 
-What the fuzzing found is at the end: fixed, each as its smallest reproduction; not fixed yet
-(in code being changed elsewhere), as strict xfail tests, its values left out of the strategies.
+What the fuzzing found is at the end, each fix as its smallest reproduction.
 """
 
 from __future__ import annotations
@@ -131,9 +130,7 @@ NUMBERS = (
     "1,000",
     "10000000000000",
 )
-# Values that still break a route whose code someone else is changing now: each one has an
-# xfail test below (test_known_bug_*), and is left out of that route's strategy until it is
-# fixed (then the xfail test passes, strictly fails, and the value goes back in).
+# Values that once broke a route: each has a regression test below (test_fixed_*).
 HUGE_NUMBERS = ("99999999999999999999", "9223372036854775808")
 SUPERSCRIPT = "²"  # str.isdigit() says yes, int() says no
 DATES = ("2025-04-01", "2025-02-30", "0001-01-01", "9999-12-31", "令和7年4月1日", "2025/04/01", "")
@@ -186,10 +183,6 @@ class Live:
 
 Value = str | bytes | Live
 Pairs = tuple[tuple[str, Value], ...]
-
-
-def numbers_but(*known_bugs: str) -> tuple[str, ...]:
-    return tuple(number for number in NUMBERS if number not in known_bugs)
 
 
 def often(
@@ -596,7 +589,7 @@ def _decision_fields(world: World) -> Mapping[str, st.SearchStrategy[Value]]:
         "summary": TEXT,
         "justification": TEXT,
         "alternative": TEXT,
-        "supersedes": choice((Live("decision"),), st.sampled_from(numbers_but(SUPERSCRIPT))),
+        "supersedes": choice((Live("decision"),), st.sampled_from(NUMBERS)),
     }
     for town in world.towns:
         fields[f"status-{town}"] = choice([s.value for s in decided])
@@ -690,7 +683,7 @@ SPECS: dict[str, Spec] = {
         _meeting_path,
         lambda w: {
             "go": choice(("next", "previous")),
-            "item": choice(w.items, st.sampled_from(numbers_but(*HUGE_NUMBERS))),
+            "item": choice(w.items, st.sampled_from(NUMBERS)),
         },
         examples=30,
     ),
@@ -1252,12 +1245,7 @@ def test_an_uploaded_files_name_is_kept_short(world: World) -> None:
 # marker (and the value's exclusion from the strategy above) goes.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views/meetings.py _int_field: a number beyond the database's integers goes to the "
-    "query (SQLite OverflowError: 500; PostgreSQL DataError) instead of a 400",
-)
-def test_known_bug_a_huge_item_number_is_a_bad_request(world: World) -> None:
+def test_fixed_a_huge_item_number_is_a_bad_request(world: World) -> None:
     response = send(
         world,
         Call(
@@ -1271,11 +1259,7 @@ def test_known_bug_a_huge_item_number_is_a_bad_request(world: World) -> None:
     assert "リクエストを処理できません" in response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views/meetings.py decide: '²'.isdigit() is true but int('²') raises ValueError (500)",
-)
-def test_known_bug_a_superscript_digit_as_the_decision_seen(world: World) -> None:
+def test_fixed_a_superscript_digit_as_the_decision_seen(world: World) -> None:
     with world.db.session() as session:
         item = session.get(AgendaItem, int(world.items[0]))
         assert item is not None
@@ -1291,13 +1275,7 @@ def test_known_bug_a_superscript_digit_as_the_decision_seen(world: World) -> Non
     assert response.status_code in (303, 409, 422)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="meeting_queries._check_meeting checks no length: a title (place, moderator, "
-    "attendee) over its 200-character column is stored whole on SQLite and refused by "
-    "PostgreSQL (400), instead of the form coming back with a message (422)",
-)
-def test_known_bug_a_meeting_title_longer_than_its_column(world: World) -> None:
+def test_fixed_a_meeting_title_longer_than_its_column(world: World) -> None:
     with world.db.session() as session:
         before = len(meeting_queries.list_meetings(session=session))
     response = send(
@@ -1319,14 +1297,7 @@ def test_known_bug_a_meeting_title_longer_than_its_column(world: World) -> None:
         assert len(meeting_queries.list_meetings(session=session)) == before
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="authz.changed_by: '<name>（<login>）' is up to 266 characters for a 200-character "
-    "column (mark.updated_by, mark_change.changed_by): PostgreSQL refuses every save of a "
-    "user with a long display name",
-)
-def test_known_bug_a_user_with_a_long_name_saves_marks(world: World) -> None:
+def test_fixed_a_user_with_a_long_name_saves_marks(world: World) -> None:
     make_account(world.db, "long-name", "staff", town="ishii", name="髙" * 200)
     actor = Actor(world.app.test_client(), "long-name")
     actor.refresh()

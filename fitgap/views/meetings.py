@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from fitgap import authz, htmx, meeting_queries, queries
 from fitgap.boards import current_board
-from fitgap.db import get_db, get_session
+from fitgap.db import MAX_INTEGER, get_db, get_session
 from fitgap.domain import minutes as log
 from fitgap.domain.model import Status
 from fitgap.domain.wareki import wareki, wareki_with_western
@@ -357,10 +357,19 @@ def _back_to_console(meeting_id: int, anchor: str = "") -> Response:
 
 
 def _int_field(name: str) -> int:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
+    """A row id sent in the form; anything that cannot name a row is a bad request."""
+    number = _row_id(request.form.get(name, ""))
+    if number is None:
         abort(400)
+    return number
+
+
+def _row_id(text: str) -> int | None:
+    """The row id that `text` spells (ASCII digits within the database's integers), or None."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_INTEGER else None
 
 
 @bp.post("/meetings/<int:meeting_id>/current")
@@ -476,7 +485,7 @@ def decide(meeting_id: int, item_id: int) -> Response:
     town_ids = [t.id for t in queries.list_towns(session=get_session())]
     draft, problems = _decision_draft(town_ids)
     raw_supersedes = request.form.get("supersedes", "")
-    supersedes = int(raw_supersedes) if raw_supersedes.isdigit() else None
+    supersedes = _row_id(raw_supersedes)
     values = {key: request.form.get(key, "") for key in request.form}
     if draft is None or problems:
         return _console(meeting, problems=problems, values=values, selected=item_id, status=422)
