@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -125,6 +126,8 @@ class Stats:
 class Browser:
     """One user's keep-alive connection with its session cookie and CSRF token."""
 
+    reconnects = 0  # connections the server had closed, opened again (all browsers)
+
     def __init__(self, port: int) -> None:
         self.connection = http.client.HTTPConnection(HOST, port, timeout=30)
         self.cookie = ""
@@ -142,8 +145,17 @@ class Browser:
             headers["HX-Request"] = "true"
             headers["X-CSRFToken"] = self.token
         start = time.perf_counter()
-        self.connection.request(method, path, body=data, headers=headers)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed a keep-alive connection that sat idle (waitress does after
+            # its channel timeout, e.g. while the other users signed in): open a new one and
+            # send again, as a browser does. Counted, to show it in the report.
+            Browser.reconnects += 1
+            self.connection.close()
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
         payload = response.read().decode("utf-8", "replace")
         elapsed = time.perf_counter() - start
         for header, value in response.getheaders():
@@ -203,6 +215,18 @@ def user_loop(
                 versions[function_id] += 1
             next_change = time.monotonic() + rng.uniform(8, 12)
         time.sleep(max(0.0, 2.0 - elapsed))
+
+
+def guarded(stats: Stats, target: Callable[..., None], *args: object) -> threading.Thread:
+    """A user's thread; should it fail, the failure is counted as an error, not lost."""
+
+    def run() -> None:
+        try:
+            target(*args)
+        except Exception as error:  # any failure of a simulated user counts
+            stats.add(f"user stopped by an error ({type(error).__name__})", 0.0, ok=False)
+
+    return threading.Thread(target=run)
 
 
 def floor_probe(port: int, stop: float, stats: Stats) -> None:
@@ -349,11 +373,11 @@ def main() -> None:
             browsers.append((browser, town, owned))
         stop = time.monotonic() + seconds
         threads = [
-            threading.Thread(target=user_loop, args=(b, town, owned, meeting, stop, stats))
+            guarded(stats, user_loop, b, town, owned, meeting, stop, stats)
             for b, town, owned in browsers
         ]
-        threads.append(threading.Thread(target=floor_probe, args=(ports[0], stop, stats)))
-        threads.append(threading.Thread(target=moderate, args=(moderator, meeting, stop, stats)))
+        threads.append(guarded(stats, floor_probe, ports[0], stop, stats))
+        threads.append(guarded(stats, moderate, moderator, meeting, stop, stats))
         cpu_before = sum(cpu_seconds(server.pid) for server in servers)
         started = time.monotonic()
         for thread in threads:
@@ -470,6 +494,11 @@ def report(
         "server and client.\n"
     )
     table(stats, elapsed)
+    if Browser.reconnects:
+        print(
+            "\nIdle keep-alive connections closed by the server and reopened: "
+            f"{Browser.reconnects}."
+        )
 
 
 def table(stats: Stats, elapsed: float) -> None:

@@ -160,7 +160,8 @@ def _load(app: Flask) -> queries.LoadReport:
                 "changed_functions": len(report.changed_functions),
             },
         )
-        return report
+    database.refresh_statistics()
+    return report
 
 
 @main.command()
@@ -235,7 +236,9 @@ def _import_marks(app: Flask, files: Sequence[Path], changed_by: str) -> queries
                 "unchanged": report.unchanged,
             },
         )
-        return report
+    if report.added or report.changed:
+        database.refresh_statistics()
+    return report
 
 
 @marks.command("import")

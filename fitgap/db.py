@@ -116,6 +116,15 @@ class Database:
             head = ScriptDirectory.from_config(self.alembic_config(connection)).get_current_head()
         return current == head
 
+    def refresh_statistics(self) -> None:
+        """Let the query planner know the tables' sizes after a big load or import (a planner
+        that still thinks them empty picks plans that walk whole tables)."""
+        with self.write_engine.begin() as connection:
+            if self.is_sqlite:
+                # A sample of each index is enough for the planner, and keeps this quick.
+                connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            connection.exec_driver_sql("ANALYZE")
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

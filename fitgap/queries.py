@@ -885,7 +885,18 @@ def changes_since(
     """Each area's mark clock (of one area, or all) and the history rows (area id, id,
     town id, function id) after history id `after`, in one statement so that both come from
     the same moment."""
-    history = _history_with_area().where(_change.c.id > after)
+    # The few rows after `after` first, found by the history's key, then their areas: left
+    # to itself, a planner without fresh statistics walks all the area's functions and their
+    # whole history instead (15 ms on PostgreSQL right after a big import, not 0.5 ms).
+    recent = (
+        select(_change.c.id, _change.c.town_id, _change.c.function_id)
+        .where(_change.c.id > after)
+        .cte("recent")
+        .prefix_with("MATERIALIZED")
+    )
+    history = select(recent.c.id, recent.c.town_id, recent.c.function_id, _function.c.area_id).join(
+        _function, _function.c.id == recent.c.function_id
+    )
     if area_id is not None:
         history = history.where(_function.c.area_id == area_id)
     found = history.subquery()

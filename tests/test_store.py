@@ -259,3 +259,22 @@ def test_sqlite_pragmas(db: Database) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+
+
+def test_load_and_import_leave_the_planner_statistics_fresh(
+    files: Path, fitgap: Invoke, db: Database
+) -> None:
+    loaded(files, fitgap)
+    make_marks(files, "ishii", {"0010001": "fit", "0010002": "customization"})
+    assert fitgap("marks", "import", "marks/ishii.yaml").exit_code == 0
+    with db.engine.connect() as connection:
+        if db.is_sqlite:
+            analyzed = connection.execute(text("SELECT tbl FROM sqlite_stat1")).scalars()
+            assert {"catalog_function", "mark", "mark_change"} <= set(analyzed)
+        else:
+            statement = text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "AND last_analyze IS NOT NULL"
+            )
+            analyzed = connection.execute(statement).scalars()
+            assert {"catalog_function", "mark", "mark_change"} <= set(analyzed)
