@@ -115,10 +115,19 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # When each request ended (monotonic seconds), to see what the slowest coincide with.
+    ended: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
-    def add(self, kind: str, seconds: float, ok: bool) -> None:
+    # The app's own time of each request (its Server-Timing header): what the server spent,
+    # against what the client saw (which adds queueing and the client's own work).
+    app: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, kind: str, seconds: float, ok: bool, app: float | None = None) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
+            self.ended[kind].append(time.monotonic())
+            if app is not None:
+                self.app[kind].append(app)
             if not ok:
                 self.errors[kind] += 1
 
@@ -132,6 +141,7 @@ class Browser:
         self.connection = http.client.HTTPConnection(HOST, port, timeout=30)
         self.cookie = ""
         self.token = ""
+        self.app_seconds: float | None = None  # the app's time of the last request
 
     def request(
         self, method: str, path: str, body: dict[str, str] | None = None, htmx: bool = False
@@ -158,6 +168,8 @@ class Browser:
             response = self.connection.getresponse()
         payload = response.read().decode("utf-8", "replace")
         elapsed = time.perf_counter() - start
+        timing = re.search(r"app;dur=([0-9.]+)", response.getheader("Server-Timing") or "")
+        self.app_seconds = float(timing.group(1)) / 1000 if timing else None
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 self.cookie = value.split(";", 1)[0]
@@ -196,7 +208,7 @@ def user_loop(
         status, page, elapsed = browser.request(
             "GET", f"/meetings/{meeting}/live?v={seen}", htmx=True
         )
-        stats.add("poll live item", elapsed, status in (200, 204))
+        stats.add("poll live item", elapsed, status in (200, 204), browser.app_seconds)
         if status == 200:
             found = re.search(r"live\?v=(\d+)", page)
             seen = int(found.group(1)) if found else seen + 1
@@ -210,7 +222,7 @@ def user_loop(
             status, _, elapsed = browser.request(
                 "POST", f"/functions/{function_id}/marks/{town}", body, htmx=True
             )
-            stats.add("change a mark", elapsed, status == 200)
+            stats.add("change a mark", elapsed, status == 200, browser.app_seconds)
             if status == 200:
                 versions[function_id] += 1
             next_change = time.monotonic() + rng.uniform(8, 12)
@@ -234,7 +246,7 @@ def floor_probe(port: int, stop: float, stats: Stats) -> None:
     browser = Browser(port)
     while time.monotonic() < stop:
         status, _, elapsed = browser.request("GET", "/health")
-        stats.add("bare endpoint /health (probe)", elapsed, status == 200)
+        stats.add("bare endpoint /health (probe)", elapsed, status == 200, browser.app_seconds)
         time.sleep(max(0.0, 0.2 - elapsed))
 
 
@@ -248,7 +260,7 @@ def saturate(
     def bare(browser: Browser) -> None:
         while time.monotonic() < stop:
             status, _, elapsed = browser.request("GET", "/health")
-            stats.add(kind, elapsed, status == 200)
+            stats.add(kind, elapsed, status == 200, browser.app_seconds)
 
     def changes(browser: Browser, town: str, owned: list[str]) -> None:
         versions = current_versions(browser, town, owned[:1])
@@ -265,7 +277,7 @@ def saturate(
             status, _, elapsed = browser.request(
                 "POST", f"/functions/{function_id}/marks/{town}", body, htmx=True
             )
-            stats.add(kind, elapsed, status == 200)
+            stats.add(kind, elapsed, status == 200, browser.app_seconds)
             if status == 200:
                 versions[function_id] += 1
 
@@ -379,6 +391,7 @@ def main() -> None:
         threads.append(guarded(stats, floor_probe, ports[0], stop, stats))
         threads.append(guarded(stats, moderate, moderator, meeting, stop, stats))
         cpu_before = sum(cpu_seconds(server.pid) for server in servers)
+        client_before = sum(os.times()[:2])
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -386,6 +399,7 @@ def main() -> None:
             thread.join()
         elapsed = time.monotonic() - started
         server_cpu = sum(cpu_seconds(server.pid) for server in servers) - cpu_before
+        client_cpu = sum(os.times()[:2]) - client_before
         # The capacity phase: the bare endpoint, then mark changes, each as fast as it goes.
         capacity = Stats()
         bare: list[tuple[Browser, str, list[str]]] = [
@@ -399,8 +413,10 @@ def main() -> None:
         if server_cpu >= 0:
             print(
                 f"\nThe server used {server_cpu:.1f} s of CPU in these {elapsed:.0f} s "
-                f"({server_cpu / elapsed:.0%} of one core); load average at the end "
-                f"{os.getloadavg()[0]:.1f} (other work on the machine slows every figure)."
+                f"({server_cpu / elapsed:.0%} of one core), the load client ({users} browsers "
+                f"in one process) {client_cpu:.1f} s ({client_cpu / elapsed:.0%}); load average "
+                f"at the end {os.getloadavg()[0]:.1f} of {os.cpu_count()} cores (PostgreSQL's "
+                "own processes, when used, are among them)."
             )
         report_capacity(capacity, floor_rate, change_rate)
     finally:
@@ -478,7 +494,7 @@ def moderate(moderator: Browser, meeting: int, stop: float, stats: Stats) -> Non
     while time.monotonic() < stop:
         body = {"csrf_token": moderator.token, "go": "next"}
         status, _, elapsed = moderator.request("POST", f"/meetings/{meeting}/current", body)
-        stats.add("moderator: next item", elapsed, status in (200, 302, 303))
+        stats.add("moderator: next item", elapsed, status in (200, 302, 303), moderator.app_seconds)
         time.sleep(15)
 
 
@@ -494,6 +510,7 @@ def report(
         "server and client.\n"
     )
     table(stats, elapsed)
+    slowest(stats, "change a mark", "moderator: next item")
     if Browser.reconnects:
         print(
             "\nIdle keep-alive connections closed by the server and reopened: "
@@ -501,14 +518,37 @@ def report(
         )
 
 
+def slowest(stats: Stats, kind: str, event: str, count: int = 8) -> None:
+    """When the slowest requests of a kind started, next to the moments of another kind."""
+    if not stats.ended[kind] or not stats.ended[event]:
+        return
+    origin = min(min(v) for v in stats.ended.values() if v)
+    requests = sorted(zip(stats.latencies[kind], stats.ended[kind], strict=True), reverse=True)[
+        :count
+    ]
+    started = ", ".join(
+        f"{end - latency - origin:.1f} s ({latency * 1000:.0f} ms)" for latency, end in requests
+    )
+    events = ", ".join(
+        f"{end - latency - origin:.1f} s"
+        for latency, end in zip(stats.latencies[event], stats.ended[event], strict=True)
+    )
+    print(f"\nSlowest '{kind}', started at: {started}. '{event}' at: {events}.")
+
+
 def table(stats: Stats, elapsed: float) -> None:
-    print("| request | count | per second | p50 ms | p95 ms | p99 ms | errors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| request | count | per second | p50 ms | p95 ms | p99 ms | errors "
+        "| app p50 ms | app p95 ms |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for kind, values in sorted(stats.latencies.items()):
+        app = stats.app.get(kind) or [float("nan")]
         print(
             f"| {kind} | {len(values):,} | {len(values) / elapsed:.1f} | "
             f"{statistics.median(values) * 1000:.0f} | {percentile(values, 0.95) * 1000:.0f} | "
-            f"{percentile(values, 0.99) * 1000:.0f} | {stats.errors.get(kind, 0)} |"
+            f"{percentile(values, 0.99) * 1000:.0f} | {stats.errors.get(kind, 0)} | "
+            f"{statistics.median(app) * 1000:.0f} | {percentile(app, 0.95) * 1000:.0f} |"
         )
 
 

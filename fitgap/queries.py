@@ -556,6 +556,10 @@ def save_mark(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise MarkConflict(_current_mark(session, town_id, function_id))
+    mark = _current_mark(session, town_id, function_id)
+    assert mark is not None  # noqa: S101 - written just above in this transaction
+    # The clock last: its row stays locked until the commit, and every writer of the area
+    # waits for it, so nothing else is done while it is held.
     bump_area_clocks(session=session, changes={function_row.area_id: 1})
     session.execute(
         insert(_change).values(
@@ -569,8 +573,6 @@ def save_mark(
             **values,
         )
     )
-    mark = _current_mark(session, town_id, function_id)
-    assert mark is not None  # noqa: S101 - written just above in this transaction
     return mark
 
 
