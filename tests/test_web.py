@@ -144,3 +144,11 @@ def test_language_switch_refuses_open_redirects(
         "/language", data={"lang": "ja", "next": "/areas/juki?q=転入", "csrf_token": token.group(1)}
     )
     assert unquote(kept.headers["Location"]) == "/areas/juki?q=転入"
+
+
+def test_every_answer_says_how_long_the_app_took(client: FlaskClient) -> None:
+    for path in ("/health", "/login", "/no-such-page"):
+        timing = client.get(path).headers.get("Server-Timing", "")
+        found = re.fullmatch(r"app;dur=(\d+\.\d)", timing)
+        assert found is not None, (path, timing)
+        assert 0 <= float(found.group(1)) < 60_000
