@@ -17,14 +17,18 @@ import os
 import platform
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -112,10 +116,28 @@ def sign_in_as_staff(database: Database, client: Any, town_id: str) -> None:
 def main() -> None:
     """Generate, time, print a markdown section."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="an empty database (default: a temporary SQLite)")
+    parser.add_argument("--database-url", help="a PostgreSQL server's database (default: SQLite)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fitgap-bench-ws-"))
-    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    schema = None
+    if args.database_url:  # a schema of its own on that server, dropped at the end
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with create_engine(args.database_url).begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        separator = "&" if "?" in args.database_url else "?"
+        url = f"{args.database_url}{separator}options=-csearch_path%3D{schema}"
+    try:
+        run(url)
+    finally:
+        if schema is not None:
+            with create_engine(args.database_url).begin() as connection:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(url: str) -> None:
+    """Load, time, print."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "WTF_CSRF_ENABLED": False})
     database: Database = app.extensions["fitgap.db"]
     database.upgrade()
@@ -179,6 +201,7 @@ def main() -> None:
     print(row(f"status change from the grid, row + totals out of band ({SAVES} runs)", saves))
     print(f"\nThe area was scored from the database {rebuilds} time(s) in all; every status")
     print("change after that updated the kept scoreboard with its one mark.")
+    database.dispose()
 
 
 if __name__ == "__main__":
