@@ -45,8 +45,13 @@ class _Kept:
     signature: Signature
     clocks: dict[str, int]  # each area's mark clock the board is current with
     lasts: dict[str, int]  # each area's last history id the board has applied
-    after: int  # the history ids up to this one were looked at
     board: Scoreboard
+
+    @property
+    def after(self) -> int:
+        """The history ids up to this one were looked at (a later id of another area may have
+        committed first: that shows as a step without its row, and the area is read again)."""
+        return max(self.lasts.values(), default=0)
 
 
 class AreaBoards:
@@ -149,8 +154,7 @@ class AreaBoards:
                 new_lasts[area] = changes[-1][0]
                 keys.update((town_id, function_id) for _, town_id, function_id in changes)
         board = kept.board.with_marks(queries.marks_by_keys(session=session, keys=keys))
-        after = max([kept.after, *(row[1] for row in rows)])
-        return _Kept(kept.signature, new_clocks, new_lasts, after, board)
+        return _Kept(kept.signature, new_clocks, new_lasts, board)
 
     def _rebuild(self, session: Session, area_id: str | None, signature: Signature) -> Scoreboard:
         # The clocks are read before the marks: should a change land in between, the board is
@@ -158,8 +162,7 @@ class AreaBoards:
         clocks, lasts = queries.clock_start(session=session, area_id=area_id)
         board = scoring.scoreboard(session=session, area_id=area_id)
         self.rebuilds += 1
-        after = max(lasts.values(), default=0)
-        self._put(area_id or PROJECT, _Kept(signature, clocks, lasts, after, board))
+        self._put(area_id or PROJECT, _Kept(signature, clocks, lasts, board))
         return board
 
 

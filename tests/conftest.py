@@ -13,6 +13,7 @@ import shutil
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,16 @@ def pytest_report_header() -> str:
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A URL of an empty database that only this test uses."""
+    with empty_database(tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def empty_database(folder: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file in `folder`, or on PostgreSQL a schema of
+    its own, dropped at the end."""
     if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
         return
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(SERVER_URL)

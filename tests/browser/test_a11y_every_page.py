@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -33,7 +32,6 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask, url_for
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, text
 
 from fitgap import account_queries, authz, create_app, meeting_queries
 from fitgap.cli import main
@@ -41,7 +39,7 @@ from fitgap.db import Database
 from fitgap.domain.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.models import Role
 
-from conftest import FAST_HASH, ON_POSTGRES, REPO, SERVER_URL
+from conftest import FAST_HASH, REPO, empty_database
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -195,20 +193,8 @@ def chromium(site: Site) -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database for the module (as conftest's, but shared by the module's tests)."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('a11y-db') / 'test.sqlite3'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(SERVER_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in SERVER_URL else "?"
-    try:
-        yield f"{SERVER_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with empty_database(tmp_path_factory.mktemp("a11y-db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
