@@ -108,9 +108,11 @@ def timed(folder: Path, *args: str) -> float:
 
 def dashboard(folder: Path) -> None:
     """The whole project's dashboard in the web app (test client: server time only)."""
-    from fitgap import account_queries, create_app, queries
-    from fitgap.domain.model import Status
-    from fitgap.passwords import hash_password
+    from fitgap import create_app
+    from fitgap.domain.values import Status
+    from fitgap.services.passwords import hash_password
+    from fitgap.store import accounts as account_queries
+    from fitgap.store import queries
 
     app = create_app(
         {
@@ -119,7 +121,7 @@ def dashboard(folder: Path) -> None:
             "WTF_CSRF_ENABLED": False,
         }
     )
-    database = app.extensions["fitgap.db"]
+    database = app.extensions["fitgap.store.db"]
     password = "Bench-Password-2026"  # noqa: S105 - a throwaway benchmark account
     with database.write() as session:
         account_queries.create_account(
@@ -158,7 +160,7 @@ def dashboard(folder: Path) -> None:
             changed_by="bench",
         )
     changed, changed_status, _ = seconds(poll, htmx)
-    boards = app.extensions["fitgap.boards"]
+    boards = app.extensions["fitgap.services.boards"]
     print("\nThe whole project's dashboard (`/dashboard`, through the test client):\n")
     print("| request | seconds |")
     print("|---|---:|")

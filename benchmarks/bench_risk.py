@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fitgap.domain.model import Cost, Function, Mark, Requirement, Status, Town
-from fitgap.domain.risk import (
+from fitgap.domain.risk.scoreboard import (
     Scoreboard,
     cost_lens,
     galapagos_risk,
     to_contract_json,
 )
+from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
 
 AREAS = 20
 FUNCTIONS_PER_AREA = 1_000

@@ -32,10 +32,11 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fitgap import create_app, queries
-from fitgap.db import Database
-from fitgap.domain.catalog import Catalog, MarksFile
-from fitgap.domain.model import Area, Function, Mark, Requirement, Status, Town
+from fitgap import create_app
+from fitgap.domain.files.catalog import Catalog, MarksFile
+from fitgap.domain.values import Area, Function, Mark, Requirement, Status, Town
+from fitgap.store import queries
+from fitgap.store.db import Database
 
 FUNCTIONS = 1_000
 TOWNS = 30
@@ -96,8 +97,8 @@ def timed(action: Callable[[], object], runs: int) -> list[float]:
 
 def sign_in_as_staff(database: Database, client: Any, town_id: str) -> None:
     """An account of the town's staff for every area, signed in (a cheap hash: not timed)."""
-    from fitgap import account_queries
-    from fitgap.passwords import hash_password
+    from fitgap.services.passwords import hash_password
+    from fitgap.store import accounts as account_queries
 
     password = "Bench-Password-2026"  # noqa: S105 - a throwaway benchmark account
     with database.write() as session:
@@ -139,7 +140,7 @@ def main() -> None:
 def run(url: str) -> None:
     """Load, time, print."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "benchmark", "WTF_CSRF_ENABLED": False})
-    database: Database = app.extensions["fitgap.db"]
+    database: Database = app.extensions["fitgap.store.db"]
     database.upgrade()
     rng = random.Random(SEED)
     load(database, rng)
@@ -175,7 +176,7 @@ def run(url: str) -> None:
         version = re.search(r'name="version" value="(\d+)"', body)
         check(version, "no version in the row")
         versions[function_id] = int(version.group(1)) if version else 0
-    rebuilds = app.extensions["fitgap.boards"].rebuilds
+    rebuilds = app.extensions["fitgap.services.boards"].rebuilds
 
     def row(label: str, values: list[float]) -> str:
         median = statistics.median(values)

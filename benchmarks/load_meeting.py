@@ -453,7 +453,7 @@ def add_accounts(folder: Path, env: dict[str, str], logins: list[tuple[str, str,
     """The accounts, through `fitgap user add` run in this one process (not 100 processes)."""
     from click.testing import CliRunner
 
-    from fitgap.cli import main as fitgap_main
+    from fitgap.cli.main import main as fitgap_main
 
     runner = CliRunner(env=env)
     commands = [

@@ -1,4 +1,9 @@
-"""fitgap: joint fit & gap analysis for towns that share one standard-spec municipal package."""
+"""fitgap: joint fit & gap analysis for towns that share one standard-spec municipal package.
+
+The layers (docs/architecture.md): `domain` (pure Python) ← `store` (database) ← `services`
+(use cases) ← `web` and `cli`. This package root only hands `create_app` on, so importing
+`fitgap.domain` never pulls in Flask.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,7 @@ if TYPE_CHECKING:
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the web app: configuration, database, translations, CSRF and the views.
+    """Build the web app (see `fitgap.web.app.create_app`)."""
+    from fitgap.web.app import create_app as build
 
-    `test_config` replaces the instance folder's config.py and is applied last (tests, demo).
-    """
-    # Flask is imported here, not at the top, so `fitgap.domain` stays free of it.
-    from flask import Flask
-
-    from fitgap import config, db, web
-
-    app = Flask(__name__, instance_relative_config=True)
-    config.configure(app, test_config)
-    db.init_app(app)
-    web.init_app(app)
-    return app
+    return build(test_config)

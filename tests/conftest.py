@@ -24,8 +24,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from fitgap import create_app
-from fitgap.cli import main
-from fitgap.db import Database
+from fitgap.cli.main import main
+from fitgap.store.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_HASH = "pbkdf2:sha256:1"
@@ -101,7 +101,7 @@ def settings(database_url: str, files: Path) -> dict[str, Any]:
 def app(settings: dict[str, Any]) -> Iterator[Flask]:
     """The app on this test's empty, migrated database."""
     application = create_app(settings)
-    database: Database = application.extensions["fitgap.db"]
+    database: Database = application.extensions["fitgap.store.db"]
     database.upgrade()
     yield application
     database.dispose()
@@ -110,7 +110,7 @@ def app(settings: dict[str, Any]) -> Iterator[Flask]:
 @pytest.fixture
 def db(app: Flask) -> Database:
     """The app's database."""
-    database: Database = app.extensions["fitgap.db"]
+    database: Database = app.extensions["fitgap.store.db"]
     return database
 
 
@@ -145,7 +145,7 @@ def fitgap(
 
     yield invoke
     for application in apps:
-        application.extensions["fitgap.db"].dispose()
+        application.extensions["fitgap.store.db"].dispose()
 
 
 @pytest.fixture
@@ -172,8 +172,8 @@ def make_account(
     name: str | None = None,
 ) -> int:
     """Create an account (staff: `town`, every area unless `areas` lists some); returns its id."""
-    from fitgap import account_queries
-    from fitgap.passwords import hash_password
+    from fitgap.services.passwords import hash_password
+    from fitgap.store import accounts as account_queries
 
     with db.write() as session:
         account = account_queries.create_account(
@@ -212,7 +212,7 @@ def sign_in(
     name: str | None = None,
 ) -> int:
     """Create the account (unless it exists) and sign the client in with it."""
-    from fitgap import account_queries
+    from fitgap.store import accounts as account_queries
 
     with db.session() as session:
         existing = account_queries.get_by_login(session=session, login=login_id)
@@ -236,11 +236,11 @@ def csrf_token(client: FlaskClient, url: str = "/") -> str:
 
 def observe(client: FlaskClient) -> None:
     """Sign the client in as an observer: reads every page, changes nothing."""
-    database: Database = client.application.extensions["fitgap.db"]
+    database: Database = client.application.extensions["fitgap.store.db"]
     sign_in(client, database, "observer", "observer")
 
 
 def moderate(client: FlaskClient) -> None:
     """Sign the client in as the moderator (runs meetings, records decisions)."""
-    database: Database = client.application.extensions["fitgap.db"]
+    database: Database = client.application.extensions["fitgap.store.db"]
     sign_in(client, database, "moderator", "moderator", name="山本")

@@ -14,9 +14,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from fitgap import account_queries, audit_queries, authz, passwords
-from fitgap.db import Database
-from fitgap.models import Account
+from fitgap.services import passwords
+from fitgap.store import accounts as account_queries
+from fitgap.store import audit as audit_queries
+from fitgap.store.db import Database
+from fitgap.store.models import Account
+from fitgap.web import authz
 
 from conftest import (
     PASSWORD,
@@ -218,7 +221,7 @@ def test_automatic_refreshes_do_not_keep_the_session_alive(
     observe(client)
     from datetime import date
 
-    from fitgap import meeting_queries
+    from fitgap.store import meetings as meeting_queries
 
     with db.write() as session:
         meeting = meeting_queries.create_meeting(
@@ -358,7 +361,7 @@ def test_an_expired_password_must_be_changed(
 
 
 def test_passwords_are_hashed_with_scrypt_unless_configured(app: Flask) -> None:
-    from fitgap.config import SECURITY_DEFAULTS
+    from fitgap.web.config import SECURITY_DEFAULTS
 
     assert SECURITY_DEFAULTS["PASSWORD_HASH_METHOD"] == "scrypt"
     stored = passwords.hash_password("Ｓｅｃｒｅｔ－２０２６ａ", "scrypt")

@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from fitgap import audit_queries, meeting_queries
-from fitgap.db import Database
-from fitgap.models import AuditRecord
+from fitgap.store import audit as audit_queries
+from fitgap.store import meetings as meeting_queries
+from fitgap.store.db import Database
+from fitgap.store.models import AuditRecord
 
 from conftest import Invoke, csrf_token, login, make_account, moderate, sign_in
 from factories import make_catalog, make_marks, make_towns

@@ -15,8 +15,10 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from fitgap import authz, meeting_queries, queries
-from fitgap.db import Database
+from fitgap.store import meetings as meeting_queries
+from fitgap.store import queries
+from fitgap.store.db import Database
+from fitgap.web import authz
 
 from conftest import Invoke, csrf_token, make_account, sign_in
 from factories import make_catalog, make_marks, make_towns

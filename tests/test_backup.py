@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from fitgap import audit_queries, queries
-from fitgap.db import Database
+from fitgap.store import audit as audit_queries
+from fitgap.store import queries
+from fitgap.store.db import Database
 
 from conftest import Invoke
 from factories import make_catalog, make_marks, make_towns

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from fitgap.domain.catalog import InvalidInput, dump_marks, read_catalog, read_marks, read_towns
+from fitgap.domain.files.catalog import (
+    InvalidInput,
+    dump_marks,
+    read_catalog,
+    read_marks,
+    read_towns,
+)
 from fitgap.domain.i18n import reset_language, set_language
-from fitgap.domain.model import Cost, Requirement, Status
+from fitgap.domain.values import Cost, Requirement, Status
 
 from conftest import write
 
@@ -330,7 +336,7 @@ def test_same_town_in_two_files_is_a_duplicate(tmp_path: Path) -> None:
 def test_big_imports_are_parsed_in_parallel_with_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import fitgap.domain.catalog as catalog_module
+    import fitgap.domain.files.catalog as catalog_module
 
     write(tmp_path, "ishii.yaml", MARKS)
     write(tmp_path, "kamiyama.yaml", MARKS.replace("town: ishii", "town: kamiyama"))

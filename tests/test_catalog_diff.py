@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fitgap.domain.catalog_diff import (
+from fitgap.domain.files.catalog_diff import (
     CatalogDiff,
     diff_catalogs,
     format_diff,
@@ -12,7 +12,7 @@ from fitgap.domain.catalog_diff import (
     review_needed,
 )
 from fitgap.domain.i18n import reset_language, set_language
-from fitgap.domain.model import Function, Requirement
+from fitgap.domain.values import Function, Requirement
 
 
 def function(function_id: str, **changes: object) -> Function:

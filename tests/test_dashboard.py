@@ -10,13 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pytest import MonkeyPatch
 
-from fitgap import queries
-from fitgap.boards import PROJECT, current_board
-from fitgap.db import Database
-from fitgap.domain.model import Mark, Status
-from fitgap.domain.risk import to_contract_json
-from fitgap.scoring import scoreboard
-from fitgap.views import dashboard as dashboard_view
+from fitgap.domain.risk.scoreboard import to_contract_json
+from fitgap.domain.values import Mark, Status
+from fitgap.services.boards import PROJECT, current_board
+from fitgap.services.scoring import scoreboard
+from fitgap.store import queries
+from fitgap.store.db import Database
+from fitgap.web.views import dashboard as dashboard_view
 
 from conftest import Invoke, observe
 from factories import make_catalog, make_marks, make_towns
@@ -139,7 +139,7 @@ def test_an_unchanged_dashboard_poll_redraws_nothing(
     url = poll.group(1).replace("&amp;", "&")
     assert "v=" in url
     assert client.get(url, headers=HTMX).status_code == 204
-    boards = app.extensions["fitgap.boards"]
+    boards = app.extensions["fitgap.services.boards"]
     built = boards.rebuilds
     save(db, "naka", "0020001", Status.CUSTOMIZATION)  # another area changes
     changed = client.get(url, headers=HTMX)
@@ -153,7 +153,7 @@ def test_the_project_board_follows_changes_in_every_area(
 ) -> None:
     two_areas(files, fitgap)
     assert kept(app, db) == fresh(db)
-    boards = app.extensions["fitgap.boards"]
+    boards = app.extensions["fitgap.services.boards"]
     assert boards.rebuilds == 1
     for town_id, function_id, status in [
         ("naka", "0020001", Status.CUSTOMIZATION),
@@ -180,7 +180,7 @@ def test_a_change_committed_after_a_later_one_of_another_area_is_not_missed(
     project board has seen the later change (in zeimu) but not the earlier one (in juki)."""
     two_areas(files, fitgap)
     kept(app, db)
-    boards = app.extensions["fitgap.boards"]
+    boards = app.extensions["fitgap.services.boards"]
     before = boards._get(PROJECT)
     assert before is not None
     save(db, "ishii", "0010003", Status.CUSTOMIZATION)  # the earlier id, in juki

@@ -22,9 +22,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 
-from fitgap import create_app, queries
-from fitgap.cli import main
-from fitgap.db import Database, describe_database_error
+from fitgap import create_app
+from fitgap.cli.main import main
+from fitgap.store import queries
+from fitgap.store.db import Database, describe_database_error
 
 from conftest import ON_POSTGRES, login, make_account, sign_in
 
@@ -143,13 +144,13 @@ def test_a_database_that_refuses_writes(
     # hand a new connection of this process the writable descriptor of an old one.
     app = create_app(settings)
     assert run(app, "load").exit_code == 0
-    make_account(app.extensions["fitgap.db"], "staff-naka", town="naka")
-    app.extensions["fitgap.db"].dispose()
+    make_account(app.extensions["fitgap.store.db"], "staff-naka", town="naka")
+    app.extensions["fitgap.store.db"].dispose()
     with refusing_writes(settings["DATABASE_URL"]) as url:
         for args in (("load",), ("marks", "import", *marks)):
             app = create_app({**settings, "DATABASE_URL": url})
             result = run(app, *args)
-            app.extensions["fitgap.db"].dispose()
+            app.extensions["fitgap.store.db"].dispose()
             # Before: a traceback on PostgreSQL (psycopg's ReadOnlySqlTransaction is an
             # InternalError, not an OperationalError).
             assert result.exit_code == 1, result.output
@@ -163,7 +164,7 @@ def test_a_database_that_refuses_writes(
             assert response.status_code == 503
             assert "読み取り専用" in response.get_data(as_text=True)
         finally:
-            app.extensions["fitgap.db"].dispose()
+            app.extensions["fitgap.store.db"].dispose()
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="SQLite's files; PostgreSQL keeps its own")
@@ -183,7 +184,7 @@ def test_cli_when_the_database_folder_is_read_only(
     with unwritable(folder):
         app = create_app({**settings, "DATABASE_URL": url})
         result = run(app, "score")
-        app.extensions["fitgap.db"].dispose()
+        app.extensions["fitgap.store.db"].dispose()
     assert result.exit_code == 1
     assert "フォルダーに書き込めない" in result.output and "読み取り専用" in result.output
 

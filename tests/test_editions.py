@@ -9,8 +9,9 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from test_workspace import choose, post_mark
 
-from fitgap import meeting_queries, queries
-from fitgap.db import Database
+from fitgap.store import meetings as meeting_queries
+from fitgap.store import queries
+from fitgap.store.db import Database
 
 from conftest import Invoke, sign_in
 from factories import make_catalog, make_marks, make_towns

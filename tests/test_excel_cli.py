@@ -8,10 +8,10 @@ from pathlib import Path
 import openpyxl
 import yaml
 
-from fitgap import queries
-from fitgap.db import Database
-from fitgap.domain.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
-from fitgap.domain.model import Status
+from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
+from fitgap.domain.values import Status
+from fitgap.store import queries
+from fitgap.store.db import Database
 
 from conftest import Invoke
 from factories import make_catalog, make_marks, make_towns

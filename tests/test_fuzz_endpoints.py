@@ -41,15 +41,18 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from werkzeug.test import TestResponse, encode_multipart
 
-from fitgap import audit_queries, authz, markdown, meeting_queries, queries
-from fitgap.cli import load_demo_meetings
-from fitgap.db import MAX_INTEGER, Database
-from fitgap.domain import minutes
-from fitgap.domain.marking_sheet import COL_INITIAL, COL_NOTE, COL_STATUS, HEADER_ROW
-from fitgap.domain.minutes import Outcome
-from fitgap.domain.model import MAX_NOTE_LENGTH, STATUS_LABELS_JA, Status
-from fitgap.models import Account, AgendaItem, Role
-from fitgap.views.admin import AUDIT_PAGE_SIZE
+from fitgap.cli.main import load_demo_meetings
+from fitgap.domain.files.marking_sheet import COL_INITIAL, COL_NOTE, COL_STATUS, HEADER_ROW
+from fitgap.domain.meetings import minutes
+from fitgap.domain.meetings.minutes import Outcome
+from fitgap.domain.values import MAX_NOTE_LENGTH, STATUS_LABELS_JA, Status
+from fitgap.store import audit as audit_queries
+from fitgap.store import meetings as meeting_queries
+from fitgap.store import queries
+from fitgap.store.db import MAX_INTEGER, Database
+from fitgap.store.models import Account, AgendaItem, Role
+from fitgap.web import authz, markdown
+from fitgap.web.views.admin import AUDIT_PAGE_SIZE
 
 from conftest import ON_POSTGRES, PASSWORD, REPO, Invoke, csrf_token, make_account
 

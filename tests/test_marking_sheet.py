@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from fitgap.domain.marking_sheet import (
+from fitgap.domain.files.marking_sheet import (
     HEADER_ROW,
     MARKING_SHEET_FORMAT,
     META_SHEET,
@@ -22,8 +22,8 @@ from fitgap.domain.marking_sheet import (
     preview_changes,
     read_marking_sheet,
 )
-from fitgap.domain.model import Cost, Function, Mark, Requirement, Status
-from fitgap.domain.yamlfile import InvalidInput
+from fitgap.domain.files.yamlfile import InvalidInput
+from fitgap.domain.values import Cost, Function, Mark, Requirement, Status
 
 FUNCTIONS = (
     Function(

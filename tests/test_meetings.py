@@ -19,12 +19,13 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-from fitgap import meeting_queries, queries
-from fitgap.db import Database
-from fitgap.domain.minutes import ActionDraft, DecisionDraft, Outcome, TownVerdict
-from fitgap.domain.model import Status
-from fitgap.models import ActionItem, Decision, DecisionTown, MarkChange
-from fitgap.scoring import scoreboard
+from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, Outcome, TownVerdict
+from fitgap.domain.values import Status
+from fitgap.services.scoring import scoreboard
+from fitgap.store import meetings as meeting_queries
+from fitgap.store import queries
+from fitgap.store.db import Database
+from fitgap.store.models import ActionItem, Decision, DecisionTown, MarkChange
 
 from conftest import REPO, Invoke, moderate
 from factories import make_catalog, make_marks, make_towns
@@ -571,11 +572,11 @@ def test_browsers_asking_for_the_same_new_item_at_once_get_one_render(
     moderate(client)
     meeting = new_meeting(db)
     post(client, f"/meetings/{meeting}/current", data={"go": "next"})
-    cache = app.extensions.get("fitgap.fragments")
+    cache = app.extensions.get("fitgap.web.fragments")
     before = cache.renders if cache else 0
     url = f"/meetings/{meeting}/live?v=1&view=follow&item="
     pages = [client.get(url, headers={"HX-Request": "true"}).text for _ in range(5)]
-    cache = app.extensions["fitgap.fragments"]
+    cache = app.extensions["fitgap.web.fragments"]
     assert cache.renders == before + 1 and len(set(pages)) == 1 and "0010006" in pages[0]
     # Anything the fragment shows that changes asks for a new render: another town view,
     # a mark changed on the area (its clock), the meeting's state, the language.
@@ -654,7 +655,7 @@ def test_downloads_and_the_printable_page(project: Path, db: Database, client: F
     assert "meetings.css" in printable and "様式の見直し" in printable
     assert "令和7年6月30日（2025-06-30）" in printable
     assert client.get("/minutes").status_code == 200
-    css = (REPO / "fitgap" / "static" / "meetings.css").read_text(encoding="utf-8")
+    css = (REPO / "fitgap" / "web" / "static" / "meetings.css").read_text(encoding="utf-8")
     assert "@page { size: A4" in css
 
 

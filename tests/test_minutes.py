@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from fitgap.domain.minutes import (
+from fitgap.domain.meetings.minutes import (
     ActionDraft,
     DecisionDraft,
     Minutes,
@@ -34,7 +34,7 @@ from fitgap.domain.minutes import (
     to_markdown,
     to_xlsx,
 )
-from fitgap.domain.model import Requirement, Status
+from fitgap.domain.values import Requirement, Status
 
 NAMES = {"ishii": "石井町", "kamiyama": "神山町", "naka": "那賀町"}
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
@@ -322,7 +322,7 @@ def test_empty_log() -> None:
 
 def test_minutes_and_wareki_do_not_import_flask_or_the_database() -> None:
     code = (
-        "import sys, fitgap.domain.minutes, fitgap.domain.wareki;"
+        "import sys, fitgap.domain.meetings.minutes, fitgap.domain.wareki;"
         "print(','.join(m for m in ('flask', 'sqlmodel', 'sqlalchemy') if m in sys.modules))"
     )
     result = subprocess.run(
@@ -333,6 +333,6 @@ def test_minutes_and_wareki_do_not_import_flask_or_the_database() -> None:
 
 @pytest.mark.parametrize("outcome", list(Outcome))
 def test_every_outcome_has_a_label(outcome: Outcome) -> None:
-    from fitgap.domain.minutes import outcome_label
+    from fitgap.domain.meetings.minutes import outcome_label
 
     assert outcome_label(outcome)

@@ -7,9 +7,9 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from fitgap import queries
-from fitgap.db import Database
-from fitgap.domain.model import Status
+from fitgap.domain.values import Status
+from fitgap.store import queries
+from fitgap.store.db import Database
 
 from conftest import Invoke
 from factories import make_catalog, make_towns

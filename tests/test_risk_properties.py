@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fitgap.domain.model import Cost, Function, Mark, Requirement, Status, Town
-from fitgap.domain.risk import (
+from fitgap.domain.risk.scoreboard import (
     CostSplit,
     DivergenceKind,
     Score,
@@ -19,6 +18,7 @@ from fitgap.domain.risk import (
     galapagos_risk,
     to_contract_json,
 )
+from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
 
 C = Status.CUSTOMIZATION
 NOT_CUSTOMIZATION = [Status.FIT, Status.WORKFLOW_CHANGE, Status.NOT_APPLICABLE, Status.UNDECIDED]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from fitgap import queries
-from fitgap.db import Database
-from fitgap.domain.catalog import read_catalog, read_marks, read_towns
-from fitgap.domain.model import Requirement, Status
+from fitgap.domain.files.catalog import read_catalog, read_marks, read_towns
+from fitgap.domain.values import Requirement, Status
+from fitgap.store import queries
+from fitgap.store.db import Database
 
 from conftest import REPO, Invoke, login
 

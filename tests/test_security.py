@@ -11,8 +11,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from fitgap import audit_queries, create_app, queries
-from fitgap.db import Database
+from fitgap import create_app
+from fitgap.store import audit as audit_queries
+from fitgap.store import queries
+from fitgap.store.db import Database
 
 from conftest import REPO, Invoke, csrf_token, login, make_account, sign_in
 from factories import make_catalog, make_marks, make_towns
@@ -126,7 +128,7 @@ def test_behind_a_reverse_proxy(settings: dict[str, Any], files: Path, fitgap: I
     make_towns(files)
     assert fitgap("load").exit_code == 0
     app = create_app({**settings, "TRUST_PROXY": 1})
-    db: Database = app.extensions["fitgap.db"]
+    db: Database = app.extensions["fitgap.store.db"]
     try:
         make_account(db, "someone", "observer")
         client = app.test_client()
@@ -159,7 +161,7 @@ def test_behind_a_reverse_proxy(settings: dict[str, Any], files: Path, fitgap: I
         response = untrusted.test_client().get("/health", headers={"X-Forwarded-Proto": "https"})
         assert "Strict-Transport-Security" not in response.headers
     finally:
-        untrusted.extensions["fitgap.db"].dispose()
+        untrusted.extensions["fitgap.store.db"].dispose()
 
 
 # --- error pages -----------------------------------------------------------------------------
@@ -182,7 +184,7 @@ def test_errors_are_friendly_pages_without_traces(staff: FlaskClient) -> None:
 
 
 def test_a_crash_is_a_friendly_500_without_a_traceback(app: Flask, db: Database) -> None:
-    from fitgap import authz
+    from fitgap.web import authz
 
     @authz.signed_in
     def broken() -> str:
@@ -228,7 +230,7 @@ def test_serve_never_shows_debug_pages(
 
 
 def test_no_inline_script_or_event_handler_in_any_template() -> None:
-    for template in (REPO / "fitgap" / "templates").rglob("*.html"):
+    for template in (REPO / "fitgap" / "web" / "templates").rglob("*.html"):
         text = template.read_text(encoding="utf-8")
         for tag in re.findall(r"<script\b[^>]*>", text):
             assert " src=" in tag, (template, tag)
@@ -273,4 +275,4 @@ def test_security_settings_come_from_the_environment_too(
         assert config["PASSWORD_MAX_AGE_DAYS"] == 90 and config["TRUST_PROXY"] == 1
         assert config["LOCKOUT_ATTEMPTS"] == 5 and config["AUDIT_RETENTION_YEARS"] == 5
     finally:
-        app.extensions["fitgap.db"].dispose()
+        app.extensions["fitgap.store.db"].dispose()

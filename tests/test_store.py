@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from fitgap import queries
-from fitgap.db import Database
-from fitgap.domain.model import Cost, Status
-from fitgap.models import CatalogFunction, Mark, MarkChange
+from fitgap.domain.values import Cost, Status
+from fitgap.store import queries
+from fitgap.store.db import Database
+from fitgap.store.models import CatalogFunction, Mark, MarkChange
 
 from conftest import Invoke
 from factories import make_catalog, make_marks, make_towns

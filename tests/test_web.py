@@ -120,7 +120,7 @@ def test_empty_database_says_what_to_do(client: FlaskClient) -> None:
 
 
 def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
-    from fitgap.config import _instance_secret
+    from fitgap.web.config import _instance_secret
 
     first = _instance_secret(tmp_path)
     assert len(first) == 64 and _instance_secret(tmp_path) == first

@@ -14,13 +14,15 @@ from sqlalchemy import text
 from werkzeug.exceptions import Forbidden
 from werkzeug.test import TestResponse
 
-from fitgap import authz, create_app, queries
-from fitgap.boards import current_board
-from fitgap.db import Database
-from fitgap.domain.model import Status
-from fitgap.domain.risk import to_contract_json
-from fitgap.models import Role
-from fitgap.scoring import scoreboard
+from fitgap import create_app
+from fitgap.domain.risk.scoreboard import to_contract_json
+from fitgap.domain.values import Status
+from fitgap.services.boards import current_board
+from fitgap.services.scoring import scoreboard
+from fitgap.store import queries
+from fitgap.store.db import Database
+from fitgap.store.models import Role
+from fitgap.web import authz
 
 from conftest import Invoke, csrf_token, observe, sign_in
 from factories import TOWNS, make_catalog, make_marks, make_towns
@@ -69,7 +71,7 @@ def token(client: FlaskClient) -> str:
 
 
 def _db(client: FlaskClient) -> Database:
-    database: Database = client.application.extensions["fitgap.db"]
+    database: Database = client.application.extensions["fitgap.store.db"]
     return database
 
 
@@ -672,7 +674,7 @@ def test_kept_scoreboards_follow_changes_made_elsewhere(
     prepare(files, fitgap)
     choose(client, "ishii")
     client.get("/areas/juki")
-    boards = app.extensions["fitgap.boards"]
+    boards = app.extensions["fitgap.services.boards"]
     built = boards.rebuilds
     assert post_mark(client, "0010003", "ishii", "customization", 0).status_code == 200
     page = client.get("/areas/juki?custom=1").get_data(as_text=True)
@@ -734,7 +736,7 @@ def test_a_kept_board_is_scored_anew_when_the_history_does_not_account_for_the_c
     prepare(files, fitgap)
     choose(client, "ishii")
     client.get("/areas/juki")
-    boards = app.extensions["fitgap.boards"]
+    boards = app.extensions["fitgap.services.boards"]
     built, mismatches = boards.rebuilds, boards.mismatches
     with db.write() as write:  # a writer that raised the clock without any history
         write.execute(text("UPDATE area_clock SET changes = changes + 3"))
@@ -776,8 +778,8 @@ def test_kept_boards_of_two_processes_agree_with_scoring_afresh(
                 with instance.app_context(), db.session() as read:
                     kept = current_board(session=read, area_id="juki")
                 assert to_contract_json(kept) == fresh, (step, town_id)
-    assert other_app.extensions["fitgap.boards"].rebuilds == 1
-    other_app.extensions["fitgap.db"].dispose()
+    assert other_app.extensions["fitgap.services.boards"].rebuilds == 1
+    other_app.extensions["fitgap.store.db"].dispose()
 
 
 def test_overview_divergence_counts_agree_with_the_risk_engine(
@@ -797,7 +799,7 @@ def test_overview_divergence_counts_agree_with_the_risk_engine(
 
 
 def test_the_grid_offers_the_five_verdicts_in_shortcut_order() -> None:
-    from fitgap.views.catalog import STATUS_ORDER
+    from fitgap.web.views.catalog import STATUS_ORDER
 
     assert STATUS_ORDER[:3] == (Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION)
     assert set(STATUS_ORDER) == set(Status) and len(STATUS_ORDER) == 5

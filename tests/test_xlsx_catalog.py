@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from fitgap.domain.catalog import read_catalog
-from fitgap.domain.model import Function, Requirement
-from fitgap.domain.xlsx_catalog import (
+from fitgap.domain.files.catalog import read_catalog
+from fitgap.domain.files.xlsx_catalog import (
     ImportedArea,
     InvalidInput,
     normalize_header,
     read_function_list,
     to_catalog_yaml,
 )
+from fitgap.domain.values import Function, Requirement
 
 Rows = Sequence[Sequence[object]]
 

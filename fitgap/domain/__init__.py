@@ -1,1 +1,3 @@
-"""Pure domain code: no Flask, no database. Everything here is plain Python and testable alone."""
+"""Pure Python: value objects, labels, files, the risk engine, meetings. No Flask, no
+SQLAlchemy (tests/test_quality.py imports every module to check).
+"""

@@ -33,11 +33,14 @@ from click.testing import CliRunner
 from flask import Flask, url_for
 from playwright.sync_api import expect
 
-from fitgap import account_queries, authz, create_app, meeting_queries
-from fitgap.cli import main
-from fitgap.db import Database
-from fitgap.domain.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
-from fitgap.models import Role
+from fitgap import create_app
+from fitgap.cli.main import main
+from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
+from fitgap.store import accounts as account_queries
+from fitgap.store import meetings as meeting_queries
+from fitgap.store.db import Database
+from fitgap.store.models import Role
+from fitgap.web import authz
 
 from conftest import FAST_HASH, REPO, empty_database
 
@@ -237,9 +240,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
     assert result.exit_code == 0, result.output
     accounts = next(a.config["DEMO_ACCOUNTS"] for a in made if "DEMO_ACCOUNTS" in a.config)
     for application in made:
-        application.extensions["fitgap.db"].dispose()
+        application.extensions["fitgap.store.db"].dispose()
     app = create_app({**settings, "PAGE_SIZE": PAGE_SIZE, "DEMO": True, "DEMO_ACCOUNTS": accounts})
-    database: Database = app.extensions["fitgap.db"]
+    database: Database = app.extensions["fitgap.store.db"]
     with database.session() as session:
         meetings = meeting_queries.list_meetings(session=session)
         staff = account_queries.get_by_login(session=session, login="ishii")

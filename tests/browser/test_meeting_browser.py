@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from fitgap import meeting_queries
-from fitgap.db import Database
+from fitgap.store import meetings as meeting_queries
+from fitgap.store.db import Database
 
 from conftest import FAST_HASH, PASSWORD, Invoke, make_account
 

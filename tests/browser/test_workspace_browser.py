@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from fitgap.db import Database
+from fitgap.store.db import Database
 
 from conftest import PASSWORD, Invoke, make_account
 

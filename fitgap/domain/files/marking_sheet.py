@@ -1,0 +1,861 @@
+"""A town's marking sheet: its verdicts on one area as an Excel file to fill offline, and back.
+
+The sheet shows the functions with their text and lets staff fill in three things only: the
+status (a drop-down), a note and, for customizations, the cost. Everything else is protected,
+and on upload nothing else is trusted: a hidden sheet written by fitgap says which town, area
+and functions the rows are, and what each mark was (and its version) at download. So the upload
+knows what the staff changed in the file, and which of those changes meet a mark that someone
+else changed since (a conflict), instead of silently undoing their work.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
+from fitgap.domain.files.yamlfile import InvalidInput, Problem
+from fitgap.domain.i18n import N_, _
+from fitgap.domain.values import (
+    MAX_NOTE_LENGTH,
+    REQUIREMENT_LABELS_JA,
+    STATUS_LABELS_JA,
+    STATUS_SYNONYMS,
+    Cost,
+    Function,
+    Mark,
+    Requirement,
+    Status,
+)
+
+__all__ = [
+    "MARKING_SHEET_FORMAT",
+    "META_SHEET",
+    "MarkChangePreview",
+    "MarkRow",
+    "SheetMarks",
+    "SheetRow",
+    "build_marking_sheet",
+    "display_width",
+    "preview_changes",
+    "read_marking_sheet",
+]
+
+MARKING_SHEET_FORMAT = "fitgap-marking-sheet/1"
+META_SHEET = "_fitgap"
+FONT_NAME = "Yu Gothic"
+
+# The layout of format fitgap-marking-sheet/1; the reader relies on it, never on the headers.
+HEADER_ROW = 7
+COL_ID, COL_H1, COL_H2, COL_H3, COL_NAME, COL_CLASS, COL_TEXT = 1, 2, 3, 4, 5, 6, 7
+COL_STATUS, COL_NOTE, COL_INITIAL, COL_ANNUAL, COL_VERSION = 8, 9, 10, 11, 12
+HEADERS = (
+    N_("機能ID"),
+    N_("大項目"),
+    N_("中項目"),
+    N_("小項目"),
+    N_("機能名称"),
+    N_("区分"),
+    N_("要件"),
+    N_("判定"),
+    N_("理由・運用メモ"),
+    N_("初期費用（円）"),
+    N_("年間費用（円）"),
+    N_("版"),
+)
+EDITABLE_COLUMNS = (COL_STATUS, COL_NOTE, COL_INITIAL, COL_ANNUAL)
+# Widths in Excel's units (about one half-width character): (minimum, maximum).
+_WIDTHS = {
+    COL_ID: (10, 10),
+    COL_H1: (8, 16),
+    COL_H2: (8, 16),
+    COL_H3: (8, 16),
+    COL_NAME: (14, 30),
+    COL_CLASS: (12, 20),
+    COL_TEXT: (30, 60),
+    COL_STATUS: (14, 14),
+    COL_NOTE: (40, 40),
+    COL_INITIAL: (14, 14),
+    COL_ANNUAL: (14, 14),
+    COL_VERSION: (6, 6),
+}
+_WRAPPED = (COL_H1, COL_H2, COL_H3, COL_NAME, COL_TEXT, COL_NOTE)
+_LINE_HEIGHT = 16.5  # points per line of 10 pt Yu Gothic
+_SHIFTJIS_CHARSET = 128  # tells Excel the font is a Japanese one
+_THIN = Side(style="thin", color="A6A6A6")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_META_KEYS = ("format", "town", "area", "sheet", "header_row", "generated_at")
+_META_TABLE = (
+    "row",
+    "function",
+    "version",
+    "status",
+    "note",
+    "cost_initial_yen",
+    "cost_annual_yen",
+)
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRow:
+    """A town's mark on one function as the sheet deals with it; version 0: no mark saved yet."""
+
+    status: Status = Status.UNDECIDED
+    note: str | None = None
+    version: int = 0
+    cost_initial_yen: int | None = None
+    cost_annual_yen: int | None = None
+
+    @property
+    def cost(self) -> Cost | None:
+        """The cost as the domain's Cost, or None when neither amount is given."""
+        if self.cost_initial_yen is None and self.cost_annual_yen is None:
+            return None
+        return Cost(self.cost_initial_yen or 0, self.cost_annual_yen or 0)
+
+    def same_verdict(self, other: MarkRow) -> bool:
+        """Same status, note (line ends and outer blanks aside) and cost; versions aside."""
+        return (
+            self.status is other.status
+            and _note_key(self.note) == _note_key(other.note)
+            and (self.cost_initial_yen, self.cost_annual_yen)
+            == (other.cost_initial_yen, other.cost_annual_yen)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """One function's row of an uploaded sheet: what it says now, and what it said at download."""
+
+    function_id: str
+    row: int
+    status: Status
+    note: str | None
+    cost_initial_yen: int | None
+    cost_annual_yen: int | None
+    base_version: int  # the mark's version at download (0: there was no mark)
+    downloaded: MarkRow
+
+    @property
+    def mark(self) -> MarkRow:
+        """The row's verdict, with the version it was based on."""
+        return MarkRow(
+            self.status, self.note, self.base_version, self.cost_initial_yen, self.cost_annual_yen
+        )
+
+    @property
+    def edited(self) -> bool:
+        """True when the staff changed status, note or cost in the file."""
+        return not self.mark.same_verdict(self.downloaded)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetMarks:
+    """A marking sheet as uploaded: its town, area and one row per function."""
+
+    town_id: str
+    area_id: str
+    rows: tuple[SheetRow, ...]
+    generated_at: datetime | None = None
+    source: str = ""
+
+    @property
+    def edited(self) -> tuple[SheetRow, ...]:
+        """The rows changed in the file."""
+        return tuple(row for row in self.rows if row.edited)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkChangePreview:
+    """What an upload would change on one mark, before anything is written."""
+
+    function_id: str
+    row: int
+    before: MarkRow  # the current mark (undecided, version 0 when there is none)
+    after: MarkRow  # what will be saved; its version is the one the change is based on
+    conflict: bool  # the mark changed since the download: someone else's work is in the way
+
+    @property
+    def expected_version(self) -> int:
+        """The version the save must find (optimistic locking; 0: no mark yet)."""
+        return self.after.version
+
+    @property
+    def changed_fields(self) -> tuple[str, ...]:
+        """Which of status, note and cost change."""
+        fields: list[str] = []
+        if self.before.status is not self.after.status:
+            fields.append("status")
+        if _note_key(self.before.note) != _note_key(self.after.note):
+            fields.append("note")
+        if (self.before.cost_initial_yen, self.before.cost_annual_yen) != (
+            self.after.cost_initial_yen,
+            self.after.cost_annual_yen,
+        ):
+            fields.append("cost")
+        return tuple(fields)
+
+    def to_mark(self, town_id: str) -> Mark:
+        """The new verdict as a domain Mark."""
+        after = self.after
+        cost = after.cost if after.status is Status.CUSTOMIZATION else None
+        return Mark(town_id, self.function_id, after.status, after.note, cost)
+
+
+def _note_key(note: str | None) -> str:
+    """A note as a cell gives it back: line ends, outer blanks and control characters aside."""
+    if not note:
+        return ""
+    note = ILLEGAL_CHARACTERS_RE.sub("", note)
+    lines = note.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """The width of the longest line, counting full-width characters as two."""
+    return max(
+        (
+            sum(2 if unicodedata.east_asian_width(c) in "WFA" else 1 for c in line)
+            for line in text.split("\n")
+        ),
+        default=0,
+    )
+
+
+def _sheet_title(area_name: str) -> str:
+    title = _SHEET_TITLE_FORBIDDEN.sub("", area_name).strip()[:31]
+    return title if title and title != META_SHEET else _("判定")
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines a wrapped cell of `width` needs for `text`."""
+    return sum(
+        max(1, math.ceil(display_width(line) / max(width - 1, 1))) for line in text.split("\n")
+    )
+
+
+def _put(sheet: Any, row: int, column: int, value: object) -> Any:
+    """Write a value as data: text starting with = stays text (never a formula), and the
+    control characters XML cannot hold are dropped."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = sheet.cell(row, column)
+    cell.value = value if value != "" else None
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    return cell
+
+
+def _font(**options: Any) -> Font:
+    return Font(name=FONT_NAME, size=10, charset=_SHIFTJIS_CHARSET, **options)
+
+
+def _write_title(sheet: Any, town: str, area: str, generated_at: datetime) -> None:
+    stamp = generated_at.strftime("%Y-%m-%d %H:%M")
+    if generated_at.tzinfo is not None:
+        stamp += " " + (generated_at.tzname() or "")
+    block = [
+        (
+            _("Fit&Gap 判定シート"),
+            Font(name=FONT_NAME, size=14, charset=_SHIFTJIS_CHARSET, bold=True),
+        ),
+        (town, _font(bold=True)),
+        (area, _font(bold=True)),
+        (_("出力日時: %(when)s", when=stamp.strip()), _font()),
+    ]
+    for row, (text, font) in enumerate(block, start=1):
+        _put(sheet, row, 1, text).font = font
+    instructions = _put(
+        sheet,
+        5,
+        1,
+        _(
+            "黄色の列（判定・理由・運用メモ・費用）だけを記入してください。判定はプルダウンから"
+            "選びます。費用はカスタマイズの場合だけ、円単位の整数で記入します。そのほかの列は"
+            "変更できず、変更しても取り込まれません。アップロードすると変更点の確認画面が出て、"
+            "すべての行に問題がない場合だけまとめて反映されます。"
+        ),
+    )
+    instructions.font = _font()
+    instructions.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.merge_cells(start_row=5, start_column=1, end_row=5, end_column=len(HEADERS))
+    sheet.row_dimensions[5].height = _LINE_HEIGHT * 3
+    for column, label in enumerate(HEADERS, start=1):
+        cell = _put(sheet, HEADER_ROW, column, _(label))
+        cell.font = _font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE4EE")
+        cell.border = _BORDER
+        cell.alignment = Alignment(vertical="center", horizontal="center", wrap_text=True)
+
+
+def _row_values(function: Function, mark: MarkRow) -> list[object]:
+    """A function's row of the sheet, in HEADERS order."""
+    headings = [*function.path[:2], " › ".join(function.path[2:])]
+    headings += [""] * (3 - len(headings))
+    return [
+        function.id,
+        *headings,
+        function.name,
+        _(REQUIREMENT_LABELS_JA[function.requirement]),
+        function.text.rstrip("\n"),
+        STATUS_LABELS_JA[mark.status],
+        mark.note.rstrip("\n") if mark.note else None,
+        mark.cost_initial_yen,
+        mark.cost_annual_yen,
+        mark.version,
+    ]
+
+
+def _write_meta(
+    workbook: Any,
+    values: Sequence[object],
+    functions: Sequence[Function],
+    marks: Mapping[str, MarkRow],
+) -> None:
+    """The hidden sheet the upload trusts: which town, area and function each row is, and the
+    mark (with its version) at download."""
+    meta = workbook.create_sheet(META_SHEET)
+    meta.sheet_state = "veryHidden"
+    for row, (key, value) in enumerate(zip(_META_KEYS, values, strict=True), start=1):
+        _put(meta, row, 1, key)
+        _put(meta, row, 2, value)
+    table = len(_META_KEYS) + 2
+    for column, key in enumerate(_META_TABLE, start=1):
+        _put(meta, table, column, key)
+    for offset, function in enumerate(functions, start=1):
+        mark = marks.get(function.id, MarkRow())
+        entry = (
+            HEADER_ROW + offset,
+            function.id,
+            mark.version,
+            mark.status.value,
+            mark.note,
+            mark.cost_initial_yen,
+            mark.cost_annual_yen,
+        )
+        for column, value in enumerate(entry, start=1):
+            _put(meta, table + offset, column, value)
+    meta.protection.sheet = True
+
+
+def _write_rows(sheet: Any, functions: Sequence[Function], rows: list[list[object]]) -> None:
+    widths: dict[int, int] = {}
+    for column, label in enumerate(HEADERS, start=1):
+        low, high = _WIDTHS[column]
+        longest = max((display_width(str(r[column - 1] or "")) for r in rows), default=0)
+        widths[column] = min(max(display_width(_(label)) + 2, longest + 2, low), high)
+        sheet.column_dimensions[get_column_letter(column)].width = widths[column]
+    # The visible version is for the curious; the upload reads the hidden metadata's.
+    sheet.column_dimensions[get_column_letter(COL_VERSION)].hidden = True
+    editable_fill = PatternFill("solid", fgColor="FFF8DC")
+    unlocked = Protection(locked=False)
+    font, warning = _font(), _font(color="C00000")
+    for offset, (function, values) in enumerate(zip(functions, rows, strict=True), start=1):
+        row = HEADER_ROW + offset
+        lines = 1
+        for column, value in enumerate(values, start=1):
+            cell = _put(sheet, row, column, value)
+            cell.font = font
+            cell.border = _BORDER
+            cell.alignment = Alignment(vertical="top", wrap_text=column in _WRAPPED)
+            if column in _WRAPPED and isinstance(value, str) and value:
+                lines = max(lines, _lines(value, widths[column]))
+            if column == COL_ID:
+                cell.number_format = "@"
+            elif column in (COL_INITIAL, COL_ANNUAL):
+                cell.number_format = "#,##0"
+            if column in EDITABLE_COLUMNS:
+                cell.protection = unlocked
+                cell.fill = editable_fill
+        if function.requirement is Requirement.PROHIBITED:
+            sheet.cell(row, COL_CLASS).font = warning
+        # Excel does not grow rows for wrapped text it did not lay out itself.
+        sheet.row_dimensions[row].height = min(409, _LINE_HEIGHT * lines)
+
+
+def _add_validations(sheet: Any, last: int) -> None:
+    first = HEADER_ROW + 1
+    labels = ",".join(STATUS_LABELS_JA[s] for s in Status)
+    status_list = DataValidation(
+        type="list",
+        formula1=f'"{labels}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=_("判定"),
+        error=_("判定はプルダウンの値（%(labels)s）から選んでください", labels=labels),
+    )
+    status_column = get_column_letter(COL_STATUS)
+    status_list.add(f"{status_column}{first}:{status_column}{last}")
+    amounts = DataValidation(
+        type="whole",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=_("費用"),
+        error=_("費用は 0 以上の整数（円）で記入してください"),
+    )
+    amounts.add(f"{get_column_letter(COL_INITIAL)}{first}:{get_column_letter(COL_ANNUAL)}{last}")
+    sheet.add_data_validation(status_list)
+    sheet.add_data_validation(amounts)
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{last}"
+
+
+def _protect_and_lay_out(sheet: Any) -> None:
+    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, COL_ID + 1)
+    protection = sheet.protection
+    protection.sheet = True
+    # Resizing and filtering help reading; sorting or inserting rows would break the rows'
+    # link to the hidden metadata, so they stay locked.
+    protection.formatColumns = False
+    protection.formatRows = False
+    protection.autoFilter = False
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def build_marking_sheet(
+    *,
+    town_id: str,
+    town_name: str,
+    area_id: str,
+    area_name: str,
+    functions: Sequence[Function],
+    marks: Mapping[str, MarkRow],
+    generated_at: datetime,
+) -> bytes:
+    """A town's marking sheet for one area as an .xlsx file (format fitgap-marking-sheet/1).
+
+    `marks` maps function ids to the current marks; a function without one is undecided.
+    """
+    workbook = Workbook()
+    workbook.properties.creator = "fitgap"
+    workbook.properties.title = _("判定シート")
+    sheet = workbook.active
+    sheet.title = _sheet_title(area_name)
+    _write_title(
+        sheet,
+        _("町: %(name)s（%(id)s）", name=town_name, id=town_id),
+        _("業務: %(name)s（%(id)s）", name=area_name, id=area_id),
+        generated_at,
+    )
+    rows = [_row_values(f, marks.get(f.id, MarkRow())) for f in functions]
+    _write_rows(sheet, functions, rows)
+    if rows:
+        _add_validations(sheet, HEADER_ROW + len(rows))
+    _protect_and_lay_out(sheet)
+    meta_values = (
+        MARKING_SHEET_FORMAT,
+        town_id,
+        area_id,
+        sheet.title,
+        HEADER_ROW,
+        generated_at.isoformat(),
+    )
+    _write_meta(workbook, meta_values, functions, marks)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One row of the hidden metadata: which function a sheet row is, and its mark at download."""
+
+    row: int
+    function_id: str
+    downloaded: MarkRow
+
+
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _read_meta(
+    rows: list[tuple[object, ...]], display: str, town_id: str, area_id: str
+) -> tuple[dict[str, object], dict[int, _Entry], list[Problem]]:
+    def damaged(line: int, what: str) -> Problem:
+        return Problem(
+            f"{display}[{META_SHEET}]",
+            line,
+            _(
+                "fitgap の管理情報（%(what)s）が壊れています。判定シートをダウンロードし直して"
+                "ください",
+                what=what,
+            ),
+        )
+
+    values: dict[str, object] = {}
+    for row in rows[: len(_META_KEYS)]:
+        if len(row) >= 2 and isinstance(row[0], str):
+            values[row[0]] = row[1]
+    problems: list[Problem] = []
+    if values.get("format") != MARKING_SHEET_FORMAT:
+        problems.append(
+            Problem(
+                display,
+                0,
+                _(
+                    "判定シートの形式 %(found)s は読めません（%(expected)s が必要です）",
+                    found=values.get("format"),
+                    expected=MARKING_SHEET_FORMAT,
+                ),
+            )
+        )
+        return values, {}, problems
+    if values.get("town") != town_id:
+        problems.append(
+            Problem(
+                display,
+                0,
+                _(
+                    "この判定シートは町 %(found)s のものです（町 %(town)s の判定としては"
+                    "読み込めません）",
+                    found=values.get("town"),
+                    town=town_id,
+                ),
+            )
+        )
+    if values.get("area") != area_id:
+        problems.append(
+            Problem(
+                display,
+                0,
+                _(
+                    "この判定シートは業務 %(found)s のものです（業務 %(area)s の判定としては"
+                    "読み込めません）",
+                    found=values.get("area"),
+                    area=area_id,
+                ),
+            )
+        )
+    if not isinstance(values.get("sheet"), str) or _int_or_none(values.get("header_row")) is None:
+        problems.append(damaged(0, "sheet, header_row"))
+    entries: dict[int, _Entry] = {}
+    table = len(_META_KEYS) + 2
+    for number, row in enumerate(rows[table:], start=table + 1):
+        cells = list(row) + [None] * (len(_META_TABLE) - len(row))
+        if all(c is None for c in cells):
+            continue
+        sheet_row, version = _int_or_none(cells[0]), _int_or_none(cells[2])
+        function_id, status, note = cells[1], cells[3], cells[4]
+        initial, annual = _int_or_none(cells[5]), _int_or_none(cells[6])
+        if (
+            sheet_row is None
+            or version is None
+            or not isinstance(function_id, str)
+            or status not in {s.value for s in Status}
+            or not (note is None or isinstance(note, str))
+            or sheet_row in entries
+        ):
+            problems.append(damaged(number, f"{cell_ref(number, 1)}:{cell_ref(number, 7)}"))
+            continue
+        downloaded = MarkRow(Status(str(status)), note, version, initial, annual)
+        entries[sheet_row] = _Entry(sheet_row, function_id, downloaded)
+    return values, entries, problems
+
+
+def _id_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _status(value: object) -> Status | None:
+    if value is None:
+        return Status.UNDECIDED
+    text = "".join(unicodedata.normalize("NFKC", str(value)).split())
+    if not text:
+        return Status.UNDECIDED
+    return STATUS_SYNONYMS.get(text) or STATUS_SYNONYMS.get(text.lower())
+
+
+_AMOUNT = re.compile(r"-?\d+")
+
+
+def _amount(value: object, cell: str, column: str) -> tuple[int | None, str | None]:
+    """(yen, problem message) of a cost cell; blank is None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    number: int | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and not value.is_integer():
+            return None, _(
+                "%(cell)s: %(column)s は円単位の整数で記入してください", cell=cell, column=column
+            )
+        number = int(value)
+    elif isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value)
+        text = re.sub(r"[\s,円¥\\]", "", text)
+        if _AMOUNT.fullmatch(text):
+            number = int(text)
+    if number is None:
+        return None, _(
+            "%(cell)s: %(column)s %(value)s は数値ではありません",
+            cell=cell,
+            column=column,
+            value=value,
+        )
+    if number < 0:
+        return None, _("%(cell)s: %(column)s は 0 以上にしてください", cell=cell, column=column)
+    return number, None
+
+
+def _note(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return text or None
+
+
+def _read_row(
+    cells: Sequence[object], number: int, entry: _Entry
+) -> tuple[SheetRow | None, list[str]]:
+    """The editable cells of one row fitgap wrote: status, note and cost; or what is wrong."""
+    messages: list[str] = []
+    raw_status = cells[COL_STATUS - 1]
+    status = _status(raw_status)
+    if status is None:
+        messages.append(
+            _(
+                "%(cell)s: 判定 %(value)s は使えません（%(labels)s）",
+                cell=cell_ref(number, COL_STATUS),
+                value=raw_status,
+                labels=" / ".join(STATUS_LABELS_JA[s] for s in Status),
+            )
+        )
+    costs: list[int | None] = []
+    for column in (COL_INITIAL, COL_ANNUAL):
+        amount, wrong = _amount(cells[column - 1], cell_ref(number, column), _(HEADERS[column - 1]))
+        costs.append(amount)
+        if wrong:
+            messages.append(wrong)
+    has_cost = any(_note(cells[c - 1]) for c in (COL_INITIAL, COL_ANNUAL))
+    if status is not None and status is not Status.CUSTOMIZATION and has_cost:
+        messages.append(
+            _(
+                "%(cell)s: 費用はカスタマイズの判定にだけ書けます（判定: %(status)s）",
+                cell=cell_ref(number, COL_INITIAL),
+                status=_(STATUS_LABELS_JA[status]),
+            )
+        )
+    note = _note(cells[COL_NOTE - 1])
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        messages.append(
+            _(
+                "%(cell)s: 理由・運用メモが長すぎます（%(length)s 文字）。%(limit)s 文字以内に"
+                "してください",
+                cell=cell_ref(number, COL_NOTE),
+                length=f"{len(note):,}",
+                limit=f"{MAX_NOTE_LENGTH:,}",
+            )
+        )
+    if messages or status is None:
+        return None, messages
+    row = SheetRow(
+        function_id=entry.function_id,
+        row=number,
+        status=status,
+        note=note,
+        cost_initial_yen=costs[0],
+        cost_annual_yen=costs[1],
+        base_version=entry.downloaded.version,
+        downloaded=entry.downloaded,
+    )
+    return row, []
+
+
+def _values(sheet: Any) -> list[tuple[object, ...]]:
+    """Every row's values from row 1; the stored size of the sheet is not trusted."""
+    sheet.reset_dimensions()
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def read_marking_sheet(
+    source: Path | bytes,
+    *,
+    town_id: str,
+    area_id: str,
+    function_ids: Collection[str],
+    display: str | None = None,
+) -> SheetMarks:
+    """Read an uploaded marking sheet for a town and area; raise InvalidInput with every problem.
+
+    Only the status, note and cost cells of the rows fitgap wrote are read; `function_ids` are
+    the area's current functions. A changed row of a function no longer in it is a problem.
+    """
+    if display is None:
+        display = source.name if isinstance(source, Path) else "upload.xlsx"
+    workbook = open_workbook(source, display, read_only=True)
+    try:
+        if META_SHEET not in workbook.sheetnames:
+            message = _(
+                "fitgap が出力した判定シートではありません（%(sheet)s シートがありません）。"
+                "fitgap から判定シートをダウンロードしてください",
+                sheet=META_SHEET,
+            )
+            raise InvalidInput([Problem(display, 0, message)])
+        meta_rows = _values(workbook[META_SHEET])
+        values, entries, problems = _read_meta(meta_rows, display, town_id, area_id)
+        title = values.get("sheet")
+        if problems:
+            raise InvalidInput(problems)
+        if title not in workbook.sheetnames:
+            message = _("シート %(sheet)s がありません", sheet=title)
+            raise InvalidInput([Problem(display, 0, message)])
+        sheet_rows = _values(workbook[str(title)])
+    finally:
+        workbook.close()
+    header_row = _int_or_none(values["header_row"]) or HEADER_ROW
+    where = f"{display}[{title}]"
+    known = set(function_ids)
+    rows: list[SheetRow] = []
+    seen: dict[str, str] = {}
+    last = max(len(sheet_rows), max(entries, default=0))
+    for number in range(header_row + 1, last + 1):
+        raw = sheet_rows[number - 1] if number <= len(sheet_rows) else ()
+        cells = list(raw) + [None] * (len(HEADERS) - len(raw))
+        entry = entries.get(number)
+        id_cell = cell_ref(number, COL_ID)
+        found_id = _id_text(cells[COL_ID - 1])
+        if entry is None:
+            filled = [cells[c - 1] for c in (COL_ID, *EDITABLE_COLUMNS)]
+            if any(_note(v) for v in filled):
+                problems.append(
+                    Problem(
+                        where,
+                        number,
+                        _(
+                            "%(cell)s: fitgap が出力した行ではありません（行は追加できません）",
+                            cell=id_cell,
+                        ),
+                    )
+                )
+            continue
+        if found_id != entry.function_id:
+            problems.append(
+                Problem(
+                    where,
+                    number,
+                    _(
+                        "%(cell)s: 機能ID が書き換えられています（%(expected)s のはずが "
+                        "%(found)s）。機能ID の列は変更できません",
+                        cell=id_cell,
+                        expected=entry.function_id,
+                        found=found_id or "-",
+                    ),
+                )
+            )
+            continue
+        if entry.function_id in seen:
+            problems.append(
+                Problem(
+                    where,
+                    number,
+                    _(
+                        "%(cell)s: 機能ID %(id)s が二度あります（%(other)s にもあります）",
+                        cell=id_cell,
+                        id=entry.function_id,
+                        other=seen[entry.function_id],
+                    ),
+                )
+            )
+            continue
+        seen[entry.function_id] = id_cell
+        row, messages = _read_row(cells, number, entry)
+        problems.extend(Problem(where, number, m) for m in messages)
+        if row is None:
+            continue
+        if entry.function_id not in known:
+            if row.edited:
+                problems.append(
+                    Problem(
+                        where,
+                        number,
+                        _(
+                            "%(cell)s: 機能 %(id)s は現在のカタログにありません"
+                            "（判定シートの出力後に削除されました）",
+                            cell=id_cell,
+                            id=entry.function_id,
+                        ),
+                    )
+                )
+            continue
+        rows.append(row)
+    if problems:
+        raise InvalidInput(problems)
+    generated_at = None
+    if isinstance(values.get("generated_at"), str):
+        try:
+            generated_at = datetime.fromisoformat(str(values["generated_at"]))
+        except ValueError:
+            generated_at = None
+    return SheetMarks(
+        town_id=town_id,
+        area_id=area_id,
+        rows=tuple(rows),
+        generated_at=generated_at,
+        source=display,
+    )
+
+
+def preview_changes(sheet: SheetMarks, current: Mapping[str, MarkRow]) -> list[MarkChangePreview]:
+    """The marks an upload would change, in sheet order; rows not changed in the file, or changed
+    to what the mark already is, give nothing. `current` maps function ids to the current marks.
+    """
+    previews: list[MarkChangePreview] = []
+    for row in sheet.rows:
+        if not row.edited:
+            continue
+        before = current.get(row.function_id, MarkRow())
+        # Keep the current note as it is written when only its spacing differs.
+        note = before.note if _note_key(before.note) == _note_key(row.note) else row.note
+        after = MarkRow(
+            row.status, note, row.base_version, row.cost_initial_yen, row.cost_annual_yen
+        )
+        if after.same_verdict(before):
+            continue
+        previews.append(
+            MarkChangePreview(
+                function_id=row.function_id,
+                row=row.row,
+                before=before,
+                after=after,
+                conflict=before.version != row.base_version,
+            )
+        )
+    return previews

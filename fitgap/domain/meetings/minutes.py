@@ -1,0 +1,706 @@
+"""Decisions of the joint meetings and the decision log (議事録) as Markdown, CSV and XLSX.
+
+Pure Python on plain dataclasses: the rules a decision must follow, and the documents built
+from a log. `fitgap.meeting_queries` gathers the data; this module never sees the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from fitgap.domain.i18n import N_, _
+from fitgap.domain.values import STATUS_LABELS_JA, Requirement, Status
+from fitgap.domain.wareki import wareki_with_western
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+class Outcome(StrEnum):
+    """What a meeting decided on one function."""
+
+    ALL_FIT = "all_fit"
+    ALL_WORKFLOW_CHANGE = "all_workflow_change"
+    SHARED_CUSTOMIZATION = "shared_customization"
+    TOWN_EXCEPTION = "town_exception"
+    POSTPONED = "postponed"
+
+
+OUTCOME_LABELS_JA: dict[Outcome, str] = {
+    Outcome.ALL_FIT: N_("全団体が適合"),
+    Outcome.ALL_WORKFLOW_CHANGE: N_("全団体で業務見直し"),
+    Outcome.SHARED_CUSTOMIZATION: N_("共同カスタマイズを受け入れる"),
+    Outcome.TOWN_EXCEPTION: N_("団体別の例外"),
+    Outcome.POSTPONED: N_("継続協議（次回以降）"),
+}
+
+# Outcomes that keep a customization: the law tolerates only the truly unavoidable minimum.
+KEEPS_CUSTOMIZATION = frozenset({Outcome.SHARED_CUSTOMIZATION, Outcome.TOWN_EXCEPTION})
+
+
+def outcome_label(outcome: Outcome | str) -> str:
+    """An outcome in the current language."""
+    return _(OUTCOME_LABELS_JA[Outcome(outcome)])
+
+
+def status_text(status: Status | str | None) -> str:
+    """A verdict in the current language (未判定 when there is none)."""
+    return _(STATUS_LABELS_JA[Status(status or Status.UNDECIDED)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording a decision
+
+
+@dataclass(frozen=True, slots=True)
+class TownVerdict:
+    """A town's verdict as the decision sets it, with what changes for the town."""
+
+    town_id: str
+    status: Status
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDraft:
+    """An action item to record with a decision."""
+
+    what: str
+    town_id: str | None = None
+    due_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionDraft:
+    """A decision as the moderator entered it, before it is checked and recorded."""
+
+    outcome: Outcome
+    summary: str = ""
+    justification: str | None = None
+    alternative: str | None = None
+    verdicts: tuple[TownVerdict, ...] = ()
+    actions: tuple[ActionDraft, ...] = ()
+
+
+def apply_outcome(
+    outcome: Outcome, verdicts: Sequence[TownVerdict], current: Mapping[str, Status]
+) -> tuple[TownVerdict, ...]:
+    """The verdicts an outcome implies. A town left undecided keeps its current verdict; then
+    "all fit" makes every town fit and "all change their workflow" moves every town that is not
+    fit; towns not applicable stay so."""
+    result: list[TownVerdict] = []
+    for verdict in verdicts:
+        status = verdict.status
+        if status is Status.UNDECIDED:  # nothing chosen: the town's verdict stands
+            status = current.get(verdict.town_id, Status.UNDECIDED)
+        if outcome is Outcome.ALL_FIT and status is not Status.NOT_APPLICABLE:
+            status = Status.FIT
+        elif outcome is Outcome.ALL_WORKFLOW_CHANGE and status not in (
+            Status.FIT,
+            Status.NOT_APPLICABLE,
+        ):
+            status = Status.WORKFLOW_CHANGE
+        result.append(TownVerdict(verdict.town_id, status, verdict.note))
+    return tuple(result)
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+def check_decision(
+    draft: DecisionDraft,
+    *,
+    town_names: Mapping[str, str],
+    current: Mapping[str, Status],
+    requirement: Requirement,
+) -> list[str]:
+    """Every reason the draft cannot be recorded (empty when it can), in the user's language."""
+    problems: list[str] = []
+    if draft.outcome is Outcome.POSTPONED:
+        if _blank(draft.summary):
+            problems.append(_("継続協議とする理由を入力してください。"))
+        return problems + _check_actions(draft.actions, town_names)
+    verdicts = {v.town_id: v for v in draft.verdicts}
+    missing = [name for town_id, name in town_names.items() if town_id not in verdicts]
+    if missing:
+        problems.append(_("判定のない団体があります：%(towns)s", towns="、".join(missing)))
+    unknown = sorted(set(verdicts) - set(town_names))
+    if unknown:
+        problems.append(_("参加していない団体です：%(towns)s", towns="、".join(unknown)))
+    statuses = [v.status for v in verdicts.values()]
+    undecided = [town_names.get(t, t) for t, v in verdicts.items() if v.status is Status.UNDECIDED]
+    if undecided:
+        problems.append(_("未判定の団体があります：%(towns)s", towns="、".join(undecided)))
+    customizing = statuses.count(Status.CUSTOMIZATION)
+    outcome = draft.outcome
+    if outcome is Outcome.ALL_FIT and any(
+        s not in (Status.FIT, Status.NOT_APPLICABLE) for s in statuses
+    ):
+        problems.append(_("「全団体が適合」では、すべての団体が適合（または対象外）です。"))
+    if outcome is Outcome.ALL_FIT and Status.FIT not in statuses:
+        problems.append(_("適合とする団体がありません。"))
+    if outcome is Outcome.ALL_WORKFLOW_CHANGE:
+        if customizing:
+            problems.append(_("「全団体で業務見直し」では、カスタマイズする団体は残せません。"))
+        if Status.WORKFLOW_CHANGE not in statuses:
+            problems.append(_("業務見直しをする団体がありません。"))
+        for town_id, verdict in verdicts.items():
+            moved = current.get(town_id, Status.UNDECIDED) is not Status.WORKFLOW_CHANGE
+            if verdict.status is Status.WORKFLOW_CHANGE and moved and _blank(verdict.note):
+                problems.append(
+                    _(
+                        "%(town)sの業務をどう見直すかを入力してください。",
+                        town=town_names.get(town_id, town_id),
+                    )
+                )
+    if outcome is Outcome.SHARED_CUSTOMIZATION and customizing < 2:
+        problems.append(_("共同カスタマイズには、カスタマイズする団体が2団体以上必要です。"))
+    if outcome is Outcome.TOWN_EXCEPTION and customizing != 1:
+        problems.append(_("団体別の例外では、カスタマイズする団体はちょうど1団体です。"))
+    if outcome in KEEPS_CUSTOMIZATION:
+        if requirement is Requirement.PROHIBITED:
+            problems.append(
+                _(
+                    "実装不可機能はカスタマイズできません。業務見直しか疎結合の別システムにしてください。"
+                )
+            )
+        if _blank(draft.justification):
+            problems.append(_("カスタマイズがやむを得ない理由を入力してください。"))
+        if outcome is Outcome.SHARED_CUSTOMIZATION and _blank(draft.alternative):
+            problems.append(_("疎結合の別システムやEUCで対応できない理由を入力してください。"))
+    return problems + _check_actions(draft.actions, town_names)
+
+
+def _check_actions(actions: Iterable[ActionDraft], town_names: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    for action in actions:
+        if _blank(action.what):
+            problems.append(_("対応事項の内容を入力してください。"))
+        if action.town_id is not None and action.town_id not in town_names:
+            problems.append(_("参加していない団体です：%(towns)s", towns=action.town_id))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# The decision log
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesTown:
+    """A town as the log names it."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesAttendee:
+    """An attendee: name and role as typed in; town None for the consultant, vendor, ..."""
+
+    town_id: str | None
+    name: str
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesVerdict:
+    """A town's mark as the decision set it, and the mark it replaced."""
+
+    town_id: str
+    status: Status
+    note: str | None
+    previous_status: Status | None
+    previous_version: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesAction:
+    """An action item of a decision."""
+
+    what: str
+    town_id: str | None = None
+    due_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesDecision:
+    """One recorded decision."""
+
+    id: int
+    meeting_id: int
+    function_id: str
+    function_name: str
+    outcome: Outcome
+    summary: str
+    decided_by: str
+    decided_at: datetime
+    justification: str | None = None
+    alternative: str | None = None
+    verdicts: tuple[MinutesVerdict, ...] = ()
+    actions: tuple[MinutesAction, ...] = ()
+    supersedes_id: int | None = None
+    superseded_by_id: int | None = None
+
+    @property
+    def current(self) -> bool:
+        """Whether no later decision replaced this one."""
+        return self.superseded_by_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesItem:
+    """One agenda item, in agenda order."""
+
+    function_id: str
+    function_name: str
+    later: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesMeeting:
+    """A meeting with its attendees, agenda and decisions."""
+
+    id: int
+    area_id: str
+    area_name: str
+    held_on: date
+    moderator: str
+    title: str = ""
+    place: str = ""
+    attendees: tuple[MinutesAttendee, ...] = ()
+    agenda: tuple[MinutesItem, ...] = ()
+    decisions: tuple[MinutesDecision, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesMark:
+    """A town's current mark on a function of the log."""
+
+    town_id: str
+    function_id: str
+    function_name: str
+    status: Status
+    note: str | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Minutes:
+    """A decision log: one meeting's, or the whole project's."""
+
+    title: str
+    towns: tuple[MinutesTown, ...]
+    meetings: tuple[MinutesMeeting, ...]
+    marks: tuple[MinutesMark, ...] = field(default=())
+
+    @property
+    def decisions(self) -> tuple[MinutesDecision, ...]:
+        """Every decision, meeting by meeting, oldest first."""
+        return tuple(d for m in self.meetings for d in m.decisions)
+
+    def town_name(self, town_id: str | None) -> str:
+        """A town's name; 全体 (the group) for None."""
+        if town_id is None:
+            return _("全体")
+        return next((t.name for t in self.towns if t.id == town_id), town_id)
+
+    def current_decision(self, function_id: str) -> MinutesDecision | None:
+        """The decision on a function that no other replaced, within this log."""
+        found = [d for d in self.decisions if d.function_id == function_id and d.current]
+        return found[-1] if found else None
+
+
+def local_time(value: datetime) -> str:
+    """A stored time (UTC) in Japan time: 2025-04-01 14:05."""
+    if value.tzinfo is None:  # SQLite hands back naive datetimes; they are stored in UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+
+
+def one_line(text: str | None) -> str:
+    """Text on one line (line breaks become spaces), for tables and one-fact-per-line lists."""
+    if not text:
+        return ""
+    return re.sub(r"\s*\n\s*", " ", text.strip())
+
+
+def decision_state(decision: MinutesDecision) -> str:
+    """有効, or which decision replaced it."""
+    if decision.superseded_by_id is None:
+        return _("有効")
+    return _("決定 #%(id)s で置き換え", id=decision.superseded_by_id)
+
+
+def verdict_text(minutes: Minutes, verdict: MinutesVerdict) -> str:
+    """石井町: カスタマイズ → 業務見直し（版 3 → 4）"""
+    before = status_text(verdict.previous_status) if verdict.previous_status else _("判定なし")
+    return _(
+        "%(town)s：%(before)s → %(after)s（版 %(old)s → %(new)s）",
+        town=minutes.town_name(verdict.town_id),
+        before=before,
+        after=status_text(verdict.status),
+        old=verdict.previous_version,
+        new=verdict.version,
+    )
+
+
+def action_text(minutes: Minutes, action: MinutesAction) -> str:
+    """石井町：様式を見直す（期限 令和7年5月1日（2025-05-01））"""
+    text = f"{minutes.town_name(action.town_id)}：{one_line(action.what)}"
+    if action.due_on is not None:
+        text += _("（期限 %(date)s）", date=wareki_with_western(action.due_on))
+    return text
+
+
+def attendee_text(attendee: MinutesAttendee) -> str:
+    """佐藤（住民課長）"""
+    return f"{attendee.name}（{attendee.role}）" if attendee.role else attendee.name
+
+
+def meeting_heading(meeting: MinutesMeeting) -> str:
+    """令和7年4月1日（2025-04-01） 介護保険 第1回"""
+    parts = [wareki_with_western(meeting.held_on), meeting.area_name]
+    if meeting.title:
+        parts.append(meeting.title)
+    return " ".join(parts)
+
+
+# -- Markdown ---------------------------------------------------------------------------------
+
+
+def _cell(text: str | None) -> str:
+    return one_line(text).replace("|", "\\|") or " "
+
+
+def _row(cells: Iterable[str | None]) -> str:
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def to_markdown(minutes: Minutes) -> str:
+    """The log as one Markdown document: stable order, one fact per line (small git diffs)."""
+    lines = [f"# {minutes.title}", ""]
+    if not minutes.meetings:
+        lines += [_("記録された会議はありません。"), ""]
+    for meeting in minutes.meetings:
+        lines += _meeting_markdown(minutes, meeting)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
+    lines = [f"## {meeting_heading(meeting)}", ""]
+    lines.append(_("- 会議ID：%(id)s", id=meeting.id))
+    lines.append(_("- 業務：%(area)s（%(id)s）", area=meeting.area_name, id=meeting.area_id))
+    lines.append(_("- 開催日：%(date)s", date=wareki_with_western(meeting.held_on)))
+    if meeting.place:
+        lines.append(_("- 場所：%(place)s", place=one_line(meeting.place)))
+    lines.append(_("- 進行：%(name)s", name=one_line(meeting.moderator)))
+    groups: dict[str | None, list[str]] = {}
+    for attendee in meeting.attendees:
+        groups.setdefault(attendee.town_id, []).append(attendee_text(attendee))
+    for town in [*(t.id for t in minutes.towns), None]:
+        if town in groups:
+            lines.append(
+                _(
+                    "- 出席者（%(town)s）：%(names)s",
+                    town=minutes.town_name(town) if town else _("その他"),
+                    names="、".join(groups[town]),
+                )
+            )
+    lines.append("")
+    if meeting.agenda:
+        decided = {d.function_id: d for d in meeting.decisions}
+        lines += [f"### {_('議題')}", ""]
+        lines.append(_row([_("順"), _("機能ID"), _("機能名"), _("結果")]))
+        lines.append("|---:|---|---|---|")
+        for number, item in enumerate(meeting.agenda, start=1):
+            decision = decided.get(item.function_id)
+            if decision is not None:
+                result = f"{_('決定 #%(id)s', id=decision.id)} {outcome_label(decision.outcome)}"
+            elif item.later:
+                result = _("次回以降に協議")
+            else:
+                result = _("未決定")
+            lines.append(_row([str(number), item.function_id, item.function_name, result]))
+        lines.append("")
+    lines += [f"### {_('決定事項')}", ""]
+    if not meeting.decisions:
+        lines += [_("この会議で記録された決定はありません。"), ""]
+        return lines
+    town_ids = [t.id for t in minutes.towns]
+    header = [_("決定"), _("機能ID"), _("機能名"), _("決定内容")]
+    header += [minutes.town_name(t) for t in town_ids] + [_("状態")]
+    lines.append(_row(header))
+    lines.append("|" + "---|" * len(header))
+    for decision in meeting.decisions:
+        statuses = {v.town_id: status_text(v.status) for v in decision.verdicts}
+        lines.append(
+            _row(
+                [
+                    f"#{decision.id}",
+                    decision.function_id,
+                    decision.function_name,
+                    outcome_label(decision.outcome),
+                    *(statuses.get(t, "—") for t in town_ids),
+                    decision_state(decision),
+                ]
+            )
+        )
+    lines.append("")
+    for decision in meeting.decisions:
+        lines += _decision_markdown(minutes, decision)
+    return lines
+
+
+def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]:
+    heading = _("決定 #%(id)s", id=decision.id)
+    lines = [f"#### {heading} {decision.function_id} {one_line(decision.function_name)}", ""]
+    lines.append(_("- 決定内容：%(outcome)s", outcome=outcome_label(decision.outcome)))
+    if decision.summary:
+        lines.append(_("- 要旨：%(text)s", text=one_line(decision.summary)))
+    for verdict in decision.verdicts:
+        line = f"- {verdict_text(minutes, verdict)}"
+        if verdict.note:
+            line += f"：{one_line(verdict.note)}"
+        lines.append(line)
+    if decision.justification:
+        lines.append(_("- やむを得ない理由：%(text)s", text=one_line(decision.justification)))
+    if decision.alternative:
+        lines.append(
+            _("- 疎結合・EUCで対応できない理由：%(text)s", text=one_line(decision.alternative))
+        )
+    for action in decision.actions:
+        lines.append(_("- 対応事項：%(text)s", text=action_text(minutes, action)))
+    if decision.supersedes_id is not None:
+        lines.append(_("- 置き換えた決定：#%(id)s", id=decision.supersedes_id))
+    lines.append(_("- 状態：%(state)s", state=decision_state(decision)))
+    lines.append(
+        _(
+            "- 記録：%(name)s（%(time)s）",
+            name=one_line(decision.decided_by),
+            time=local_time(decision.decided_at),
+        )
+    )
+    lines.append("")
+    return lines
+
+
+# -- CSV and XLSX -----------------------------------------------------------------------------
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A cell value that a spreadsheet will not run as a formula (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def decision_header(minutes: Minutes) -> list[str]:
+    """The columns of the decisions table (CSV and the first sheet)."""
+    header = [
+        _("会議ID"),
+        _("開催日"),
+        _("業務"),
+        _("決定番号"),
+        _("機能ID"),
+        _("機能名"),
+        _("決定内容"),
+        _("要旨"),
+    ]
+    for town in minutes.towns:
+        header += [
+            _("%(town)sの判定", town=town.name),
+            _("%(town)sの見直し内容・備考", town=town.name),
+        ]
+    header += [
+        _("やむを得ない理由"),
+        _("疎結合・EUCで対応できない理由"),
+        _("対応事項"),
+        _("置き換えた決定"),
+        _("状態"),
+        _("記録者"),
+        _("記録日時"),
+    ]
+    return header
+
+
+def decision_rows(minutes: Minutes) -> list[list[str]]:
+    """One row per decision, in the order of decision_header."""
+    rows: list[list[str]] = []
+    for meeting in minutes.meetings:
+        for decision in meeting.decisions:
+            verdicts = {v.town_id: v for v in decision.verdicts}
+            row = [
+                str(meeting.id),
+                wareki_with_western(meeting.held_on),
+                meeting.area_name,
+                str(decision.id),
+                decision.function_id,
+                decision.function_name,
+                outcome_label(decision.outcome),
+                decision.summary,
+            ]
+            for town in minutes.towns:
+                verdict = verdicts.get(town.id)
+                if verdict is None:
+                    row += ["", ""]
+                else:
+                    row += [status_text(verdict.status), verdict.note or ""]
+            row += [
+                decision.justification or "",
+                decision.alternative or "",
+                "\n".join(action_text(minutes, a) for a in decision.actions),
+                f"#{decision.supersedes_id}" if decision.supersedes_id else "",
+                decision_state(decision),
+                decision.decided_by,
+                local_time(decision.decided_at),
+            ]
+            rows.append(row)
+    return rows
+
+
+def to_csv(minutes: Minutes) -> bytes:
+    """The decisions as CSV for Japanese Excel: UTF-8 with BOM, CRLF, no live formulas."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(decision_header(minutes))
+    for row in decision_rows(minutes):
+        writer.writerow([neutralise(cell) for cell in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def text_width(text: str) -> int:
+    """Display width in half-width cells: full-width and wide characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+XLSX_FONT = "Yu Gothic"
+XLSX_FONT_SIZE = 10
+MAX_COLUMN_WIDTH = 60
+
+
+def action_header() -> list[str]:
+    """The columns of the action items sheet."""
+    return [
+        _("決定番号"),
+        _("機能ID"),
+        _("機能名"),
+        _("担当"),
+        _("内容"),
+        _("期限"),
+        _("状態"),
+    ]
+
+
+def action_rows(minutes: Minutes) -> list[list[str]]:
+    """One row per action item, decision by decision."""
+    rows: list[list[str]] = []
+    for decision in minutes.decisions:
+        for action in decision.actions:
+            rows.append(
+                [
+                    str(decision.id),
+                    decision.function_id,
+                    decision.function_name,
+                    minutes.town_name(action.town_id),
+                    action.what,
+                    wareki_with_western(action.due_on) if action.due_on else "",
+                    decision_state(decision),
+                ]
+            )
+    return rows
+
+
+def mark_header() -> list[str]:
+    """The columns of a town's marks sheet."""
+    return [_("機能ID"), _("機能名"), _("判定"), _("備考"), _("版"), _("決定番号")]
+
+
+def mark_rows(minutes: Minutes, town_id: str) -> list[list[str]]:
+    """A town's current marks on the functions of the log, in the log's order."""
+    rows: list[list[str]] = []
+    for mark in minutes.marks:
+        if mark.town_id != town_id:
+            continue
+        decision = minutes.current_decision(mark.function_id)
+        rows.append(
+            [
+                mark.function_id,
+                mark.function_name,
+                status_text(mark.status),
+                mark.note or "",
+                str(mark.version),
+                f"#{decision.id}" if decision else "",
+            ]
+        )
+    return rows
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(text: str, taken: set[str]) -> str:
+    """A valid, unique worksheet name (at most 31 characters, none of []:*?/\\)."""
+    base = _SHEET_FORBIDDEN.sub("_", text)[:31] or "sheet"
+    title, number = base, 2
+    while title in taken:
+        suffix = f"_{number}"
+        title, number = base[: 31 - len(suffix)] + suffix, number + 1
+    taken.add(title)
+    return title
+
+
+def to_xlsx(minutes: Minutes) -> bytes:
+    """The log as an Excel workbook: decisions, action items, and each town's marks."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    taken: set[str] = set()
+    sheets: list[tuple[str, list[str], list[list[str]]]] = [
+        (_("決定事項"), decision_header(minutes), decision_rows(minutes)),
+        (_("対応事項"), action_header(), action_rows(minutes)),
+    ]
+    for town in minutes.towns:
+        sheets.append(
+            (_("%(town)sの判定", town=town.name), mark_header(), mark_rows(minutes, town.id))
+        )
+    font = Font(name=XLSX_FONT, size=XLSX_FONT_SIZE)
+    bold = Font(name=XLSX_FONT, size=XLSX_FONT_SIZE, bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for index, (title, header, rows) in enumerate(sheets):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        assert sheet is not None  # noqa: S101 - a new Workbook always has its first sheet
+        sheet.title = sheet_title(title, taken)
+        sheet.append(header)
+        for row in rows:
+            # The control characters a workbook cannot hold (ESC, NUL, ...) are dropped first:
+            # what is left must not start a formula either.
+            sheet.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in row])
+        widths = [text_width(h) for h in header]
+        for row_cells in sheet.iter_rows():
+            for cell in row_cells:
+                cell.font = bold if cell.row == 1 else font
+                cell.alignment = wrap
+                value = "" if cell.value is None else str(cell.value)
+                longest = max((text_width(line) for line in value.split("\n")), default=0)
+                widths[cell.column - 1] = max(widths[cell.column - 1], longest)
+        for number, width in enumerate(widths, start=1):
+            letter = sheet.cell(row=1, column=number).column_letter
+            sheet.column_dimensions[letter].width = min(width + 2, MAX_COLUMN_WIDTH)
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

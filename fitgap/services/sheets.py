@@ -1,0 +1,126 @@
+"""The Excel round trip of a town's marks: build the marking sheet, preview and apply an upload.
+
+Composes the query functions with the pure `domain.marking_sheet`; used by the command line
+and the web alike, so both apply the same checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from fitgap.domain.files.marking_sheet import (
+    MarkChangePreview,
+    MarkRow,
+    build_marking_sheet,
+    preview_changes,
+    read_marking_sheet,
+)
+from fitgap.domain.i18n import _
+from fitgap.domain.values import Status
+from fitgap.store import queries
+from fitgap.store.models import Mark, utcnow
+
+
+class SheetConflict(Exception):
+    """Some rows were changed by someone else since the sheet was downloaded."""
+
+    def __init__(self, previews: list[MarkChangePreview]) -> None:
+        self.previews = previews
+        ids = ", ".join(p.function_id for p in previews)
+        super().__init__(
+            _("判定シートの出力後に、ほかの人が変更した機能があります: %(ids)s", ids=ids)
+        )
+
+
+def _mark_row(state: Mark | None) -> MarkRow:
+    if state is None:
+        return MarkRow()
+    return MarkRow(
+        status=Status(state.status),
+        note=state.note,
+        version=state.version,
+        cost_initial_yen=state.cost_initial_yen,
+        cost_annual_yen=state.cost_annual_yen,
+    )
+
+
+def current_rows(*, session: Session, town_id: str, area_id: str) -> dict[str, MarkRow]:
+    """The town's current marks on the area's functions, as the sheet sees them."""
+    function_ids = [f.id for f in queries.area_functions(session=session, area_id=area_id)]
+    marks = queries.marks_for_functions(session=session, function_ids=function_ids)
+    return {
+        function_id: _mark_row(marks.get((town_id, function_id))) for function_id in function_ids
+    }
+
+
+def sheet_bytes(
+    *, session: Session, town_id: str, area_id: str, now: datetime | None = None
+) -> bytes:
+    """The marking sheet of one town for one area (XLSX)."""
+    town = next((t for t in queries.list_towns(session=session) if t.id == town_id), None)
+    area = queries.get_area(session=session, area_id=area_id)
+    if town is None or area is None:
+        raise LookupError(town_id if town is None else area_id)
+    functions = queries.scoring_input(session=session, area_id=area_id).functions
+    return build_marking_sheet(
+        town_id=town.id,
+        town_name=town.name,
+        area_id=area.id,
+        area_name=area.name,
+        functions=functions,
+        marks=current_rows(session=session, town_id=town_id, area_id=area_id),
+        generated_at=now or utcnow(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SheetPreview:
+    """What an uploaded sheet would change."""
+
+    town_id: str
+    area_id: str
+    changes: list[MarkChangePreview]
+
+    @property
+    def conflicts(self) -> list[MarkChangePreview]:
+        """Changes to marks that someone else changed since the download."""
+        return [c for c in self.changes if c.conflict]
+
+
+def preview_sheet(
+    *, session: Session, source: Path | bytes, town_id: str, area_id: str, display: str
+) -> SheetPreview:
+    """Validate an uploaded sheet (InvalidInput on any problem) and list what it changes."""
+    function_ids = {f.id for f in queries.area_functions(session=session, area_id=area_id)}
+    sheet = read_marking_sheet(
+        source, town_id=town_id, area_id=area_id, function_ids=function_ids, display=display
+    )
+    current = current_rows(session=session, town_id=town_id, area_id=area_id)
+    return SheetPreview(town_id, area_id, preview_changes(sheet, current))
+
+
+def apply_preview(*, session: Session, preview: SheetPreview, changed_by: str) -> int:
+    """Apply every change of a preview in the caller's transaction, or none (SheetConflict)."""
+    if preview.conflicts:
+        raise SheetConflict(preview.conflicts)
+    for change in preview.changes:
+        mark = change.to_mark(preview.town_id)
+        try:
+            queries.save_mark(
+                session=session,
+                town_id=preview.town_id,
+                function_id=change.function_id,
+                status=mark.status,
+                note=mark.note,
+                cost=mark.cost,
+                expected_version=change.expected_version,
+                changed_by=changed_by,
+                source="xlsx",
+            )
+        except queries.MarkConflict:
+            raise SheetConflict([change]) from None
+    return len(preview.changes)

@@ -1,0 +1,246 @@
+"""The database: engines, SQLite pragmas, migrations and the session lifecycle.
+
+Reads use ordinary (deferred) transactions. Writes go through `Database.write()`, which on
+SQLite starts with BEGIN IMMEDIATE so two writers queue on the write lock up front instead of
+failing half-way with "database is locked". Nothing is cached in the process beyond the
+connection pool, so several worker processes can share one PostgreSQL database.
+
+SQLite runs in WAL mode with synchronous=FULL: every commit reaches the disk before it is
+acknowledged, so a crash of the machine or a disk that fails (and turns read-only) loses no
+acknowledged change. (synchronous=NORMAL lost the last acknowledged mark changes when the
+disk failed; benchmarks/faults.py, docs/reliability.md. FULL costs one fsync per commit.)
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import InternalError, OperationalError
+from sqlmodel import Session
+from werkzeug.routing import IntegerConverter, Map
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The largest value of an id or version column (PostgreSQL's INTEGER). A bigger number cannot
+# name a row; sent to the database it fails ("integer out of range", or on SQLite beyond 2**63
+# an OverflowError) instead of finding nothing.
+MAX_INTEGER = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in a URL: a row id, so a number beyond MAX_INTEGER is a 404 like any other
+    id that names no row."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(url_map, *args, **kwargs)
+
+
+class Database:
+    """One database: a read engine, a write engine on the same pool, and migrations."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            options["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            }
+        else:
+            options["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(url, **options)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self.write_engine: Engine = self.engine.execution_options(fitgap_write=True)
+        # PostgreSQL lets writers work side by side: only SQLite's queue is kept (see write).
+        self._writers = threading.Lock() if self.is_sqlite else None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for reading; rolled back and closed at the end."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session for one all-or-nothing write: committed at the end, rolled back on error."""
+        # SQLite lets one writer in at a time and makes the others poll for the lock with
+        # growing sleeps (up to 100 ms each), so under a meeting's load a write could wait far
+        # longer than the writes before it took. The threads of one process queue here instead
+        # and go in turn; other processes still wait through the busy timeout. If the queue
+        # takes longer than that timeout, the write goes ahead and SQLite decides as before.
+        writers = self._writers
+        queued = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000) if writers else False
+        try:
+            with Session(self.write_engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if writers is not None and queued:
+                writers.release()
+
+    def alembic_config(self, connection: Connection) -> Config:
+        """An Alembic configuration that runs on `connection`."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.attributes["connection"] = connection
+        return config
+
+    def upgrade(self) -> None:
+        """Bring the schema up to the newest migration (an empty database included)."""
+        with self.write_engine.begin() as connection:
+            command.upgrade(self.alembic_config(connection), "head")
+
+    def is_current(self) -> bool:
+        """Whether the schema is at the newest migration."""
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            head = ScriptDirectory.from_config(self.alembic_config(connection)).get_current_head()
+        return current == head
+
+    def refresh_statistics(self) -> None:
+        """Let the query planner know the tables' sizes after a big load or import (a planner
+        that still thinks them empty picks plans that walk whole tables)."""
+        with self.write_engine.begin() as connection:
+            if self.is_sqlite:
+                # A sample of each index is enough for the planner, and keeps this quick.
+                connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            connection.exec_driver_sql("ANALYZE")
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get("fitgap_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+# PostgreSQL's read_only_sql_transaction: a hot standby, or default_transaction_read_only.
+READ_ONLY_SQLSTATE = "25006"
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether a database error comes from where the database lives (a full or read-only disk,
+    a read-only or unreachable server) rather than from fitgap: such an error gets a clear
+    message, never a traceback. psycopg reports a read-only server as an InternalError."""
+    if isinstance(error, OperationalError):
+        return True
+    orig = getattr(error, "orig", None)
+    return isinstance(error, InternalError) and (
+        getattr(orig, "sqlstate", None) == READ_ONLY_SQLSTATE
+    )
+
+
+def describe_database_error(error: BaseException, url: str | None = None) -> str:
+    """What went wrong with the database, in words for the person who can fix it.
+
+    `url` (the database's) lets a SQLite file that cannot be opened be told apart: in a folder
+    that cannot be written (a read-only disk), SQLite cannot make the -wal and -shm files it
+    needs even to read."""
+    from fitgap.domain.i18n import _
+
+    text = str(getattr(error, "orig", None) or error)
+    lowered = text.lower()
+    if "disk is full" in lowered or "no space" in lowered:
+        return _(
+            "データベースのディスクがいっぱいです。空き容量を増やしてから、もう一度実行して"
+            "ください（保存済みの内容はそのままです）"
+        )
+    if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
+        return _(
+            "データベースに書き込めません（読み取り専用か、書き込み権限がありません）。"
+            "保存済みの内容はそのままです"
+        )
+    if "disk i/o error" in lowered:
+        return _(
+            "データベースのディスクの読み書きに失敗しました（ディスクが読み取り専用になったか、"
+            "故障しています）。管理者に連絡してください"
+        )
+    if "unable to open" in lowered:
+        if _folder_is_read_only(url):
+            return _(
+                "データベースのフォルダーに書き込めないため、データベースを開けません"
+                "（読み取り専用のディスクか、書き込み権限がありません）。保存済みの内容はそのままです"
+            )
+        return _("データベースのファイルを開けません。場所と権限を確認してください")
+    if "connection" in lowered or "could not connect" in lowered or "timeout" in lowered:
+        return _("データベースのサーバーに接続できません。サーバーが動いているか確認してください")
+    return _("データベースでエラーが起きました: %(detail)s", detail=(text.splitlines() or [""])[0])
+
+
+def _folder_is_read_only(url: str | None) -> bool:
+    """Whether a SQLite database's folder exists but cannot be written."""
+    if not url or not url.startswith("sqlite"):
+        return False
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return False
+    folder = Path(database).absolute().parent
+    return folder.is_dir() and not os.access(folder, os.W_OK)
+
+
+def default_sqlite_url(instance_path: str | Path) -> str:
+    """The default database: a SQLite file in the app's instance folder."""
+    return f"sqlite:///{Path(instance_path) / 'fitgap.sqlite3'}"
+
+
+def init_app(app: Flask) -> None:
+    """Attach the database to the app and close the request's session on teardown; make the
+    ids in URLs (`<int:...>`) ids the database can hold. Called before the views are added:
+    a rule takes its converters when it is added."""
+    app.extensions["fitgap.store.db"] = Database(app.config["DATABASE_URL"])
+    app.url_map.converters["int"] = IdConverter
+    app.teardown_appcontext(_close_session)
+
+
+def get_db() -> Database:
+    """The current app's database."""
+    database: Database = current_app.extensions["fitgap.store.db"]
+    return database
+
+
+def get_session() -> Session:
+    """The request's reading session, opened on first use and closed on teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(get_db().engine, expire_on_commit=False)
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,840 @@
+"""Every read and write of the joint meetings and their decision log, fn(*, session, ...).
+
+Writes run inside `Database.write()` (one transaction): recording a decision writes the
+decision, the towns' marks (through `queries.save_mark`, which appends to the mark history),
+the per-town record and the action items together, or nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from fitgap.domain.i18n import _
+from fitgap.domain.meetings import minutes as log
+from fitgap.domain.risk.scoreboard import Divergence, DivergenceKind, Evidence, Scoreboard
+from fitgap.domain.values import Cost, Requirement, Status
+from fitgap.domain.wareki import wareki
+from fitgap.services.scoring import scoreboard
+from fitgap.store import queries
+from fitgap.store.models import (
+    ActionItem,
+    AgendaItem,
+    Area,
+    CatalogFunction,
+    Decision,
+    DecisionTown,
+    Mark,
+    Meeting,
+    MeetingAttendee,
+    utcnow,
+)
+
+_item = AgendaItem.__table__  # type: ignore[attr-defined]
+_decision = Decision.__table__  # type: ignore[attr-defined]
+_decision_town = DecisionTown.__table__  # type: ignore[attr-defined]
+_action = ActionItem.__table__  # type: ignore[attr-defined]
+_attendee = MeetingAttendee.__table__  # type: ignore[attr-defined]
+_meeting = Meeting.__table__  # type: ignore[attr-defined]
+_function = CatalogFunction.__table__  # type: ignore[attr-defined]
+
+
+class MeetingError(ValueError):
+    """A meeting change that cannot be made; carries the reasons in the user's language."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class DecisionConflict(MeetingError):
+    """Another decision on the function was recorded since the moderator loaded the page."""
+
+    def __init__(self, current: Decision | None) -> None:
+        self.current = current
+        super().__init__(
+            [
+                _(
+                    "この機能には、画面を開いた後に別の決定が記録されました。"
+                    "画面を読み込み直して確認してください。"
+                )
+            ]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeInput:
+    """An attendee as typed into the meeting form."""
+
+    name: str
+    role: str = ""
+    town_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingInput:
+    """A meeting's details as typed into the meeting form."""
+
+    area_id: str
+    held_on: date
+    moderator: str
+    title: str = ""
+    place: str = ""
+    attendees: tuple[AttendeeInput, ...] = ()
+
+
+# --- the agenda proposal ---------------------------------------------------------------------
+
+
+def proposed_agenda(board: Scoreboard, area_id: str, *, exclude: Collection[str] = ()) -> list[str]:
+    """The area's functions worth discussing, most valuable first.
+
+    Customized ones come first, by how much the group's risk would drop if every customizing
+    town moved to a workflow change; then the other divergent ones (fit against workflow
+    change, not applicable against use), by function id.
+    """
+    asks = sorted(board.function_asks(area_id), key=lambda a: (-a.group_drop_units, a.function_id))
+    ranked = [ask.function_id for ask in asks]
+    seen = set(ranked)
+    rest = sorted(
+        d.function_id
+        for d in board.divergences(area_id)
+        if d.kind is not DivergenceKind.NONE and d.function_id not in seen
+    )
+    return [f for f in ranked + rest if f not in exclude]
+
+
+def decided_functions(*, session: Session, area_id: str) -> set[str]:
+    """Functions of the area with a current decision other than "postponed"."""
+    statement = (
+        select(_decision.c.function_id)
+        .join(_function, _function.c.id == _decision.c.function_id)
+        .where(
+            _function.c.area_id == area_id,
+            _decision.c.outcome != log.Outcome.POSTPONED.value,
+            _not_superseded(),
+        )
+    )
+    return set(session.scalars(statement))
+
+
+# --- meetings --------------------------------------------------------------------------------
+
+
+TEXT_LIMIT = 200  # characters of a meeting's title, place, moderator, attendee name and role
+
+
+def _too_long(label: str) -> str:
+    return _("%(field)sは%(limit)s文字以内で入力してください。", field=label, limit=TEXT_LIMIT)
+
+
+def _check_meeting(session: Session, data: MeetingInput) -> None:
+    problems: list[str] = []
+    area = session.get(Area, data.area_id)
+    if area is None or area.archived_at is not None:
+        problems.append(_("業務 %(area)s はカタログにありません。", area=data.area_id))
+    if not data.moderator.strip():
+        problems.append(_("進行役の名前を入力してください。"))
+    labels = {"title": _("会議名"), "place": _("場所"), "moderator": _("進行役")}
+    for field_name, label in labels.items():
+        if len(getattr(data, field_name).strip()) > TEXT_LIMIT:
+            problems.append(_too_long(label))
+    for attendee in data.attendees:
+        if len(attendee.name.strip()) > TEXT_LIMIT or len(attendee.role.strip()) > TEXT_LIMIT:
+            problems.append(_too_long(_("出席者の名前・役職")))
+            break
+    towns = queries.active_town_ids(session=session)
+    for attendee in data.attendees:
+        if attendee.town_id is not None and attendee.town_id not in towns:
+            problems.append(_("参加していない団体です：%(towns)s", towns=attendee.town_id))
+    if problems:
+        raise MeetingError(problems)
+
+
+def _write_attendees(session: Session, meeting_id: int, attendees: Sequence[AttendeeInput]) -> None:
+    for position, attendee in enumerate(a for a in attendees if a.name.strip()):
+        session.add(
+            MeetingAttendee(
+                meeting_id=meeting_id,
+                town_id=attendee.town_id,
+                name=attendee.name.strip(),
+                role=attendee.role.strip(),
+                position=position,
+            )
+        )
+
+
+def create_meeting(*, session: Session, data: MeetingInput) -> Meeting:
+    """A new meeting with the tool's proposed agenda for its area."""
+    _check_meeting(session, data)
+    meeting = Meeting(
+        area_id=data.area_id,
+        title=data.title.strip(),
+        held_on=data.held_on,
+        place=data.place.strip(),
+        moderator=data.moderator.strip(),
+    )
+    session.add(meeting)
+    session.flush()
+    assert meeting.id is not None  # noqa: S101 - flushed just above
+    _write_attendees(session, meeting.id, data.attendees)
+    board = scoreboard(session=session, area_id=data.area_id)
+    exclude = decided_functions(session=session, area_id=data.area_id)
+    for position, function_id in enumerate(proposed_agenda(board, data.area_id, exclude=exclude)):
+        session.add(AgendaItem(meeting_id=meeting.id, function_id=function_id, position=position))
+    session.flush()
+    return meeting
+
+
+def update_meeting(*, session: Session, meeting_id: int, data: MeetingInput) -> Meeting:
+    """Change a meeting's details and attendees (its area and agenda stay)."""
+    meeting = _lock_meeting(session, meeting_id)
+    _check_meeting(session, replace(data, area_id=meeting.area_id))
+    meeting.title = data.title.strip()
+    meeting.held_on = data.held_on
+    meeting.place = data.place.strip()
+    meeting.moderator = data.moderator.strip()
+    session.execute(_attendee.delete().where(_attendee.c.meeting_id == meeting_id))
+    _write_attendees(session, meeting_id, data.attendees)
+    _bump(meeting)
+    session.flush()
+    return meeting
+
+
+def list_meetings(*, session: Session) -> list[Meeting]:
+    """Every meeting, the newest first."""
+    statement = select(Meeting).order_by(_meeting.c.held_on.desc(), _meeting.c.id.desc())
+    return list(session.scalars(statement))
+
+
+def get_meeting(*, session: Session, meeting_id: int) -> Meeting | None:
+    """One meeting."""
+    return session.get(Meeting, meeting_id)
+
+
+def state_version(*, session: Session, meeting_id: int) -> int | None:
+    """The meeting's live-state version (cheap: what browsers poll), None if there is none."""
+    statement = select(_meeting.c.state_version).where(_meeting.c.id == meeting_id)
+    value = session.execute(statement).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def attendees(*, session: Session, meeting_id: int) -> list[MeetingAttendee]:
+    """The meeting's attendees in the order typed."""
+    statement = (
+        select(MeetingAttendee)
+        .where(_attendee.c.meeting_id == meeting_id)
+        .order_by(_attendee.c.position, _attendee.c.id)
+    )
+    return list(session.scalars(statement))
+
+
+def decision_counts(*, session: Session) -> dict[int, int]:
+    """How many decisions each meeting recorded."""
+    statement = select(_decision.c.meeting_id, func.count()).group_by(_decision.c.meeting_id)
+    return {int(m): int(n) for m, n in session.execute(statement)}
+
+
+def _lock_meeting(session: Session, meeting_id: int) -> Meeting:
+    # FOR UPDATE serializes changes of one meeting on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already does (the clause is left out there).
+    meeting = session.scalars(
+        select(Meeting).where(_meeting.c.id == meeting_id).with_for_update()
+    ).first()
+    if meeting is None:
+        raise LookupError(meeting_id)
+    return meeting
+
+
+def _bump(meeting: Meeting) -> None:
+    """Tell every following browser that something changed."""
+    meeting.state_version += 1
+
+
+# --- the agenda ------------------------------------------------------------------------------
+
+
+def agenda(*, session: Session, meeting_id: int) -> list[AgendaItem]:
+    """The meeting's agenda in the moderator's order."""
+    statement = (
+        select(AgendaItem)
+        .where(_item.c.meeting_id == meeting_id)
+        .order_by(_item.c.position, _item.c.id)
+    )
+    return list(session.scalars(statement))
+
+
+def _item_of(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
+    item = session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting_id:
+        raise LookupError(item_id)
+    return item
+
+
+def move_item(*, session: Session, meeting_id: int, item_id: int, offset: int) -> None:
+    """Move an item up (offset −1) or down (+1) the agenda."""
+    meeting = _lock_meeting(session, meeting_id)
+    items = agenda(session=session, meeting_id=meeting_id)
+    index = next((k for k, item in enumerate(items) if item.id == item_id), None)
+    if index is None:
+        raise LookupError(item_id)
+    target = index + offset
+    if 0 <= target < len(items):
+        items[index], items[target] = items[target], items[index]
+        # Renumber all: positions stay 0..n-1 whatever earlier adds and drops left behind.
+        for position, item in enumerate(items):
+            item.position = position
+        _bump(meeting)
+    session.flush()
+
+
+def add_item(*, session: Session, meeting_id: int, function_id: str) -> AgendaItem:
+    """Add one of the area's functions at the end of the agenda."""
+    meeting = _lock_meeting(session, meeting_id)
+    function = session.get(CatalogFunction, function_id.strip())
+    if function is None or function.area_id != meeting.area_id or function.archived_at:
+        raise MeetingError([_("機能ID %(id)s はこの業務にありません。", id=function_id)])
+    items = agenda(session=session, meeting_id=meeting_id)
+    if any(item.function_id == function.id for item in items):
+        raise MeetingError([_("機能ID %(id)s はすでに議題にあります。", id=function.id)])
+    item = AgendaItem(
+        meeting_id=meeting_id,
+        function_id=function.id,
+        position=max((i.position for i in items), default=-1) + 1,
+    )
+    session.add(item)
+    _bump(meeting)
+    session.flush()
+    return item
+
+
+def drop_item(*, session: Session, meeting_id: int, item_id: int) -> None:
+    """Take an item off the agenda; one with a decision stays (the log keeps it)."""
+    meeting = _lock_meeting(session, meeting_id)
+    item = _item_of(session, meeting_id, item_id)
+    has_decision = session.execute(
+        select(_decision.c.id).where(_decision.c.agenda_item_id == item_id).limit(1)
+    ).first()
+    if has_decision is not None:
+        raise MeetingError([_("決定が記録された議題は外せません。")])
+    if meeting.current_item_id == item_id:
+        meeting.current_item_id = None
+        meeting.current_since = None
+    session.delete(item)
+    _bump(meeting)
+    session.flush()
+
+
+def set_later(*, session: Session, meeting_id: int, item_id: int, later: bool) -> None:
+    """Mark an item to be discussed in a later meeting, or take the mark off."""
+    meeting = _lock_meeting(session, meeting_id)
+    item = _item_of(session, meeting_id, item_id)
+    if item.later != later:
+        item.later = later
+        _bump(meeting)
+    session.flush()
+
+
+def _elapsed(since: datetime | None, now: datetime) -> int:
+    if since is None:
+        return 0
+    if since.tzinfo is None:  # SQLite returns naive datetimes; they are stored in UTC
+        since = since.replace(tzinfo=now.tzinfo)
+    return max(0, int((now - since).total_seconds()))
+
+
+def set_current(*, session: Session, meeting_id: int, item_id: int | None) -> None:
+    """Put an item on every screen (None: none); the time spent on the previous one is kept."""
+    meeting = _lock_meeting(session, meeting_id)
+    if item_id is not None:
+        _item_of(session, meeting_id, item_id)
+    if meeting.current_item_id == item_id:
+        return
+    now = utcnow()
+    if meeting.current_item_id is not None:
+        previous = session.get(AgendaItem, meeting.current_item_id)
+        if previous is not None:
+            previous.spent_seconds += _elapsed(meeting.current_since, now)
+    meeting.current_item_id = item_id
+    meeting.current_since = now if item_id is not None else None
+    _bump(meeting)
+    session.flush()
+
+
+def step(*, session: Session, meeting_id: int, forward: bool = True) -> int | None:
+    """Go to the next (or previous) item not left for a later meeting; returns its id."""
+    meeting = _lock_meeting(session, meeting_id)
+    items = [i for i in agenda(session=session, meeting_id=meeting_id)]
+    ids = [i.id for i in items]
+    candidates = [i.id for i in items if not i.later or i.id == meeting.current_item_id]
+    if meeting.current_item_id in ids:
+        index = candidates.index(meeting.current_item_id)
+        target_index = index + (1 if forward else -1)
+        if not 0 <= target_index < len(candidates):
+            return meeting.current_item_id
+        target = candidates[target_index]
+    else:
+        pool = [c for c in candidates if c is not None]
+        if not pool:
+            return None
+        target = pool[0] if forward else pool[-1]
+    set_current(session=session, meeting_id=meeting_id, item_id=target)
+    return target
+
+
+def elapsed_seconds(meeting: Meeting, item: AgendaItem, now: datetime | None = None) -> int:
+    """Time spent on an item so far, the current stretch included."""
+    spent = item.spent_seconds
+    if meeting.current_item_id == item.id:
+        spent += _elapsed(meeting.current_since, now or utcnow())
+    return spent
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+def _not_superseded() -> Any:
+    superseded = select(_decision.c.supersedes_id).where(_decision.c.supersedes_id.is_not(None))
+    return _decision.c.id.not_in(superseded)
+
+
+def current_decision(*, session: Session, function_id: str) -> Decision | None:
+    """The decision on a function that no later decision replaced."""
+    statement = (
+        select(Decision)
+        .where(_decision.c.function_id == function_id, _not_superseded())
+        .order_by(_decision.c.id.desc())
+    )
+    return session.scalars(statement).first()
+
+
+def superseded_by(*, session: Session, decision_ids: Collection[int]) -> dict[int, int]:
+    """For each given decision that was replaced, the id of the decision replacing it."""
+    if not decision_ids:
+        return {}
+    statement = select(_decision.c.supersedes_id, _decision.c.id).where(
+        _decision.c.supersedes_id.in_(list(decision_ids))
+    )
+    return {int(old): int(new) for old, new in session.execute(statement)}
+
+
+def meeting_decisions(*, session: Session, meeting_id: int) -> list[Decision]:
+    """The decisions recorded in a meeting, oldest first."""
+    statement = (
+        select(Decision).where(_decision.c.meeting_id == meeting_id).order_by(_decision.c.id)
+    )
+    return list(session.scalars(statement))
+
+
+def decision_towns(
+    *, session: Session, decision_ids: Collection[int]
+) -> dict[int, list[DecisionTown]]:
+    """Each decision's per-town records."""
+    if not decision_ids:
+        return {}
+    statement = (
+        select(DecisionTown)
+        .where(_decision_town.c.decision_id.in_(list(decision_ids)))
+        .order_by(_decision_town.c.id)
+    )
+    result: dict[int, list[DecisionTown]] = {}
+    for row in session.scalars(statement):
+        result.setdefault(row.decision_id, []).append(row)
+    return result
+
+
+def action_items(*, session: Session, decision_ids: Collection[int]) -> dict[int, list[ActionItem]]:
+    """Each decision's action items."""
+    if not decision_ids:
+        return {}
+    statement = (
+        select(ActionItem)
+        .where(_action.c.decision_id.in_(list(decision_ids)))
+        .order_by(_action.c.position, _action.c.id)
+    )
+    result: dict[int, list[ActionItem]] = {}
+    for row in session.scalars(statement):
+        result.setdefault(row.decision_id, []).append(row)
+    return result
+
+
+def decision_reason(
+    meeting: Meeting, area_name: str, decision_id: int, outcome: log.Outcome
+) -> str:
+    """The reason written into the mark history (kept in Japanese, like the minutes)."""
+    label = log.OUTCOME_LABELS_JA[outcome]
+    return f"会議 {wareki(meeting.held_on)} {area_name} 決定 #{decision_id}: {label}"
+
+
+def record_decision(
+    *,
+    session: Session,
+    meeting_id: int,
+    item_id: int,
+    draft: log.DecisionDraft,
+    supersedes_id: int | None,
+    decided_at: datetime | None = None,
+) -> Decision:
+    """Record a decision and set the towns' marks to match, all or nothing.
+
+    `supersedes_id` is the decision on the function the moderator saw (None: none); if another
+    was recorded since, DecisionConflict is raised instead of replacing it unseen.
+    `decided_at` defaults to now (a past time is for entering an earlier meeting's log).
+    """
+    meeting = _lock_meeting(session, meeting_id)
+    item = _item_of(session, meeting_id, item_id)
+    # Lock the function too, so two meetings cannot record competing decisions at once.
+    function = session.scalars(
+        select(CatalogFunction).where(CatalogFunction.id == item.function_id).with_for_update()  # type: ignore[arg-type]
+    ).one()
+    existing = current_decision(session=session, function_id=function.id)
+    if (existing.id if existing else None) != supersedes_id:
+        raise DecisionConflict(existing)
+    towns = queries.list_towns(session=session)
+    town_names = {t.id: t.name for t in towns}
+    marks = {
+        town_id: mark
+        for (town_id, _f), mark in queries.marks_for_functions(
+            session=session, function_ids=[function.id]
+        ).items()
+    }
+    current = {t: Status(m.status) for t, m in marks.items()}
+    verdicts = log.apply_outcome(draft.outcome, draft.verdicts, current)
+    draft = log.DecisionDraft(
+        outcome=draft.outcome,
+        summary=draft.summary.strip(),
+        justification=(draft.justification or "").strip() or None,
+        alternative=(draft.alternative or "").strip() or None,
+        verdicts=verdicts,
+        actions=draft.actions,
+    )
+    problems = log.check_decision(
+        draft,
+        town_names=town_names,
+        current=current,
+        requirement=Requirement(function.requirement),
+    )
+    if problems:
+        raise MeetingError(problems)
+    decision = Decision(
+        meeting_id=meeting_id,
+        agenda_item_id=item_id,
+        function_id=function.id,
+        outcome=draft.outcome.value,
+        summary=draft.summary or log.OUTCOME_LABELS_JA[draft.outcome],
+        justification=draft.justification,
+        alternative=draft.alternative,
+        supersedes_id=supersedes_id,
+        decided_by=meeting.moderator,
+        # Stored in UTC like every time (SQLite keeps no offset).
+        decided_at=decided_at.astimezone(UTC) if decided_at else utcnow(),
+    )
+    session.add(decision)
+    session.flush()
+    assert decision.id is not None  # noqa: S101 - flushed just above
+    area = session.get(Area, meeting.area_id)
+    reason = decision_reason(
+        meeting, area.name if area else meeting.area_id, decision.id, draft.outcome
+    )
+    if draft.outcome is not log.Outcome.POSTPONED:
+        for verdict in verdicts:
+            _apply_verdict(session, meeting, decision.id, function.id, verdict, marks, reason)
+    for position, action in enumerate(draft.actions):
+        session.add(
+            ActionItem(
+                decision_id=decision.id,
+                town_id=action.town_id,
+                what=action.what.strip(),
+                due_on=action.due_on,
+                position=position,
+            )
+        )
+    if draft.outcome is log.Outcome.POSTPONED:
+        item.later = True
+    _bump(meeting)
+    session.flush()
+    return decision
+
+
+def decision_audit(*, session: Session, decision: Decision) -> tuple[str, str, dict[str, Any]]:
+    """(action, target, details) of the audit record of a decision just recorded: the outcome
+    and every town's mark before and after."""
+    assert decision.id is not None  # noqa: S101 - a stored decision
+    towns = decision_towns(session=session, decision_ids=[decision.id]).get(decision.id, [])
+    details: dict[str, Any] = {
+        "meeting": decision.meeting_id,
+        "function": decision.function_id,
+        "outcome": decision.outcome,
+        "marks": {
+            t.town_id: {
+                "before": t.previous_status,
+                "after": t.status,
+                "version": t.version,
+            }
+            for t in towns
+        },
+    }
+    action = "decision.recorded"
+    if decision.supersedes_id is not None:
+        action = "decision.superseded"
+        details["supersedes"] = decision.supersedes_id
+    return action, f"decision:{decision.id}", details
+
+
+def _apply_verdict(
+    session: Session,
+    meeting: Meeting,
+    decision_id: int,
+    function_id: str,
+    verdict: log.TownVerdict,
+    marks: dict[str, Mark],
+    reason: str,
+) -> None:
+    previous = marks.get(verdict.town_id)
+    note = (verdict.note or "").strip() or None
+    if note is None and previous is not None and previous.status == verdict.status.value:
+        note = previous.note  # the verdict stands: so does the town's explanation of it
+    cost = None
+    # A customization that stays keeps the town's cost estimate (the cost lens needs it).
+    if (
+        previous is not None
+        and verdict.status is Status.CUSTOMIZATION
+        and (previous.cost_initial_yen is not None or previous.cost_annual_yen is not None)
+    ):
+        cost = Cost(previous.cost_initial_yen or 0, previous.cost_annual_yen or 0)
+    # The decision is made in the room: it replaces whatever version is current now (read in
+    # this transaction), and the record below keeps which one that was.
+    saved = queries.save_mark(
+        session=session,
+        town_id=verdict.town_id,
+        function_id=function_id,
+        status=verdict.status,
+        note=note,
+        cost=cost,
+        expected_version=previous.version if previous is not None else 0,
+        changed_by=meeting.moderator,
+        source="decision",
+        reason=reason,
+    )
+    session.add(
+        DecisionTown(
+            decision_id=decision_id,
+            town_id=verdict.town_id,
+            status=verdict.status.value,
+            note=note,
+            previous_status=previous.status if previous is not None else None,
+            previous_version=previous.version if previous is not None else 0,
+            version=saved.version,
+        )
+    )
+
+
+# --- what the screens show -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """Everything the room sees about one agenda item."""
+
+    item: AgendaItem
+    number: int
+    function: CatalogFunction
+    marks: dict[str, Mark]
+    divergence: Divergence | None
+    evidence: tuple[Evidence, ...]
+    drop: float  # the group's risk drop (in the area) if every customizing town moved
+    drop_towns: tuple[str, ...]
+    drop_town_names: tuple[str, ...]
+    decision: Decision | None
+    decision_towns: list[DecisionTown]
+    actions: list[ActionItem]
+    elapsed: int
+
+
+def item_view(
+    *, session: Session, meeting: Meeting, item: AgendaItem, board: Scoreboard, number: int
+) -> ItemView:
+    """The requirement, each town's mark, the others' evidence, the risk at stake, the timer."""
+    function = session.get(CatalogFunction, item.function_id)
+    if function is None:
+        raise LookupError(item.function_id)
+    marks = {
+        town_id: mark
+        for (town_id, _f), mark in queries.marks_for_functions(
+            session=session, function_ids=[function.id]
+        ).items()
+    }
+    in_board = function.id in {f.id for f in board.functions}
+    divergence = board.divergence(function.id) if in_board else None
+    ask = next(
+        (a for a in board.function_asks(meeting.area_id) if a.function_id == function.id), None
+    )
+    decision = current_decision(session=session, function_id=function.id)
+    ids = [decision.id] if decision and decision.id is not None else []
+    return ItemView(
+        item=item,
+        number=number,
+        function=function,
+        marks=marks,
+        divergence=divergence,
+        evidence=board.evidence(function.id) if in_board else (),
+        drop=ask.group_drop if ask else 0.0,
+        drop_towns=ask.towns if ask else (),
+        drop_town_names=tuple(board.town_name(t) for t in ask.towns) if ask else (),
+        decision=decision,
+        decision_towns=decision_towns(session=session, decision_ids=ids).get(ids[0], [])
+        if ids
+        else [],
+        actions=action_items(session=session, decision_ids=ids).get(ids[0], []) if ids else [],
+        elapsed=elapsed_seconds(meeting, item),
+    )
+
+
+# --- the decision log ------------------------------------------------------------------------
+
+
+def _minutes_meeting(
+    session: Session,
+    meeting: Meeting,
+    area_names: dict[str, str],
+    function_names: dict[str, str],
+    replaced: dict[int, int],
+    decisions: list[Decision],
+) -> log.MinutesMeeting:
+    assert meeting.id is not None  # noqa: S101 - a stored meeting
+    ids = [d.id for d in decisions if d.id is not None]
+    towns_of = decision_towns(session=session, decision_ids=ids)
+    actions_of = action_items(session=session, decision_ids=ids)
+    return log.MinutesMeeting(
+        id=meeting.id,
+        area_id=meeting.area_id,
+        area_name=area_names.get(meeting.area_id, meeting.area_id),
+        held_on=meeting.held_on,
+        moderator=meeting.moderator,
+        title=meeting.title,
+        place=meeting.place,
+        attendees=tuple(
+            log.MinutesAttendee(town_id=a.town_id, name=a.name, role=a.role)
+            for a in attendees(session=session, meeting_id=meeting.id)
+        ),
+        agenda=tuple(
+            log.MinutesItem(
+                function_id=i.function_id,
+                function_name=function_names.get(i.function_id, ""),
+                later=i.later,
+            )
+            for i in agenda(session=session, meeting_id=meeting.id)
+        ),
+        decisions=tuple(
+            log.MinutesDecision(
+                id=d.id,
+                meeting_id=meeting.id,
+                function_id=d.function_id,
+                function_name=function_names.get(d.function_id, ""),
+                outcome=log.Outcome(d.outcome),
+                summary=d.summary,
+                decided_by=d.decided_by,
+                decided_at=d.decided_at,
+                justification=d.justification,
+                alternative=d.alternative,
+                verdicts=tuple(
+                    log.MinutesVerdict(
+                        town_id=t.town_id,
+                        status=Status(t.status),
+                        note=t.note,
+                        previous_status=Status(t.previous_status) if t.previous_status else None,
+                        previous_version=t.previous_version,
+                        version=t.version,
+                    )
+                    for t in towns_of.get(d.id, [])
+                ),
+                actions=tuple(
+                    log.MinutesAction(what=a.what, town_id=a.town_id, due_on=a.due_on)
+                    for a in actions_of.get(d.id, [])
+                ),
+                supersedes_id=d.supersedes_id,
+                superseded_by_id=replaced.get(d.id),
+            )
+            for d in decisions
+            if d.id is not None
+        ),
+    )
+
+
+def gather_minutes(*, session: Session, meeting_id: int | None = None) -> log.Minutes:
+    """The decision log of one meeting, or of the whole project (every meeting, oldest first)."""
+    if meeting_id is not None:
+        one = get_meeting(session=session, meeting_id=meeting_id)
+        if one is None:
+            raise LookupError(meeting_id)
+        meetings = [one]
+    else:
+        meetings = sorted(list_meetings(session=session), key=lambda m: (m.held_on, m.id or 0))
+    area_names = {a.id: a.name for a in session.scalars(select(Area))}
+    by_meeting = {
+        m.id: meeting_decisions(session=session, meeting_id=m.id)
+        for m in meetings
+        if m.id is not None
+    }
+    all_ids = [d.id for ds in by_meeting.values() for d in ds if d.id is not None]
+    replaced = superseded_by(session=session, decision_ids=all_ids)
+    function_ids = {d.function_id for ds in by_meeting.values() for d in ds}
+    for meeting in meetings:
+        assert meeting.id is not None  # noqa: S101 - stored meetings
+        function_ids.update(i.function_id for i in agenda(session=session, meeting_id=meeting.id))
+    names: dict[str, str] = {
+        row[0]: row[1]
+        for row in session.execute(
+            select(_function.c.id, _function.c.name).where(_function.c.id.in_(sorted(function_ids)))
+        )
+    }
+    towns = queries.list_towns(session=session)
+    decided = sorted({d.function_id for ds in by_meeting.values() for d in ds})
+    current = queries.marks_for_functions(session=session, function_ids=decided)
+    marks = tuple(
+        log.MinutesMark(
+            town_id=town.id,
+            function_id=function_id,
+            function_name=names.get(function_id, ""),
+            status=Status(current[(town.id, function_id)].status)
+            if (town.id, function_id) in current
+            else Status.UNDECIDED,
+            note=current[(town.id, function_id)].note
+            if (town.id, function_id) in current
+            else None,
+            version=current[(town.id, function_id)].version
+            if (town.id, function_id) in current
+            else 0,
+        )
+        for town in towns
+        for function_id in decided
+    )
+    if meeting_id is not None:
+        meeting = meetings[0]
+        title = _(
+            "議事録 %(area)s %(date)s",
+            area=area_names.get(meeting.area_id, meeting.area_id),
+            date=wareki(meeting.held_on),
+        )
+    else:
+        title = _("議事録（全会議の決定事項）")
+    return log.Minutes(
+        title=title,
+        towns=tuple(log.MinutesTown(id=t.id, name=t.name) for t in towns),
+        meetings=tuple(
+            _minutes_meeting(session, m, area_names, names, replaced, by_meeting[m.id])
+            for m in meetings
+            if m.id is not None
+        ),
+        marks=marks,
+    )
+
+
+def export_basename(meeting: Meeting) -> str:
+    """decisions-<area>-<date>, the file name of a meeting's log without extension."""
+    return f"decisions-{meeting.area_id}-{meeting.held_on.isoformat()}"

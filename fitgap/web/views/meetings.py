@@ -1,0 +1,692 @@
+"""Joint meetings: planning, the moderator's console, the room and town views, the minutes."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, redirect, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from fitgap.domain.meetings import minutes as log
+from fitgap.domain.values import Status
+from fitgap.domain.wareki import wareki, wareki_with_western
+from fitgap.services.boards import current_board
+from fitgap.store import meetings as meeting_queries
+from fitgap.store import queries
+from fitgap.store.db import MAX_INTEGER, get_db, get_session
+from fitgap.store.models import AgendaItem, Meeting, Role
+from fitgap.store.queries import MarkConflict
+from fitgap.web import authz, htmx
+from fitgap.web.fragments import fragment_cache
+
+bp = Blueprint("meetings", __name__)
+
+POLL_SECONDS = 2
+ACTION_ROWS = 3
+ATTENDEE_SEPARATORS = ("／", "/", "、", ",", "\t")
+EXPORT_TYPES = {
+    "md": "text/markdown; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+DECISION_STATUSES = (
+    Status.FIT,
+    Status.WORKFLOW_CHANGE,
+    Status.CUSTOMIZATION,
+    Status.NOT_APPLICABLE,
+)
+
+
+# Who may run meetings, in fitgap.authz: only moderators plan them, use the console and record
+# decisions; every signed-in account follows them and reads the decision log.
+moderator_only = authz.roles(Role.MODERATOR)
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = meeting_queries.get_meeting(session=get_session(), meeting_id=meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _duration(seconds: int) -> str:
+    """12:05, or 1:02:05 past an hour (the same format meetings.js ticks)."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@bp.app_template_filter("wareki")
+def _wareki_filter(value: date | None) -> str:
+    return "" if value is None else wareki_with_western(value)
+
+
+@bp.app_template_filter("duration")
+def _duration_filter(value: int) -> str:
+    return _duration(value)
+
+
+@bp.app_template_filter("outcome_label")
+def _outcome_filter(value: str) -> str:
+    return log.outcome_label(value)
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+@bp.get("/meetings")
+@authz.signed_in
+def index() -> Response:
+    """Every meeting, with links to plan a new one and to the project's decision log."""
+    session = get_session()
+    areas = queries.list_areas(session=session)
+    return htmx.render(
+        "meetings/index.html",
+        meetings=meeting_queries.list_meetings(session=session),
+        area_names={a.id: a.name for a in areas},
+        counts=meeting_queries.decision_counts(session=session),
+    )
+
+
+def _parse_attendees(text: str, town_id: str | None) -> list[meeting_queries.AttendeeInput]:
+    """One attendee per line: 氏名／役職 (the role is optional)."""
+    result = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        name, role = line, ""
+        for separator in ATTENDEE_SEPARATORS:
+            if separator in line:
+                name, role = (part.strip() for part in line.split(separator, 1))
+                break
+        result.append(meeting_queries.AttendeeInput(name=name, role=role, town_id=town_id))
+    return result
+
+
+def _meeting_form(towns: list[Any]) -> tuple[meeting_queries.MeetingInput | None, list[str]]:
+    form = request.form
+    problems: list[str] = []
+    try:
+        held_on = date.fromisoformat(form.get("held_on", ""))
+    except ValueError:
+        held_on = None
+        problems.append(_("開催日を入力してください。"))
+    attendees = []
+    for town in towns:
+        attendees += _parse_attendees(form.get(f"attendees-{town.id}", ""), town.id)
+    attendees += _parse_attendees(form.get("attendees-other", ""), None)
+    if held_on is None:
+        return None, problems
+    data = meeting_queries.MeetingInput(
+        area_id=form.get("area", ""),
+        held_on=held_on,
+        moderator=form.get("moderator", ""),
+        title=form.get("title", ""),
+        place=form.get("place", ""),
+        attendees=tuple(attendees),
+    )
+    return data, problems
+
+
+def _attendee_text(rows: list[Any], town_id: str | None) -> str:
+    return "\n".join(
+        f"{a.name}／{a.role}" if a.role else a.name for a in rows if a.town_id == town_id
+    )
+
+
+def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200) -> Response:
+    session = get_session()
+    towns = queries.list_towns(session=session)
+    if request.method == "POST":
+        values = {key: request.form.get(key, "") for key in request.form}
+    elif meeting is not None:
+        assert meeting.id is not None  # noqa: S101 - a stored meeting
+        rows = meeting_queries.attendees(session=session, meeting_id=meeting.id)
+        values = {
+            "area": meeting.area_id,
+            "held_on": meeting.held_on.isoformat(),
+            "title": meeting.title,
+            "place": meeting.place,
+            "moderator": meeting.moderator,
+            "attendees-other": _attendee_text(rows, None),
+            **{f"attendees-{t.id}": _attendee_text(rows, t.id) for t in towns},
+        }
+    else:
+        today = datetime.now(log.TOKYO).date()  # the towns' date, whatever the server's zone
+        values = {
+            "area": request.args.get("area", ""),
+            "held_on": today.isoformat(),
+            "moderator": authz.require_user().name,
+        }
+    response = htmx.render(
+        "meetings/form.html",
+        meeting=meeting,
+        areas=queries.list_areas(session=session),
+        towns=towns,
+        values=values,
+        problems=problems,
+    )
+    response.status_code = status
+    return response
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@moderator_only
+def new() -> Response:
+    """Plan a meeting: area, date, place, moderator, attendees; the tool proposes the agenda."""
+    if request.method == "GET":
+        return _render_form(None, [])
+    data, problems = _meeting_form(queries.list_towns(session=get_session()))
+    if data is None:
+        return _render_form(None, problems, 422)
+    try:
+        with get_db().write() as session:
+            meeting = meeting_queries.create_meeting(session=session, data=data)
+            authz.audit(
+                session,
+                "meeting.created",
+                f"meeting:{meeting.id}",
+                {"area": data.area_id, "held_on": data.held_on.isoformat()},
+            )
+    except meeting_queries.MeetingError as error:
+        return _render_form(None, error.problems, 422)
+    return redirect(url_for("meetings.show", meeting_id=meeting.id), code=303)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@moderator_only
+def edit(meeting_id: int) -> Response:
+    """Change a meeting's date, place, moderator and attendees."""
+    meeting = _meeting_or_404(meeting_id)
+    if request.method == "GET":
+        return _render_form(meeting, [])
+    data, problems = _meeting_form(queries.list_towns(session=get_session()))
+    if data is None:
+        return _render_form(meeting, problems, 422)
+    try:
+        with get_db().write() as session:
+            meeting_queries.update_meeting(session=session, meeting_id=meeting_id, data=data)
+            authz.audit(
+                session,
+                "meeting.updated",
+                f"meeting:{meeting_id}",
+                {"held_on": data.held_on.isoformat()},
+            )
+    except meeting_queries.MeetingError as error:
+        return _render_form(meeting, error.problems, 422)
+    return redirect(url_for("meetings.show", meeting_id=meeting_id), code=303)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@authz.signed_in
+def show(meeting_id: int) -> Response:
+    """A meeting: details, attendees, agenda with results, and the ways into it."""
+    meeting = _meeting_or_404(meeting_id)
+    session = get_session()
+    minutes = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+    return htmx.render(
+        "meetings/show.html",
+        meeting=meeting,
+        minutes=minutes,
+        record=minutes.meetings[0],
+        area=queries.get_area(session=session, area_id=meeting.area_id),
+        towns=queries.list_towns(session=session),
+    )
+
+
+# --- the moderator's console -----------------------------------------------------------------
+
+
+def _agenda_context(meeting: Meeting) -> dict[str, Any]:
+    """The agenda with each item's function, risk at stake and decision, for the console."""
+    session = get_session()
+    assert meeting.id is not None  # noqa: S101 - a stored meeting
+    items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
+    board = current_board(session=session, area_id=meeting.area_id)
+    asks = {a.function_id: a for a in board.function_asks(meeting.area_id)}
+    known = {f.id for f in board.functions}
+    functions = {
+        i.function_id: queries.get_function(session=session, function_id=i.function_id)
+        for i in items
+    }
+    decisions = {
+        i.function_id: meeting_queries.current_decision(session=session, function_id=i.function_id)
+        for i in items
+    }
+    return {
+        "items": items,
+        "board": board,
+        "functions": functions,
+        "drops": {f: a.group_drop for f, a in asks.items()},
+        "kinds": {
+            i.function_id: board.divergence(i.function_id).label
+            for i in items
+            if i.function_id in known
+        },
+        "decisions": decisions,
+        # Towns whose mark was made on an earlier wording or class of the function (要確認).
+        "review": _towns_to_review(session, [i.function_id for i in items]),
+        "elapsed": {i.id: meeting_queries.elapsed_seconds(meeting, i) for i in items},
+        "total": len(items),
+        "town_name": board.town_name,
+    }
+
+
+def _towns_to_review(session: Any, function_ids: list[str]) -> dict[str, list[str]]:
+    """Function id -> the towns whose mark on it needs a look after a catalog revision."""
+    review: dict[str, list[str]] = {}
+    for town_id, function_id in sorted(
+        queries.marks_to_review(session=session, function_ids=function_ids)
+    ):
+        review.setdefault(function_id, []).append(town_id)
+    return review
+
+
+def _current_view(
+    meeting: Meeting, items: list[AgendaItem], board: Any, item_id: int | None
+) -> meeting_queries.ItemView | None:
+    for number, item in enumerate(items, start=1):
+        if item.id == item_id:
+            return meeting_queries.item_view(
+                session=get_session(), meeting=meeting, item=item, board=board, number=number
+            )
+    return None
+
+
+def _decision_values(view: meeting_queries.ItemView | None) -> dict[str, str]:
+    """The decision form's starting values: each town's current verdict."""
+    if view is None:
+        return {}
+    values = {"outcome": ""}
+    for town_id, mark in view.marks.items():
+        if mark.status != Status.UNDECIDED.value:
+            values[f"status-{town_id}"] = mark.status
+    return values
+
+
+def _console(
+    meeting: Meeting,
+    *,
+    problems: list[str] | None = None,
+    values: dict[str, str] | None = None,
+    selected: int | None = None,
+    status: int = 200,
+) -> Response:
+    context = _agenda_context(meeting)
+    items: list[AgendaItem] = context["items"]
+    item_id = selected or meeting.current_item_id
+    view = _current_view(meeting, items, context["board"], item_id)
+    session = get_session()
+    response = htmx.render(
+        "meetings/console.html",
+        meeting=meeting,
+        area=queries.get_area(session=session, area_id=meeting.area_id),
+        towns=queries.list_towns(session=session),
+        view=view,
+        problems=problems or [],
+        values=values if values is not None else _decision_values(view),
+        outcomes=list(log.Outcome),
+        decision_statuses=DECISION_STATUSES,
+        action_rows=range(ACTION_ROWS),
+        **context,
+    )
+    response.status_code = status
+    return response
+
+
+def _selected_item() -> int | None:
+    try:
+        return int(request.args["item"]) if "item" in request.args else None
+    except ValueError:
+        return None
+
+
+@bp.get("/meetings/<int:meeting_id>/console")
+@moderator_only
+def console(meeting_id: int) -> Response:
+    """The moderator's console: step through the agenda, edit it, record decisions."""
+    return _console(_meeting_or_404(meeting_id), selected=_selected_item())
+
+
+def _back_to_console(meeting_id: int, anchor: str = "") -> Response:
+    target = url_for("meetings.console", meeting_id=meeting_id) + anchor
+    return redirect(target, code=303)
+
+
+def _int_field(name: str) -> int:
+    """A row id sent in the form; anything that cannot name a row is a bad request."""
+    number = _row_id(request.form.get(name, ""))
+    if number is None:
+        abort(400)
+    return number
+
+
+def _row_id(text: str) -> int | None:
+    """The row id that `text` spells (ASCII digits within the database's integers), or None."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_INTEGER else None
+
+
+@bp.post("/meetings/<int:meeting_id>/current")
+@moderator_only
+def set_current(meeting_id: int) -> Response:
+    """Put the next, previous or a chosen item on every screen."""
+    _meeting_or_404(meeting_id)
+    direction = request.form.get("go")
+    try:
+        with get_db().write() as session:
+            if direction in ("next", "previous"):
+                meeting_queries.step(
+                    session=session, meeting_id=meeting_id, forward=direction == "next"
+                )
+            else:
+                meeting_queries.set_current(
+                    session=session, meeting_id=meeting_id, item_id=_int_field("item")
+                )
+    except LookupError:
+        abort(404)
+    return _back_to_console(meeting_id, "#current")
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda")
+@moderator_only
+def add_item(meeting_id: int) -> Response:
+    """Add a function of the area to the agenda."""
+    meeting = _meeting_or_404(meeting_id)
+    try:
+        with get_db().write() as session:
+            meeting_queries.add_item(
+                session=session,
+                meeting_id=meeting_id,
+                function_id=request.form.get("function_id", ""),
+            )
+    except meeting_queries.MeetingError as error:
+        return _console(meeting, problems=error.problems, status=422)
+    return _back_to_console(meeting_id, "#agenda")
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>")
+@moderator_only
+def change_item(meeting_id: int, item_id: int) -> Response:
+    """Move an item up or down, leave it for later (or take it back), or drop it."""
+    meeting = _meeting_or_404(meeting_id)
+    action = request.form.get("action")
+    try:
+        with get_db().write() as session:
+            if action in ("up", "down"):
+                meeting_queries.move_item(
+                    session=session,
+                    meeting_id=meeting_id,
+                    item_id=item_id,
+                    offset=-1 if action == "up" else 1,
+                )
+            elif action in ("later", "now"):
+                meeting_queries.set_later(
+                    session=session, meeting_id=meeting_id, item_id=item_id, later=action == "later"
+                )
+            elif action == "drop":
+                meeting_queries.drop_item(session=session, meeting_id=meeting_id, item_id=item_id)
+            else:
+                abort(400)
+    except LookupError:
+        abort(404)
+    except meeting_queries.MeetingError as error:
+        return _console(meeting, problems=error.problems, status=422)
+    return _back_to_console(meeting_id, f"#item-{item_id}")
+
+
+def _decision_draft(town_ids: list[str]) -> tuple[log.DecisionDraft | None, list[str]]:
+    form = request.form
+    try:
+        outcome = log.Outcome(form.get("outcome", ""))
+    except ValueError:
+        return None, [_("決定内容を選んでください。")]
+    verdicts = []
+    for town_id in town_ids:
+        raw = form.get(f"status-{town_id}", "")
+        status = Status(raw) if raw in {s.value for s in DECISION_STATUSES} else Status.UNDECIDED
+        verdicts.append(log.TownVerdict(town_id, status, form.get(f"note-{town_id}") or None))
+    actions = []
+    problems = []
+    for row in range(ACTION_ROWS):
+        what = form.get(f"action-what-{row}", "").strip()
+        town = form.get(f"action-town-{row}", "") or None
+        due_text = form.get(f"action-due-{row}", "")
+        if not what and not due_text:
+            continue
+        due = None
+        if due_text:
+            try:
+                due = date.fromisoformat(due_text)
+            except ValueError:
+                problems.append(_("対応事項の期限は日付で入力してください。"))
+        actions.append(log.ActionDraft(what=what, town_id=town, due_on=due))
+    draft = log.DecisionDraft(
+        outcome=outcome,
+        summary=form.get("summary", ""),
+        justification=form.get("justification") or None,
+        alternative=form.get("alternative") or None,
+        verdicts=tuple(verdicts),
+        actions=tuple(actions),
+    )
+    return draft, problems
+
+
+@bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/decision")
+@moderator_only
+def decide(meeting_id: int, item_id: int) -> Response:
+    """Record the decision on an item; the towns' marks follow it in the same transaction."""
+    meeting = _meeting_or_404(meeting_id)
+    town_ids = [t.id for t in queries.list_towns(session=get_session())]
+    draft, problems = _decision_draft(town_ids)
+    raw_supersedes = request.form.get("supersedes", "")
+    supersedes = _row_id(raw_supersedes)
+    values = {key: request.form.get(key, "") for key in request.form}
+    if draft is None or problems:
+        return _console(meeting, problems=problems, values=values, selected=item_id, status=422)
+    try:
+        with get_db().write() as session:
+            decision = meeting_queries.record_decision(
+                session=session,
+                meeting_id=meeting_id,
+                item_id=item_id,
+                draft=draft,
+                supersedes_id=supersedes,
+            )
+            action, target, details = meeting_queries.decision_audit(
+                session=session, decision=decision
+            )
+            authz.audit(session, action, target, details)
+    except LookupError:
+        abort(404)
+    except meeting_queries.MeetingError as error:
+        return _console(
+            meeting, problems=error.problems, values=values, selected=item_id, status=422
+        )
+    except MarkConflict:
+        message = _("記録中に町の判定が変わりました。もう一度記録してください。")
+        return _console(meeting, problems=[message], values=values, selected=item_id, status=409)
+    return redirect(
+        url_for("meetings.console", meeting_id=meeting_id, item=item_id) + "#current", code=303
+    )
+
+
+# --- the room view and the towns' views ------------------------------------------------------
+
+
+def _screen_context(meeting: Meeting, view_name: str, town_id: str | None) -> dict[str, Any]:
+    session = get_session()
+    assert meeting.id is not None  # noqa: S101 - a stored meeting
+    items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
+    towns = queries.list_towns(session=session)
+    board = current_board(session=session, area_id=meeting.area_id, towns=towns)
+    view = _current_view(meeting, items, board, meeting.current_item_id)
+    return {
+        "meeting": meeting,
+        "area": queries.get_area(session=session, area_id=meeting.area_id),
+        "towns": towns,
+        "view": view,
+        "total": len(items),
+        "screen": view_name,
+        "town_id": town_id,
+        "poll_seconds": POLL_SECONDS,
+        "town_name": board.town_name,
+    }
+
+
+def _screen(meeting_id: int, view_name: str) -> Response:
+    meeting = _meeting_or_404(meeting_id)
+    session = get_session()
+    town_id = request.args.get("town") or None
+    if town_id is not None and town_id not in queries.active_town_ids(session=session):
+        abort(404)
+    live = request.args.get("live", "1") != "0"
+    return htmx.render(
+        "meetings/screen.html",
+        live=live,
+        announce=False,
+        **_screen_context(meeting, view_name, town_id),
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/room")
+@authz.signed_in
+def room(meeting_id: int) -> Response:
+    """The projector's view: the current item in large type, following the moderator."""
+    return _screen(meeting_id, "room")
+
+
+@bp.get("/meetings/<int:meeting_id>/follow")
+@authz.signed_in
+def follow(meeting_id: int) -> Response:
+    """A participant's view (optionally of one town): the current item, following the moderator."""
+    return _screen(meeting_id, "follow")
+
+
+@bp.get("/meetings/<int:meeting_id>/live")
+@authz.signed_in
+@authz.background_poll
+def live(meeting_id: int) -> Response:
+    """What browsers poll: 204 while the meeting is unchanged, else the current item anew."""
+    try:
+        seen = int(request.args.get("v", "0"))
+    except ValueError:
+        seen = 0
+    version = meeting_queries.state_version(session=get_session(), meeting_id=meeting_id)
+    if version is None:
+        abort(404)
+    if version == seen:
+        # Nothing changed: an empty 204 keeps the poll cheap and htmx swaps nothing.
+        response = Response(status=204)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    meeting = _meeting_or_404(meeting_id)
+    view_name = "room" if request.args.get("view") == "room" else "follow"
+    town_id = request.args.get("town") or None
+    if town_id is not None and town_id not in queries.active_town_ids(session=get_session()):
+        town_id = None
+    shown = request.args.get("item", "")
+    announce = shown != str(meeting.current_item_id or "")
+    # Every following browser asks for the new item within a poll's time: render it once.
+    clocks = queries.clocks(session=get_session(), area_id=meeting.area_id).stamp
+    key = (
+        meeting.id,
+        meeting.state_version,
+        clocks,
+        view_name,
+        town_id,
+        announce,
+        str(get_locale()),
+    )
+    body = fragment_cache().get(
+        key,
+        lambda: htmx.render_block(
+            "meetings/screen.html",
+            "live",
+            live=True,
+            announce=announce,
+            **_screen_context(meeting, view_name, town_id),
+        ),
+    )
+    response = Response(body, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    return response
+
+
+# --- the decision log ------------------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes")
+@authz.signed_in
+def minutes(meeting_id: int) -> Response:
+    """The meeting's decision log as a page that prints on A4."""
+    _meeting_or_404(meeting_id)
+    record = meeting_queries.gather_minutes(session=get_session(), meeting_id=meeting_id)
+    return htmx.render("meetings/minutes.html", minutes=record, meeting_id=meeting_id, text=log)
+
+
+@bp.get("/minutes")
+@authz.signed_in
+def all_minutes() -> Response:
+    """The whole project's decision log as a page that prints on A4."""
+    record = meeting_queries.gather_minutes(session=get_session())
+    return htmx.render("meetings/minutes.html", minutes=record, meeting_id=None, text=log)
+
+
+def _download(record: log.Minutes, kind: str, name: str, meeting_id: int | None) -> Response:
+    if kind == "md":
+        data = log.to_markdown(record).encode("utf-8")
+    elif kind == "csv":
+        data = log.to_csv(record)
+    elif kind == "xlsx":
+        data = log.to_xlsx(record)
+    else:
+        abort(404)
+    get_session().commit()
+    with get_db().write() as write:
+        authz.audit(
+            write,
+            "export.downloaded",
+            f"meeting:{meeting_id}" if meeting_id is not None else "minutes:all",
+            {"format": kind, "decisions": sum(len(m.decisions) for m in record.meetings)},
+        )
+    # send_file writes the RFC 5987 filename* for the Japanese name, with an ASCII fallback.
+    return send_file(
+        io.BytesIO(data),
+        mimetype=EXPORT_TYPES[kind],
+        as_attachment=True,
+        download_name=f"{name}.{kind}",
+        max_age=0,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes.<kind>")
+@authz.roles(*authz.EXPORT_ROLES)
+def download(meeting_id: int, kind: str) -> Response:
+    """The meeting's decision log as a Markdown, CSV or Excel file."""
+    meeting = _meeting_or_404(meeting_id)
+    session = get_session()
+    record = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+    area = queries.get_area(session=session, area_id=meeting.area_id)
+    name = _(
+        "議事録-%(area)s-%(date)s",
+        area=area.name if area else meeting.area_id,
+        date=wareki(meeting.held_on),
+    )
+    return _download(record, kind, name, meeting_id)
+
+
+@bp.get("/minutes/decisions.<kind>")
+@authz.roles(*authz.EXPORT_ROLES)
+def download_all(kind: str) -> Response:
+    """The whole project's decision log as a Markdown, CSV or Excel file."""
+    record = meeting_queries.gather_minutes(session=get_session())
+    return _download(record, kind, _("議事録-全会議"), None)
