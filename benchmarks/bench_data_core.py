@@ -112,7 +112,7 @@ def dashboard(folder: Path) -> None:
     from fitgap.domain.values import Status
     from fitgap.services.passwords import hash_password
     from fitgap.store import accounts as account_queries
-    from fitgap.store import queries
+    from fitgap.store import marks as mark_queries
 
     app = create_app(
         {
@@ -147,9 +147,9 @@ def dashboard(folder: Path) -> None:
     poll = found.group(1).replace("&amp;", "&") if found else "/dashboard"
     unchanged, unchanged_status, _ = seconds(poll, htmx)
     with database.session() as session:
-        mark = queries.get_mark(session=session, town_id="town-01", function_id="0100010")
+        mark = mark_queries.get_mark(session=session, town_id="town-01", function_id="0100010")
     with database.write() as session:  # another user's change, as another process would write
-        queries.save_mark(
+        mark_queries.save_mark(
             session=session,
             town_id="town-01",
             function_id="0100010",

@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fitgap import create_app
 from fitgap.domain.files.catalog import Catalog, MarksFile
 from fitgap.domain.values import Area, Function, Mark, Requirement, Status, Town
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 FUNCTIONS = 1_000
@@ -75,8 +76,8 @@ def load(database: Database, rng: random.Random) -> None:
     ]
     catalog = Catalog(areas=(Area(id="bench", name="ベンチマーク業務", functions=functions),))
     with database.write() as session:
-        queries.load_catalog(session=session, catalog=catalog, towns=towns)
-        queries.import_marks(session=session, files=files, changed_by="bench")
+        catalog_queries.load_catalog(session=session, catalog=catalog, towns=towns)
+        mark_queries.import_marks(session=session, files=files, changed_by="bench")
 
 
 def check(condition: object, message: str) -> None:
@@ -161,7 +162,7 @@ def run(url: str) -> None:
 
     ids = [f"09{n:05d}" for n in range(FUNCTIONS)]
     with database.session() as session:
-        versions = queries.mark_versions(session=session, town_id="town-00", function_ids=ids)
+        versions = mark_queries.mark_versions(session=session, town_id="town-00", function_ids=ids)
     statuses = [s.value for s in Status]
     saves: list[float] = []
     for _ in range(SAVES):

@@ -15,8 +15,8 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from fitgap.store import catalog as catalog_queries
 from fitgap.store import meetings as meeting_queries
-from fitgap.store import queries
 from fitgap.store.db import Database
 from fitgap.web import authz
 
@@ -223,7 +223,7 @@ def test_the_wrong_town_and_the_wrong_area_change_nothing(
 
 def _marks(db: Database) -> dict[tuple[str, str], tuple[str, int]]:
     with db.session() as session:
-        found = queries.marks_for_functions(
+        found = catalog_queries.marks_for_functions(
             session=session, function_ids=["0010001", "0010002", "0020001"]
         )
     return {key: (mark.status, mark.version) for key, mark in found.items()}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from fitgap.store import audit as audit_queries
-from fitgap.store import queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 from conftest import Invoke
@@ -48,7 +48,7 @@ def opened(path: Path) -> Iterator[Database]:
 
 def statuses(path: Path) -> dict[str, str]:
     with opened(path) as database, database.session() as session:
-        marks = queries.export_marks(session=session, town_id="ishii")
+        marks = mark_queries.export_marks(session=session, town_id="ishii")
     return {m.function_id: m.status.value for m in marks}
 
 

@@ -14,7 +14,7 @@ from fitgap.domain.risk.scoreboard import to_contract_json
 from fitgap.domain.values import Mark, Status
 from fitgap.services.boards import PROJECT, current_board
 from fitgap.services.scoring import scoreboard
-from fitgap.store import queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.web.views import dashboard as dashboard_view
 
@@ -104,9 +104,9 @@ def two_areas(files: Path, fitgap: Invoke) -> None:
 
 def save(db: Database, town_id: str, function_id: str, status: Status) -> None:
     with db.session() as read:
-        current = queries.get_mark(session=read, town_id=town_id, function_id=function_id)
+        current = mark_queries.get_mark(session=read, town_id=town_id, function_id=function_id)
     with db.write() as write:
-        queries.save_mark(
+        mark_queries.save_mark(
             session=write,
             town_id=town_id,
             function_id=function_id,

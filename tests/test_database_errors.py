@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 
 from fitgap import create_app
 from fitgap.cli.main import main
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
 from fitgap.store.db import Database, describe_database_error
 
 from conftest import ON_POSTGRES, login, make_account, sign_in
@@ -68,7 +68,7 @@ def test_web_page_when_the_disk_is_full(
     def full(**_kwargs: object) -> None:
         raise failure("database or disk is full")
 
-    monkeypatch.setattr(queries, "list_areas", full)
+    monkeypatch.setattr(catalog_queries, "list_areas", full)
     response = client.get("/")
     assert response.status_code == 503
     assert "ディスクがいっぱい" in response.get_data(as_text=True)
@@ -84,7 +84,7 @@ def test_web_page_when_the_disk_fails(
     def failing(**_kwargs: object) -> None:
         raise failure("disk I/O error")
 
-    monkeypatch.setattr(queries, "list_areas", failing)
+    monkeypatch.setattr(catalog_queries, "list_areas", failing)
     response = client.get("/")
     page = response.get_data(as_text=True)
     assert response.status_code == 503

@@ -9,8 +9,8 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from test_workspace import choose, post_mark
 
+from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
-from fitgap.store import queries
 from fitgap.store.db import Database
 
 from conftest import Invoke, sign_in
@@ -47,7 +47,7 @@ def test_load_of_a_new_edition_says_what_changed(files: Path, fitgap: Invoke, db
         assert expected in output
     assert "違反: ishii は 0010001" in output
     with db.session() as session:
-        assert queries.marks_to_review(session=session) == {
+        assert mark_queries.marks_to_review(session=session) == {
             ("ishii", "0010001"),
             ("ishii", "0010002"),
         }
@@ -65,14 +65,14 @@ def test_grid_flags_marks_to_review_until_confirmed(
     choose(client, "ishii")
     page = client.get("/areas/juki").get_data(as_text=True)
     assert page.count(">要確認<") == 2
-    mark = queries.get_mark
+    mark = mark_queries.get_mark
     with db.session() as session:
         current = mark(session=session, town_id="ishii", function_id="0010002")
     assert current is not None
     response = post_mark(client, "0010002", "ishii", "fit", current.version)
     assert response.status_code == 200
     with db.session() as session:
-        assert queries.marks_to_review(session=session) == {("ishii", "0010001")}
+        assert mark_queries.marks_to_review(session=session) == {("ishii", "0010001")}
     assert client.get("/areas/juki").get_data(as_text=True).count(">要確認<") == 1
 
 

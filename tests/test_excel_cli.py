@@ -10,7 +10,7 @@ import yaml
 
 from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.domain.values import Status
-from fitgap.store import queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 from conftest import Invoke
@@ -115,22 +115,22 @@ def test_marking_sheet_round_trip(files: Path, fitgap: Invoke, db: Database) -> 
     )
     assert dry.exit_code == 0 and "0010002: fit → workflow_change" in dry.output
     with db.session() as session:
-        assert queries.get_mark(session=session, town_id="naka", function_id="0010003") is None
+        assert mark_queries.get_mark(session=session, town_id="naka", function_id="0010003") is None
 
     args = ("naka-filled.xlsx", "--town", "naka", "--area", "juki", "--by", "那賀町 住民課")
     result = fitgap("marks", "import-xlsx", *args)
     assert result.exit_code == 0, result.output
     with db.session() as session:
-        changed = queries.get_mark(session=session, town_id="naka", function_id="0010002")
+        changed = mark_queries.get_mark(session=session, town_id="naka", function_id="0010002")
         assert changed is not None
         assert (changed.status, changed.note, changed.version) == (
             "workflow_change",
             "窓口の手順を変えます",
             2,
         )
-        history = queries.mark_history(session=session, function_id="0010002")
+        history = mark_queries.mark_history(session=session, function_id="0010002")
         assert (history[-1].changed_by, history[-1].source) == ("那賀町 住民課", "xlsx")
-        added = queries.get_mark(session=session, town_id="naka", function_id="0010003")
+        added = mark_queries.get_mark(session=session, town_id="naka", function_id="0010003")
         assert added is not None and added.status == "fit"
 
 
@@ -143,7 +143,7 @@ def test_marking_sheet_conflict_changes_nothing(files: Path, fitgap: Invoke, db:
         == 0
     )
     with db.write() as session:  # a colleague marks 0010001 on the web after the download
-        queries.save_mark(
+        mark_queries.save_mark(
             session=session,
             town_id="ishii",
             function_id="0010001",
@@ -161,8 +161,10 @@ def test_marking_sheet_conflict_changes_nothing(files: Path, fitgap: Invoke, db:
     result = fitgap("marks", "import-xlsx", "s.xlsx", "--town", "ishii", "--area", "juki")
     assert result.exit_code == 1 and "0010001" in result.output
     with db.session() as session:
-        assert queries.get_mark(session=session, town_id="ishii", function_id="0010002") is None
-        mark = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        assert (
+            mark_queries.get_mark(session=session, town_id="ishii", function_id="0010002") is None
+        )
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
         assert mark is not None and mark.status == "fit"
     wrong = fitgap("marks", "import-xlsx", "s.xlsx", "--town", "naka", "--area", "juki")
     assert wrong.exit_code == 1

@@ -47,8 +47,9 @@ from fitgap.domain.meetings import minutes
 from fitgap.domain.meetings.minutes import Outcome
 from fitgap.domain.values import MAX_NOTE_LENGTH, STATUS_LABELS_JA, Status
 from fitgap.store import audit as audit_queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
-from fitgap.store import queries
 from fitgap.store.db import MAX_INTEGER, Database
 from fitgap.store.models import Account, AgendaItem, Role
 from fitgap.web import authz, markdown
@@ -319,11 +320,11 @@ def world(app: Flask, db: Database, sample: Path, fitgap: Invoke) -> World:
     for actor in actors.values():
         actor.refresh()
     with db.session() as session:
-        areas = tuple(area.id for area in queries.list_areas(session=session))
-        towns = tuple(town.id for town in queries.list_towns(session=session))
+        areas = tuple(area.id for area in catalog_queries.list_areas(session=session))
+        towns = tuple(town.id for town in catalog_queries.list_towns(session=session))
         functions: list[str] = []
         for area_id in areas:
-            area_functions = queries.area_functions(session=session, area_id=area_id)
+            area_functions = catalog_queries.area_functions(session=session, area_id=area_id)
             functions += [f.id for f in area_functions[:3]]
             functions += [f.id for f in area_functions if f.requirement == "prohibited"][:1]
         meetings = meeting_queries.list_meetings(session=session)
@@ -396,7 +397,7 @@ def _live(world: World, call: Call, value: Live) -> str:
             town_id, function_id = path.get("town_id", ""), path["function_id"]
             if town_id not in world.towns or function_id not in world.functions:
                 return "0"
-            mark = queries.get_mark(session=session, town_id=town_id, function_id=function_id)
+            mark = mark_queries.get_mark(session=session, town_id=town_id, function_id=function_id)
             return str(mark.version if mark is not None else 0)
         if value.kind == "decision":
             item_id = path["item_id"]
@@ -861,7 +862,7 @@ def seed_known_payloads(world: World) -> dict[str, str]:
     assert created.status_code == 303
     meeting_id = created.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
     with world.db.session() as session:
-        kokuho = queries.area_functions(session=session, area_id="kokuho")[-1].id
+        kokuho = catalog_queries.area_functions(session=session, area_id="kokuho")[-1].id
     added = send(
         world,
         Call(

@@ -22,8 +22,9 @@ from sqlmodel import SQLModel
 from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, Outcome, TownVerdict
 from fitgap.domain.values import Status
 from fitgap.services.scoring import scoreboard
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
-from fitgap.store import queries
 from fitgap.store.db import Database
 from fitgap.store.models import ActionItem, Decision, DecisionTown, MarkChange
 
@@ -149,13 +150,13 @@ def post(client: FlaskClient, url: str, data: dict[str, str]) -> Any:
 
 def marks_of(db: Database, function_id: str) -> dict[str, tuple[str, str | None, int]]:
     with db.session() as session:
-        found = queries.marks_for_functions(session=session, function_ids=[function_id])
+        found = catalog_queries.marks_for_functions(session=session, function_ids=[function_id])
     return {t: (m.status, m.note, m.version) for (t, _f), m in found.items()}
 
 
 def history_of(db: Database, function_id: str) -> list[MarkChange]:
     with db.session() as session:
-        return queries.mark_history(session=session, function_id=function_id)
+        return mark_queries.mark_history(session=session, function_id=function_id)
 
 
 # --- the agenda ------------------------------------------------------------------------------
@@ -290,7 +291,7 @@ def test_all_workflow_change_records_what_changes_per_town(project: Path, db: Da
             )
         }
         actions = list(session.scalars(select(ActionItem).order_by(ActionItem.id)))
-        mark = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
     assert (towns["ishii"].previous_status, towns["ishii"].previous_version) == ("customization", 1)
     assert towns["ishii"].version == 2
     assert [(a.town_id, a.what, a.due_on) for a in actions] == [
@@ -323,7 +324,7 @@ def test_shared_customization_keeps_costs_and_needs_the_justification(
         "higashimiyoshi": "fit",
     }
     with db.session() as session:
-        ishii = queries.get_mark(session=session, town_id="ishii", function_id="0010002")
+        ishii = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010002")
     assert ishii is not None and ishii.cost_initial_yen == 500_000
 
 
@@ -360,7 +361,7 @@ def test_recording_is_all_or_nothing(
     meeting = new_meeting(db)
     before_marks = marks_of(db, "0010003")
     before_history = len(history_of(db, "0010003"))
-    real = queries.save_mark
+    real = mark_queries.save_mark
     calls: list[str] = []
 
     def failing(**kw: Any) -> Any:
@@ -369,7 +370,7 @@ def test_recording_is_all_or_nothing(
             raise RuntimeError("disk full")
         return real(**kw)
 
-    monkeypatch.setattr(queries, "save_mark", failing)
+    monkeypatch.setattr(mark_queries, "save_mark", failing)
     with pytest.raises(RuntimeError):
         decide(db, meeting, "0010003", Outcome.ALL_FIT, actions=(ActionDraft("x"),))
     assert len(calls) == 3  # two marks were written before the failure ...
@@ -583,7 +584,7 @@ def test_browsers_asking_for_the_same_new_item_at_once_get_one_render(
     client.get(url + "&town=naka", headers={"HX-Request": "true"})
     assert cache.renders == before + 2
     with db.write() as session:
-        queries.save_mark(
+        mark_queries.save_mark(
             session=session,
             town_id="naka",
             function_id="0010006",

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from fitgap.domain.values import Status
-from fitgap.store import queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 from conftest import Invoke
@@ -34,12 +34,14 @@ def test_concurrent_writers_never_lose_an_update(files: Path, fitgap: Invoke, db
         for attempt in range(ATTEMPTS):
             # Read the version, then write based on it: between the two, others may write.
             with db.session() as session:
-                mark = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+                mark = mark_queries.get_mark(
+                    session=session, town_id="ishii", function_id="0010001"
+                )
             base = mark.version if mark is not None else 0
             note = f"{name}-{attempt}"
             try:
                 with db.write() as session:
-                    saved = queries.save_mark(
+                    saved = mark_queries.save_mark(
                         session=session,
                         town_id="ishii",
                         function_id="0010001",
@@ -51,7 +53,7 @@ def test_concurrent_writers_never_lose_an_update(files: Path, fitgap: Invoke, db
                     )
                 with lock:
                     successes.append((name, saved.version, note))
-            except queries.MarkConflict:
+            except mark_queries.MarkConflict:
                 with lock:
                     conflicts[name] += 1
             except BaseException as error:
@@ -70,8 +72,8 @@ def test_concurrent_writers_never_lose_an_update(files: Path, fitgap: Invoke, db
     versions = sorted(version for _, version, _ in successes)
     assert versions == list(range(1, len(successes) + 1))  # no version written twice
     with db.session() as session:
-        final = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
-        history = queries.mark_history(session=session, function_id="0010001")
+        final = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        history = mark_queries.mark_history(session=session, function_id="0010001")
     assert final is not None and final.version == len(successes)
     last = max(successes, key=lambda s: s[1])
     assert (final.note, final.updated_by) == (last[2], last[0])

@@ -10,7 +10,8 @@ from flask import Flask
 
 from fitgap.domain.files.catalog import read_catalog, read_marks, read_towns
 from fitgap.domain.values import Requirement, Status
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 from conftest import REPO, Invoke, login
@@ -67,8 +68,8 @@ def test_demo_prepares_a_database(
     assert result.exit_code == 0, result.output
     assert "デモの判定 868 件を取り込みました" in result.output
     with db.session() as session:
-        assert len(queries.active_function_ids(session=session)) == 217
-        assert len(queries.export_marks(session=session, town_id="kamiyama")) == 217
+        assert len(catalog_queries.active_function_ids(session=session)) == 217
+        assert len(mark_queries.export_marks(session=session, town_id="kamiyama")) == 217
     # The demo accounts are printed, and their passwords work (demo only).
     printed = dict(
         re.findall(r"^  (\S+)\s+(\S+)\s+(?:staff|moderator|observer|admin)\b", result.output, re.M)

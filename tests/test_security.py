@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from fitgap import create_app
 from fitgap.store import audit as audit_queries
-from fitgap.store import queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 from conftest import REPO, Invoke, csrf_token, login, make_account, sign_in
@@ -37,7 +37,7 @@ def staff(files: Path, fitgap: Invoke, client: FlaskClient, db: Database) -> Fla
 
 def mark(db: Database) -> tuple[str, int]:
     with db.session() as session:
-        found = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        found = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
     assert found is not None
     return found.status, found.version
 

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.domain.values import Status
-from fitgap.store import queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 from conftest import Invoke, csrf_token, sign_in
@@ -63,7 +63,7 @@ def test_upload_previews_then_applies(
     status, page = upload(client, data)
     assert status == 200 and "2 件の機能が変わります" in page
     with db.session() as session:  # nothing saved by the preview
-        mark = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
         assert mark is not None and mark.status == "fit"
     carried = re.search(r'name="data" value="([^"]+)"', page)
     assert carried is not None and base64.b64decode(carried.group(1)) == data
@@ -73,9 +73,9 @@ def test_upload_previews_then_applies(
     )
     assert applied.status_code == 200 and "2 件反映しました" in applied.get_data(as_text=True)
     with db.session() as session:
-        mark = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
         assert mark is not None and (mark.status, mark.note) == ("workflow_change", "窓口で対応")
-        history = queries.mark_history(session=session, function_id="0010001")
+        history = mark_queries.mark_history(session=session, function_id="0010001")
         assert history[-1].source == "xlsx"
 
 
@@ -88,7 +88,7 @@ def test_bad_sheet_and_conflict_change_nothing(
     assert status == 400 and "H9" in page and "たぶん" in page
     data = filled(client, {"0010001": ("カスタマイズ", "独自様式")})
     with db.write() as session:  # a colleague changes the same mark after the download
-        queries.save_mark(
+        mark_queries.save_mark(
             session=session,
             town_id="ishii",
             function_id="0010001",
@@ -106,7 +106,7 @@ def test_bad_sheet_and_conflict_change_nothing(
     )
     assert applied.status_code == 409
     with db.session() as session:
-        mark = queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
         assert mark is not None and mark.status == "workflow_change"
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from fitgap.domain.values import Cost, Status
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.store.models import CatalogFunction, Mark, MarkChange
 
@@ -38,13 +39,13 @@ def loaded(files: Path, fitgap: Invoke, count: int = 5) -> list[str]:
 def test_load_creates_everything(files: Path, fitgap: Invoke, db: Database) -> None:
     ids = loaded(files, fitgap)
     with db.session() as session:
-        assert [t.id for t in queries.list_towns(session=session)] == [
+        assert [t.id for t in catalog_queries.list_towns(session=session)] == [
             "higashimiyoshi",
             "ishii",
             "kamiyama",
             "naka",
         ]
-        functions = queries.area_functions(session=session, area_id="juki")
+        functions = catalog_queries.area_functions(session=session, area_id="juki")
         assert [f.id for f in functions] == ids
         assert functions[0].path == ["異動", "届出"]
         assert functions[-1].requirement == "prohibited"
@@ -78,7 +79,7 @@ def test_reload_keeps_marks_and_archives_vanished_functions(
     assert result.exit_code == 0, result.output
     assert "保管 1" in result.output
     with db.session() as session:
-        assert queries.active_function_ids(session=session) == {
+        assert catalog_queries.active_function_ids(session=session) == {
             "0010001",
             "0010003",
             "0010004",
@@ -98,7 +99,7 @@ def test_reload_keeps_marks_and_archives_vanished_functions(
     make_catalog(files, count=6, **{"0010001": {"text": "改訂後の要件。"}})
     assert "復帰 1" in fitgap("load").output
     with db.session() as session:
-        assert "0010002" in queries.active_function_ids(session=session)
+        assert "0010002" in catalog_queries.active_function_ids(session=session)
 
 
 def test_marks_import_records_history_and_versions(
@@ -111,9 +112,9 @@ def test_marks_import_records_history_and_versions(
     result = fitgap("marks", "import", "marks/ishii.yaml")
     assert "追加 0、変更 1、変更なし 1" in result.output
     with db.session() as session:
-        mark = queries.get_mark(session=session, town_id="ishii", function_id="0010002")
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010002")
         assert mark is not None and (mark.status, mark.version) == ("customization", 2)
-        history = queries.mark_history(session=session, function_id="0010002")
+        history = mark_queries.mark_history(session=session, function_id="0010002")
         assert [(h.status, h.version, h.changed_by, h.source) for h in history] == [
             ("workflow_change", 1, "石井町 住民課", "import"),
             ("customization", 2, "import", "import"),
@@ -166,11 +167,11 @@ def test_export_then_import_gives_identical_marks(
     exported = (files / "out" / "ishii.yaml").read_text(encoding="utf-8")
     assert exported.index("0010001") < exported.index("0010003")  # catalog order
     with db.session() as session:
-        before = queries.export_marks(session=session, town_id="ishii")
+        before = mark_queries.export_marks(session=session, town_id="ishii")
     result = fitgap("marks", "import", "out/ishii.yaml")
     assert "追加 0、変更 0、変更なし 3" in result.output
     with db.session() as session:
-        after = queries.export_marks(session=session, town_id="ishii")
+        after = mark_queries.export_marks(session=session, town_id="ishii")
     assert after == before
     assert after[0].cost == Cost(1200000, 150000)
 
@@ -184,7 +185,7 @@ def test_export_of_unknown_town(files: Path, fitgap: Invoke) -> None:
 def test_save_mark_detects_stale_versions(files: Path, fitgap: Invoke, db: Database) -> None:
     loaded(files, fitgap)
     with db.write() as session:
-        first = queries.save_mark(
+        first = mark_queries.save_mark(
             session=session,
             town_id="kamiyama",
             function_id="0010001",
@@ -195,8 +196,8 @@ def test_save_mark_detects_stale_versions(files: Path, fitgap: Invoke, db: Datab
             changed_by="a",
         )
     assert first.version == 1
-    with pytest.raises(queries.MarkConflict) as conflict, db.write() as session:
-        queries.save_mark(
+    with pytest.raises(mark_queries.MarkConflict) as conflict, db.write() as session:
+        mark_queries.save_mark(
             session=session,
             town_id="kamiyama",
             function_id="0010001",
@@ -208,7 +209,7 @@ def test_save_mark_detects_stale_versions(files: Path, fitgap: Invoke, db: Datab
         )
     assert conflict.value.current is not None and conflict.value.current.version == 1
     with db.write() as session:
-        second = queries.save_mark(
+        second = mark_queries.save_mark(
             session=session,
             town_id="kamiyama",
             function_id="0010001",
@@ -219,8 +220,8 @@ def test_save_mark_detects_stale_versions(files: Path, fitgap: Invoke, db: Datab
             changed_by="c",
         )
     assert (second.version, second.status, second.cost_initial_yen) == (2, "workflow_change", None)
-    with pytest.raises(queries.MarkConflict), db.write() as session:
-        queries.save_mark(
+    with pytest.raises(mark_queries.MarkConflict), db.write() as session:
+        mark_queries.save_mark(
             session=session,
             town_id="kamiyama",
             function_id="0010001",
@@ -231,7 +232,7 @@ def test_save_mark_detects_stale_versions(files: Path, fitgap: Invoke, db: Datab
             changed_by="d",
         )
     with db.session() as session:
-        history = queries.mark_history(session=session, function_id="0010001")
+        history = mark_queries.mark_history(session=session, function_id="0010001")
         assert [(h.version, h.changed_by) for h in history] == [(1, "a"), (2, "c")]
 
 

@@ -19,7 +19,8 @@ from fitgap.domain.risk.scoreboard import to_contract_json
 from fitgap.domain.values import Status
 from fitgap.services.boards import current_board
 from fitgap.services.scoring import scoreboard
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.store.models import Role
 from fitgap.web import authz
@@ -100,9 +101,9 @@ def shown_ids(page: str) -> list[str]:
     return re.findall(r'<th scope="row" id="f-(\d+)"', page)
 
 
-def current(db: Database, town_id: str, function_id: str) -> queries.MarkState | None:
+def current(db: Database, town_id: str, function_id: str) -> mark_queries.MarkState | None:
     with db.session() as read:
-        return queries.get_mark(session=read, town_id=town_id, function_id=function_id)
+        return mark_queries.get_mark(session=read, town_id=town_id, function_id=function_id)
 
 
 # --- overview and the town selector ----------------------------------------------------------
@@ -298,7 +299,7 @@ def test_a_status_change_updates_the_row_and_the_totals(
     saved = current(db, "ishii", "0010002")
     assert saved is not None and saved.status == "customization" and saved.version == 2
     with db.session() as read:
-        change = queries.mark_history(session=read, function_id="0010002")[-1]
+        change = mark_queries.mark_history(session=read, function_id="0010002")[-1]
     assert (change.changed_by, change.source, change.version) == ("石井町 職員（ishii）", "web", 2)
 
 
@@ -372,7 +373,7 @@ def test_a_retried_save_that_already_went_through_is_not_a_conflict(
     again = post_mark(client, "0010002", "ishii", "customization", 1)
     assert again.status_code == 200 and "保存しました" in again.get_data(as_text=True)
     with db.session() as read:
-        assert len(queries.mark_history(session=read, function_id="0010002")) == 3  # 2 + 1
+        assert len(mark_queries.mark_history(session=read, function_id="0010002")) == 3  # 2 + 1
 
 
 def test_a_conflict_without_javascript_is_a_page_with_both_versions(
@@ -759,7 +760,7 @@ def test_kept_boards_of_two_processes_agree_with_scoring_afresh(
     choose(other, "naka")
     versions: dict[tuple[str, str], int] = {}
     with db.session() as read:
-        for (town_id, function_id), mark in queries.marks_for_functions(
+        for (town_id, function_id), mark in catalog_queries.marks_for_functions(
             session=read, function_ids=ALL
         ).items():
             versions[(town_id, function_id)] = mark.version
@@ -789,7 +790,7 @@ def test_overview_divergence_counts_agree_with_the_risk_engine(
     marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
     assert fitgap("marks", "import", *marks).exit_code == 0
     with db.session() as read:
-        counts = queries.area_divergent_counts(session=read)
+        counts = mark_queries.area_divergent_counts(session=read)
         board = scoreboard(session=read)
     expected = {
         area: sum(1 for d in board.divergences(area) if d.divergent) for area in board.area_ids

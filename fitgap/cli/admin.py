@@ -32,7 +32,7 @@ from fitgap.services.passwords import MAX_PASSWORD_LENGTH, generate_password, ha
 from fitgap.services.passwords import policy_from_config as _policy
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
 from fitgap.store.db import MIGRATIONS_DIR, Database
 from fitgap.store.models import Role
 
@@ -299,7 +299,7 @@ def create_demo_accounts(app: Flask) -> list[DemoAccount]:
     with database.write() as session:
         wanted: list[tuple[str, str, Role, str | None]] = [
             (town.id, f"{town.name} 職員", Role.STAFF, town.id)
-            for town in queries.list_towns(session=session)
+            for town in catalog_queries.list_towns(session=session)
         ]
         wanted += [
             ("moderator", "山本（コンサルタント）", Role.MODERATOR, None),

@@ -30,7 +30,8 @@ from fitgap.domain.risk.scoreboard import to_contract_json, to_text
 from fitgap.domain.values import Town
 from fitgap.services.scoring import scoreboard
 from fitgap.store import audit as audit_queries
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
 DEMO_MARKS_DIR = Path("demo") / "marks"
@@ -125,7 +126,7 @@ def check(ctx: click.Context) -> None:
     )
 
 
-def _load(app: Flask) -> queries.LoadReport:
+def _load(app: Flask) -> catalog_queries.LoadReport:
     from fitgap.domain.files.catalog_diff import diff_catalogs, format_diff, new_violations
 
     catalog, towns = _read_inputs(app)
@@ -133,12 +134,12 @@ def _load(app: Flask) -> queries.LoadReport:
     database.upgrade()
     total = sum(len(area.functions) for area in catalog.areas)
     with database.write() as session:
-        old = queries.current_functions(session=session)
+        old = mark_queries.current_functions(session=session)
         if old:  # a new edition of a loaded catalog: say what changed before loading it
             diff = diff_catalogs(old, catalog.functions)
             if not diff.is_empty:
                 click.echo(format_diff(diff))
-            customizing = queries.customizing_towns(session=session)
+            customizing = mark_queries.customizing_towns(session=session)
             for function_id, town_id in new_violations(diff, customizing):
                 click.echo(
                     _(
@@ -149,7 +150,7 @@ def _load(app: Flask) -> queries.LoadReport:
                     )
                 )
         with _progress(total, _("カタログを読み込み中")) as progress:
-            report = queries.load_catalog(
+            report = catalog_queries.load_catalog(
                 session=session, catalog=catalog, towns=towns, progress=progress
             )
         _audit(
@@ -175,7 +176,7 @@ def load(ctx: click.Context) -> None:
     _print_load_report(report)
 
 
-def _print_load_report(report: queries.LoadReport) -> None:
+def _print_load_report(report: catalog_queries.LoadReport) -> None:
     for label, counts in (
         (_("業務"), report.areas),
         (_("機能"), report.functions),
@@ -212,19 +213,19 @@ def _require_loaded(database: Database) -> None:
         raise DataError(_("データベースが準備されていません。先に fitgap load を実行してください"))
 
 
-def _import_marks(app: Flask, files: Sequence[Path], changed_by: str) -> queries.ImportReport:
+def _import_marks(app: Flask, files: Sequence[Path], changed_by: str) -> mark_queries.ImportReport:
     database = _database(app)
     _require_loaded(database)
     with database.session() as session:
-        towns = queries.active_town_ids(session=session)
-        functions = queries.active_function_ids(session=session)
+        towns = catalog_queries.active_town_ids(session=session)
+        functions = catalog_queries.active_function_ids(session=session)
     try:
         marks_files = read_marks(files, town_ids=towns, function_ids=functions, base=Path.cwd())
     except InvalidInput as error:
         raise _fail(error) from None
     total = sum(len(f.marks) for f in marks_files)
     with _progress(total, _("判定を取り込み中")) as progress, database.write() as session:
-        report = queries.import_marks(
+        report = mark_queries.import_marks(
             session=session, files=marks_files, changed_by=changed_by, progress=progress
         )
         _audit(
@@ -274,7 +275,7 @@ def marks_export(ctx: click.Context, town_id: str | None, out_dir: Path | None) 
     _require_loaded(database)
     target = out_dir or Path(app.config["EXPORTS_DIR"])
     with database.session() as session:
-        towns = sorted(queries.active_town_ids(session=session))
+        towns = sorted(catalog_queries.active_town_ids(session=session))
         if town_id is not None:
             if town_id not in towns:
                 raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
@@ -283,7 +284,7 @@ def marks_export(ctx: click.Context, town_id: str | None, out_dir: Path | None) 
         for town in towns:
             path = target / f"{town}.yaml"
             write_atomically(
-                path, dump_marks(town, queries.export_marks(session=session, town_id=town))
+                path, dump_marks(town, mark_queries.export_marks(session=session, town_id=town))
             )
             written.append(str(path))
             click.echo(str(path))
@@ -307,7 +308,7 @@ def score(ctx: click.Context, area_id: str | None, output: str) -> None:
     _require_loaded(database)
     with database.session() as session:
         if area_id is not None and area_id not in {
-            a.id for a in queries.list_areas(session=session)
+            a.id for a in catalog_queries.list_areas(session=session)
         }:
             raise DataError(_("業務 %(area)s はカタログにありません。", area=area_id))
         board = scoreboard(session=session)
@@ -521,7 +522,7 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                             STATUS_SYNONYMS[str(towns.get(town_id, {}).get("status", "undecided"))],
                             towns.get(town_id, {}).get("note"),
                         )
-                        for town_id in sorted(queries.active_town_ids(session=session))
+                        for town_id in sorted(catalog_queries.active_town_ids(session=session))
                     ),
                     actions=tuple(
                         log.ActionDraft(
@@ -652,9 +653,9 @@ def catalog_diff(old: Path, new: Path) -> None:
 
 
 def _town_and_area(session: Any, town_id: str, area_id: str) -> None:
-    if town_id not in queries.active_town_ids(session=session):
+    if town_id not in catalog_queries.active_town_ids(session=session):
         raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
-    if queries.get_area(session=session, area_id=area_id) is None:
+    if catalog_queries.get_area(session=session, area_id=area_id) is None:
         raise DataError(_("業務 %(area)s はカタログにありません。", area=area_id))
 
 

@@ -4,7 +4,7 @@ Scoring one area of 1,000 functions x 30 towns from the database takes a tenth o
 more, the whole project (20 areas) several seconds: too slow to repeat on every status change
 or dashboard refresh. So each process keeps the last scoreboards of a few areas and of the
 project together with what they were built from: the towns, each area's clocks
-(`queries.clocks`: raised by every mark change and every catalog load, whoever writes) and the
+(`clock_queries.clocks`: raised by every mark change and every catalog load, whoever writes) and the
 last history id applied. A request reads the clocks (one small query) and uses the kept board
 when they have not moved; when only mark clocks have, the history rows since name exactly the
 marks that changed, and only those are read and applied (`Scoreboard.with_marks`). A catalog
@@ -31,7 +31,9 @@ from sqlmodel import Session
 
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.services import scoring
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import clocks as clock_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.models import Town
 
 KEPT_BOARDS = 8  # boards kept per process (about 30,000 marks each for an area at full scale)
@@ -88,7 +90,7 @@ class AreaBoards:
     def board(self, *, session: Session, area_id: str | None, towns: list[Town]) -> Scoreboard:
         """The current scoreboard of an area, or of the whole project (area_id None); also
         right after this process saved a mark."""
-        clocks = queries.clocks(session=session, area_id=area_id)
+        clocks = clock_queries.clocks(session=session, area_id=area_id)
         signature = (clocks.catalog, tuple((t.id, t.name, t.population) for t in towns))
         kept = self._get(area_id or PROJECT)
         # A request whose read began before another one moved the kept board on sees older
@@ -104,7 +106,7 @@ class AreaBoards:
         with self._key_lock(key):
             kept = self._get(key)
             if kept is not None and kept.signature == signature:
-                clocks, rows = queries.changes_since(
+                clocks, rows = clock_queries.changes_since(
                     session=session, area_id=area_id, after=kept.after
                 )
                 if _not_ahead(clocks, kept):
@@ -143,7 +145,7 @@ class AreaBoards:
                 # An id of this area committed after a later id of another was read: read
                 # this area's rows again from its own last id.
                 self.rereads += 1
-                again, rows_again = queries.changes_since(
+                again, rows_again = clock_queries.changes_since(
                     session=session, area_id=area, after=kept.lasts.get(area, 0)
                 )
                 clock = again.get(area, 0)
@@ -154,13 +156,13 @@ class AreaBoards:
             if changes:
                 new_lasts[area] = changes[-1][0]
                 keys.update((town_id, function_id) for _, town_id, function_id in changes)
-        board = kept.board.with_marks(queries.marks_by_keys(session=session, keys=keys))
+        board = kept.board.with_marks(mark_queries.marks_by_keys(session=session, keys=keys))
         return _Kept(kept.signature, new_clocks, new_lasts, board)
 
     def _rebuild(self, session: Session, area_id: str | None, signature: Signature) -> Scoreboard:
         # The clocks are read before the marks: should a change land in between, the board is
         # newer than the clocks and the next request applies that mark again; never the reverse.
-        clocks, lasts = queries.clock_start(session=session, area_id=area_id)
+        clocks, lasts = clock_queries.clock_start(session=session, area_id=area_id)
         board = scoring.scoreboard(session=session, area_id=area_id)
         self.rebuilds += 1
         self._put(area_id or PROJECT, _Kept(signature, clocks, lasts, board))
@@ -186,5 +188,5 @@ def current_board(
     """The current scoreboard of an area, or of the whole project (None), through the kept
     boards; pass the towns when the view has read them already."""
     if towns is None:
-        towns = queries.list_towns(session=session)
+        towns = catalog_queries.list_towns(session=session)
     return area_boards().board(session=session, area_id=area_id, towns=towns)

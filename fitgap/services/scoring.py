@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from fitgap.domain.risk.scoreboard import Scoreboard, galapagos_risk
-from fitgap.store import queries
+from fitgap.store import marks as mark_queries
 
 
 def scoreboard(*, session: Session, area_id: str | None = None) -> Scoreboard:
     """The Galapagos risk of the current data (of one area, or of the whole project)."""
-    data = queries.scoring_input(session=session, area_id=area_id)
+    data = mark_queries.scoring_input(session=session, area_id=area_id)
     return galapagos_risk(data.functions, data.towns, data.marks)

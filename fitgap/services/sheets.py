@@ -21,7 +21,8 @@ from fitgap.domain.files.marking_sheet import (
 )
 from fitgap.domain.i18n import _
 from fitgap.domain.values import Status
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.models import Mark, utcnow
 
 
@@ -50,8 +51,8 @@ def _mark_row(state: Mark | None) -> MarkRow:
 
 def current_rows(*, session: Session, town_id: str, area_id: str) -> dict[str, MarkRow]:
     """The town's current marks on the area's functions, as the sheet sees them."""
-    function_ids = [f.id for f in queries.area_functions(session=session, area_id=area_id)]
-    marks = queries.marks_for_functions(session=session, function_ids=function_ids)
+    function_ids = [f.id for f in catalog_queries.area_functions(session=session, area_id=area_id)]
+    marks = catalog_queries.marks_for_functions(session=session, function_ids=function_ids)
     return {
         function_id: _mark_row(marks.get((town_id, function_id))) for function_id in function_ids
     }
@@ -61,11 +62,11 @@ def sheet_bytes(
     *, session: Session, town_id: str, area_id: str, now: datetime | None = None
 ) -> bytes:
     """The marking sheet of one town for one area (XLSX)."""
-    town = next((t for t in queries.list_towns(session=session) if t.id == town_id), None)
-    area = queries.get_area(session=session, area_id=area_id)
+    town = next((t for t in catalog_queries.list_towns(session=session) if t.id == town_id), None)
+    area = catalog_queries.get_area(session=session, area_id=area_id)
     if town is None or area is None:
         raise LookupError(town_id if town is None else area_id)
-    functions = queries.scoring_input(session=session, area_id=area_id).functions
+    functions = mark_queries.scoring_input(session=session, area_id=area_id).functions
     return build_marking_sheet(
         town_id=town.id,
         town_name=town.name,
@@ -95,7 +96,7 @@ def preview_sheet(
     *, session: Session, source: Path | bytes, town_id: str, area_id: str, display: str
 ) -> SheetPreview:
     """Validate an uploaded sheet (InvalidInput on any problem) and list what it changes."""
-    function_ids = {f.id for f in queries.area_functions(session=session, area_id=area_id)}
+    function_ids = {f.id for f in catalog_queries.area_functions(session=session, area_id=area_id)}
     sheet = read_marking_sheet(
         source, town_id=town_id, area_id=area_id, function_ids=function_ids, display=display
     )
@@ -110,7 +111,7 @@ def apply_preview(*, session: Session, preview: SheetPreview, changed_by: str) -
     for change in preview.changes:
         mark = change.to_mark(preview.town_id)
         try:
-            queries.save_mark(
+            mark_queries.save_mark(
                 session=session,
                 town_id=preview.town_id,
                 function_id=change.function_id,
@@ -121,6 +122,6 @@ def apply_preview(*, session: Session, preview: SheetPreview, changed_by: str) -
                 changed_by=changed_by,
                 source="xlsx",
             )
-        except queries.MarkConflict:
+        except mark_queries.MarkConflict:
             raise SheetConflict([change]) from None
     return len(preview.changes)

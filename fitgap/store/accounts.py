@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from fitgap.domain.i18n import _
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
 from fitgap.store.models import Account, AccountArea, Role, utcnow
 
 _account = Account.__table__  # type: ignore[attr-defined]
@@ -75,14 +75,14 @@ def check_input(session: Session, data: AccountInput, *, account_id: int | None)
         problems.append(_("役割 %(role)s はありません", role=data.role))
         role = None
     town_id = (data.town_id or "").strip() or None
-    if town_id is not None and town_id not in queries.active_town_ids(session=session):
+    if town_id is not None and town_id not in catalog_queries.active_town_ids(session=session):
         problems.append(_("町ID %(id)s は登録されていません", id=town_id))
     if role is Role.STAFF and town_id is None:
         problems.append(_("職員のアカウントには町を指定してください"))
     if role in (Role.MODERATOR, Role.ADMIN) and town_id is not None:
         problems.append(_("進行役と管理者のアカウントには町を指定しません"))
     area_ids = tuple(dict.fromkeys(a.strip() for a in data.area_ids if a.strip()))
-    known = {area.id for area in queries.list_areas(session=session)}
+    known = {area.id for area in catalog_queries.list_areas(session=session)}
     unknown = [a for a in area_ids if a not in known]
     if unknown:
         problems.append(_("業務 %(area)s はカタログにありません。", area=", ".join(unknown)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -244,3 +244,15 @@ def _close_session(_error: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+# --- bulk statements ---------------------------------------------------------------------------
+
+Progress = Callable[[int], None]  # called with the number of rows just written
+BATCH = 5_000  # rows per executemany statement
+
+
+def batches(rows: list[dict[str, Any]], size: int = BATCH) -> Iterable[list[dict[str, Any]]]:
+    """Rows in slices of `size`, for executemany statements of a bounded size."""
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

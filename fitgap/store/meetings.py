@@ -1,7 +1,7 @@
 """Every read and write of the joint meetings and their decision log, fn(*, session, ...).
 
 Writes run inside `Database.write()` (one transaction): recording a decision writes the
-decision, the towns' marks (through `queries.save_mark`, which appends to the mark history),
+decision, the towns' marks (through `mark_queries.save_mark`, which appends to the mark history),
 the per-town record and the action items together, or nothing at all.
 """
 
@@ -21,7 +21,8 @@ from fitgap.domain.risk.scoreboard import Divergence, DivergenceKind, Evidence, 
 from fitgap.domain.values import Cost, Requirement, Status
 from fitgap.domain.wareki import wareki
 from fitgap.services.scoring import scoreboard
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.models import (
     ActionItem,
     AgendaItem,
@@ -148,7 +149,7 @@ def _check_meeting(session: Session, data: MeetingInput) -> None:
         if len(attendee.name.strip()) > TEXT_LIMIT or len(attendee.role.strip()) > TEXT_LIMIT:
             problems.append(_too_long(_("出席者の名前・役職")))
             break
-    towns = queries.active_town_ids(session=session)
+    towns = catalog_queries.active_town_ids(session=session)
     for attendee in data.attendees:
         if attendee.town_id is not None and attendee.town_id not in towns:
             problems.append(_("参加していない団体です：%(towns)s", towns=attendee.town_id))
@@ -495,11 +496,11 @@ def record_decision(
     existing = current_decision(session=session, function_id=function.id)
     if (existing.id if existing else None) != supersedes_id:
         raise DecisionConflict(existing)
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     town_names = {t.id: t.name for t in towns}
     marks = {
         town_id: mark
-        for (town_id, _f), mark in queries.marks_for_functions(
+        for (town_id, _f), mark in catalog_queries.marks_for_functions(
             session=session, function_ids=[function.id]
         ).items()
     }
@@ -609,7 +610,7 @@ def _apply_verdict(
         cost = Cost(previous.cost_initial_yen or 0, previous.cost_annual_yen or 0)
     # The decision is made in the room: it replaces whatever version is current now (read in
     # this transaction), and the record below keeps which one that was.
-    saved = queries.save_mark(
+    saved = mark_queries.save_mark(
         session=session,
         town_id=verdict.town_id,
         function_id=function_id,
@@ -665,7 +666,7 @@ def item_view(
         raise LookupError(item.function_id)
     marks = {
         town_id: mark
-        for (town_id, _f), mark in queries.marks_for_functions(
+        for (town_id, _f), mark in catalog_queries.marks_for_functions(
             session=session, function_ids=[function.id]
         ).items()
     }
@@ -793,9 +794,9 @@ def gather_minutes(*, session: Session, meeting_id: int | None = None) -> log.Mi
             select(_function.c.id, _function.c.name).where(_function.c.id.in_(sorted(function_ids)))
         )
     }
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     decided = sorted({d.function_id for ds in by_meeting.values() for d in ds})
-    current = queries.marks_for_functions(session=session, function_ids=decided)
+    current = catalog_queries.marks_for_functions(session=session, function_ids=decided)
     marks = tuple(
         log.MinutesMark(
             town_id=town.id,

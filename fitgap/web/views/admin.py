@@ -17,7 +17,7 @@ from fitgap.domain.meetings.minutes import TOKYO
 from fitgap.services.passwords import generate_password, hash_password, policy_from_config
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
 from fitgap.store.db import MAX_INTEGER, get_db, get_session
 from fitgap.store.models import Account, Role
 from fitgap.web import authz, htmx
@@ -51,13 +51,13 @@ def _compact_json(value: Any) -> str:
 def accounts() -> Response:
     """Every account with its role, town, areas and state."""
     session = get_session()
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     return htmx.render(
         "admin/accounts.html",
         accounts=account_queries.list_accounts(session=session),
         areas_of=account_queries.areas_by_account(session=session),
         town_names={t.id: t.name for t in towns},
-        area_names={a.id: a.name for a in queries.list_areas(session=session)},
+        area_names={a.id: a.name for a in catalog_queries.list_areas(session=session)},
         now=datetime.now(TOKYO),
         is_locked=account_queries.is_locked,
     )
@@ -106,8 +106,8 @@ def _account_form(
         values=values,
         problems=problems,
         roles=list(Role),
-        towns=queries.list_towns(session=session),
-        areas=queries.list_areas(session=session),
+        towns=catalog_queries.list_towns(session=session),
+        areas=catalog_queries.list_areas(session=session),
         is_locked=account_queries.is_locked,
         now=datetime.now(TOKYO),
         **extra,

@@ -23,7 +23,8 @@ from fitgap.domain.risk.scoreboard import Divergence, DivergenceKind, Scoreboard
 from fitgap.domain.search import Query, normalize
 from fitgap.domain.values import MAX_NOTE_LENGTH, Cost, Requirement, Status
 from fitgap.services.boards import area_boards
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store.db import MAX_INTEGER, get_db, get_session
 from fitgap.store.models import Area, CatalogFunction, Town
 from fitgap.web import authz, errors, htmx
@@ -202,7 +203,7 @@ class Conflict:
     note: str | None
     cost: Cost | None
     full: bool  # the user sent a note and cost too (function page), not only a status
-    current: queries.MarkState | None
+    current: mark_queries.MarkState | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,14 +395,14 @@ def _template_helpers() -> dict[str, Any]:
 def overview() -> Response:
     """Every business area with each town's progress, customizations and divergent items."""
     session = get_session()
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     return htmx.render(
         "catalog/overview.html",
-        areas=queries.list_areas(session=session),
+        areas=catalog_queries.list_areas(session=session),
         towns=towns,
         my_town=_my_town(towns),
-        progress=queries.area_progress(session=session),
-        divergent=queries.area_divergent_counts(session=session),
+        progress=catalog_queries.area_progress(session=session),
+        divergent=mark_queries.area_divergent_counts(session=session),
     )
 
 
@@ -446,10 +447,10 @@ class GridPage:
 
 def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page: int) -> GridPage:
     """Filter the area's functions, then build one page of rows."""
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     my_town = _my_town(towns)
     edit_town = _edit_town(towns, area_row.id)
-    functions = queries.area_functions(session=session, area_id=area_row.id)
+    functions = catalog_queries.area_functions(session=session, area_id=area_row.id)
     board = area_boards().board(session=session, area_id=area_row.id, towns=towns)
     filters = GridFilters.from_args(args, {town.id for town in towns})
     town_ids = [town.id for town in towns]
@@ -459,14 +460,14 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
     start = (page - 1) * page_size
     shown = matching[start : start + page_size]
     versions = (
-        queries.mark_versions(
+        mark_queries.mark_versions(
             session=session, town_id=edit_town.id, function_ids=[f.id for f in shown]
         )
         if edit_town is not None
         else {}
     )
     headings = _headings(matching, start, start + page_size)
-    review = queries.marks_to_review(session=session, function_ids=[f.id for f in shown])
+    review = mark_queries.marks_to_review(session=session, function_ids=[f.id for f in shown])
     rows = [
         grid_row(
             function,
@@ -506,7 +507,7 @@ def _page_args(page: int) -> dict[str, Any]:
 def area(area_id: str) -> Response:
     """One area's functions under their headings with every town's verdict, filtered, paged."""
     session = get_session()
-    area_row = queries.get_area(session=session, area_id=area_id)
+    area_row = catalog_queries.get_area(session=session, area_id=area_id)
     if area_row is None:
         abort(404)
     page = grid_page(session, area_row, request.args, _page_number())
@@ -525,12 +526,12 @@ def area(area_id: str) -> Response:
 def row(function_id: str) -> Response:
     """One grid row as it is now (after a conflict the user chose to keep the current mark)."""
     session = get_session()
-    function_row = queries.get_function(session=session, function_id=function_id)
+    function_row = catalog_queries.get_function(session=session, function_id=function_id)
     if function_row is None or function_row.archived_at is not None:
         abort(404)
     if not htmx.is_htmx():
         return redirect(url_for("catalog.area", area_id=function_row.area_id), code=303)
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     return _row_response(session, function_row, towns, next_url=request.args.get("next"))
 
 
@@ -551,7 +552,7 @@ def _row_response(
         board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
     version = 0
     if edit_town is not None:
-        versions = queries.mark_versions(
+        versions = mark_queries.mark_versions(
             session=session, town_id=edit_town.id, function_ids=[function_row.id]
         )
         version = versions.get(function_row.id, 0)
@@ -564,7 +565,7 @@ def _row_response(
         edit_town.id if edit_town is not None else None,
         version,
         conflict=conflict,
-        review=queries.marks_to_review(session=session, function_ids=[function_row.id]),
+        review=mark_queries.marks_to_review(session=session, function_ids=[function_row.id]),
     )
     fallback = url_for("catalog.area", area_id=function_row.area_id)
     response = htmx.render(
@@ -611,16 +612,16 @@ def _function_context(
 ) -> dict[str, Any]:
     """Everything the function page and its fragments need; `town_id` is the town a
     moderator corrects (default: the page's `?town=`)."""
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     my_town = _my_town(towns)
     correcting = _correcting_town(towns, town_id or request.args.get("town"))
     edit_town = correcting or _edit_town(towns, function_row.area_id)
-    marks = queries.marks_for_functions(session=session, function_ids=[function_row.id])
-    area_row = queries.get_area(session=session, area_id=function_row.area_id)
+    marks = catalog_queries.marks_for_functions(session=session, function_ids=[function_row.id])
+    area_row = catalog_queries.get_area(session=session, area_id=function_row.area_id)
     score = None
     neighbours: tuple[str | None, str | None] = (None, None)
     if function_row.archived_at is None:
-        keys = queries.area_function_keys(session=session, area_id=function_row.area_id)
+        keys = mark_queries.area_function_keys(session=session, area_id=function_row.area_id)
         if board is None:
             board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
         score = board.function_score(function_row.id)
@@ -638,7 +639,7 @@ def _function_context(
         "can_correct": authz.can_moderate() and function_row.archived_at is None,
         "my_mark": my_mark,
         "marks": marks,
-        "history": queries.mark_history(session=session, function_id=function_row.id),
+        "history": mark_queries.mark_history(session=session, function_id=function_row.id),
         "town_names": {town.id: town.name for town in towns},
         "score": score,
         "risk": round_risk(score.risk) if score is not None else None,
@@ -653,7 +654,7 @@ def _function_context(
 
 
 def _get_function(session: Session, function_id: str) -> CatalogFunction:
-    function_row = queries.get_function(session=session, function_id=function_id)
+    function_row = catalog_queries.get_function(session=session, function_id=function_id)
     if function_row is None:
         abort(404)
     return function_row
@@ -788,7 +789,7 @@ def _draft_from_form(form: Mapping[str, str]) -> Draft:
     )
 
 
-def _same_as_sent(current: queries.MarkState | None, sent: MarkForm) -> bool:
+def _same_as_sent(current: mark_queries.MarkState | None, sent: MarkForm) -> bool:
     """Whether the mark already holds what the user sent (e.g. a retried request)."""
     if current is None or current.status != sent.status.value:
         return False
@@ -821,7 +822,7 @@ def _missing_reason(
 
 
 def _mark_details(
-    before: queries.MarkState | None, after: queries.MarkState, reason: str | None
+    before: mark_queries.MarkState | None, after: mark_queries.MarkState, reason: str | None
 ) -> dict[str, Any]:
     """What the audit trail keeps of a mark change."""
     cost_before = (before.cost_initial_yen, before.cost_annual_yen) if before else (None, None)
@@ -849,7 +850,7 @@ def save_mark(function_id: str, town_id: str) -> Response:
     town's mark, with a reason that goes into the history and the audit trail."""
     session = get_session()
     function_row = _get_function(session, function_id)
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     town = next((t for t in towns if t.id == town_id), None)
     if town is None or function_row.archived_at is not None:
         abort(404)
@@ -863,13 +864,13 @@ def save_mark(function_id: str, town_id: str) -> Response:
     try:
         with get_db().write() as write:
             note, cost = sent.note, sent.cost
-            current = queries.get_mark(session=write, town_id=town_id, function_id=function_id)
+            current = mark_queries.get_mark(session=write, town_id=town_id, function_id=function_id)
             if not sent.full and current is not None:
                 # A status change from the grid keeps the note and cost already written.
                 note = current.note
                 if current.cost_initial_yen is not None or current.cost_annual_yen is not None:
                     cost = Cost(current.cost_initial_yen or 0, current.cost_annual_yen or 0)
-            saved = queries.save_mark(
+            saved = mark_queries.save_mark(
                 session=write,
                 town_id=town_id,
                 function_id=function_id,
@@ -887,7 +888,7 @@ def save_mark(function_id: str, town_id: str) -> Response:
                 f"{town_id}/{function_id}",
                 _mark_details(current, saved, reason),
             )
-    except queries.MarkConflict as refused:
+    except mark_queries.MarkConflict as refused:
         if not _same_as_sent(refused.current, sent):
             return _conflict_response(session, function_row, town, towns, sent, refused.current)
         # Already saved (a retry after a lost answer, a double click): report success.
@@ -925,7 +926,7 @@ def _conflict_response(
     town: Town,
     towns: list[Town],
     sent: MarkForm,
-    current: queries.MarkState | None,
+    current: mark_queries.MarkState | None,
 ) -> Response:
     """409: show the user's version next to the current one and let them choose."""
     conflict = Conflict(

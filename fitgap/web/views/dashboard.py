@@ -15,7 +15,8 @@ from fitgap.domain.risk.scoreboard import (
     explain_contribution,
 )
 from fitgap.services.boards import current_board
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import clocks as clock_queries
 from fitgap.store.db import get_session
 from fitgap.web import authz, htmx
 
@@ -81,7 +82,7 @@ def _dashboard_context(board: Scoreboard, area_id: str | None, split: CostSplit)
 def dashboard() -> Response:
     """Scores of the group, each town and area, the functions to discuss and the best asks."""
     session = get_session()
-    areas = queries.list_areas(session=session)
+    areas = catalog_queries.list_areas(session=session)
     area_id = request.args.get("area") or None
     if area_id is not None and area_id not in {a.id for a in areas}:
         abort(404)
@@ -91,7 +92,7 @@ def dashboard() -> Response:
         split = CostSplit.EQUAL
     live = request.args.get("live", "1") != "0"
     # The poll names the clocks it was drawn at: while none has moved, nothing is redrawn.
-    stamp = queries.clocks(session=session, area_id=area_id).stamp
+    stamp = clock_queries.clocks(session=session, area_id=area_id).stamp
     if htmx.is_htmx() and request.args.get("v") == stamp:
         response = Response(status=204)
         response.headers["Cache-Control"] = "no-store"

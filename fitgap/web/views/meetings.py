@@ -15,11 +15,13 @@ from fitgap.domain.meetings import minutes as log
 from fitgap.domain.values import Status
 from fitgap.domain.wareki import wareki, wareki_with_western
 from fitgap.services.boards import current_board
+from fitgap.store import catalog as catalog_queries
+from fitgap.store import clocks as clock_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
-from fitgap.store import queries
 from fitgap.store.db import MAX_INTEGER, get_db, get_session
+from fitgap.store.marks import MarkConflict
 from fitgap.store.models import AgendaItem, Meeting, Role
-from fitgap.store.queries import MarkConflict
 from fitgap.web import authz, htmx
 from fitgap.web.fragments import fragment_cache
 
@@ -83,7 +85,7 @@ def _outcome_filter(value: str) -> str:
 def index() -> Response:
     """Every meeting, with links to plan a new one and to the project's decision log."""
     session = get_session()
-    areas = queries.list_areas(session=session)
+    areas = catalog_queries.list_areas(session=session)
     return htmx.render(
         "meetings/index.html",
         meetings=meeting_queries.list_meetings(session=session),
@@ -141,7 +143,7 @@ def _attendee_text(rows: list[Any], town_id: str | None) -> str:
 
 def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200) -> Response:
     session = get_session()
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in request.form}
     elif meeting is not None:
@@ -166,7 +168,7 @@ def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200
     response = htmx.render(
         "meetings/form.html",
         meeting=meeting,
-        areas=queries.list_areas(session=session),
+        areas=catalog_queries.list_areas(session=session),
         towns=towns,
         values=values,
         problems=problems,
@@ -181,7 +183,7 @@ def new() -> Response:
     """Plan a meeting: area, date, place, moderator, attendees; the tool proposes the agenda."""
     if request.method == "GET":
         return _render_form(None, [])
-    data, problems = _meeting_form(queries.list_towns(session=get_session()))
+    data, problems = _meeting_form(catalog_queries.list_towns(session=get_session()))
     if data is None:
         return _render_form(None, problems, 422)
     try:
@@ -205,7 +207,7 @@ def edit(meeting_id: int) -> Response:
     meeting = _meeting_or_404(meeting_id)
     if request.method == "GET":
         return _render_form(meeting, [])
-    data, problems = _meeting_form(queries.list_towns(session=get_session()))
+    data, problems = _meeting_form(catalog_queries.list_towns(session=get_session()))
     if data is None:
         return _render_form(meeting, problems, 422)
     try:
@@ -234,8 +236,8 @@ def show(meeting_id: int) -> Response:
         meeting=meeting,
         minutes=minutes,
         record=minutes.meetings[0],
-        area=queries.get_area(session=session, area_id=meeting.area_id),
-        towns=queries.list_towns(session=session),
+        area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
+        towns=catalog_queries.list_towns(session=session),
     )
 
 
@@ -251,7 +253,7 @@ def _agenda_context(meeting: Meeting) -> dict[str, Any]:
     asks = {a.function_id: a for a in board.function_asks(meeting.area_id)}
     known = {f.id for f in board.functions}
     functions = {
-        i.function_id: queries.get_function(session=session, function_id=i.function_id)
+        i.function_id: catalog_queries.get_function(session=session, function_id=i.function_id)
         for i in items
     }
     decisions = {
@@ -281,7 +283,7 @@ def _towns_to_review(session: Any, function_ids: list[str]) -> dict[str, list[st
     """Function id -> the towns whose mark on it needs a look after a catalog revision."""
     review: dict[str, list[str]] = {}
     for town_id, function_id in sorted(
-        queries.marks_to_review(session=session, function_ids=function_ids)
+        mark_queries.marks_to_review(session=session, function_ids=function_ids)
     ):
         review.setdefault(function_id, []).append(town_id)
     return review
@@ -325,8 +327,8 @@ def _console(
     response = htmx.render(
         "meetings/console.html",
         meeting=meeting,
-        area=queries.get_area(session=session, area_id=meeting.area_id),
-        towns=queries.list_towns(session=session),
+        area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
+        towns=catalog_queries.list_towns(session=session),
         view=view,
         problems=problems or [],
         values=values if values is not None else _decision_values(view),
@@ -484,7 +486,7 @@ def _decision_draft(town_ids: list[str]) -> tuple[log.DecisionDraft | None, list
 def decide(meeting_id: int, item_id: int) -> Response:
     """Record the decision on an item; the towns' marks follow it in the same transaction."""
     meeting = _meeting_or_404(meeting_id)
-    town_ids = [t.id for t in queries.list_towns(session=get_session())]
+    town_ids = [t.id for t in catalog_queries.list_towns(session=get_session())]
     draft, problems = _decision_draft(town_ids)
     raw_supersedes = request.form.get("supersedes", "")
     supersedes = _row_id(raw_supersedes)
@@ -525,12 +527,12 @@ def _screen_context(meeting: Meeting, view_name: str, town_id: str | None) -> di
     session = get_session()
     assert meeting.id is not None  # noqa: S101 - a stored meeting
     items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
-    towns = queries.list_towns(session=session)
+    towns = catalog_queries.list_towns(session=session)
     board = current_board(session=session, area_id=meeting.area_id, towns=towns)
     view = _current_view(meeting, items, board, meeting.current_item_id)
     return {
         "meeting": meeting,
-        "area": queries.get_area(session=session, area_id=meeting.area_id),
+        "area": catalog_queries.get_area(session=session, area_id=meeting.area_id),
         "towns": towns,
         "view": view,
         "total": len(items),
@@ -545,7 +547,7 @@ def _screen(meeting_id: int, view_name: str) -> Response:
     meeting = _meeting_or_404(meeting_id)
     session = get_session()
     town_id = request.args.get("town") or None
-    if town_id is not None and town_id not in queries.active_town_ids(session=session):
+    if town_id is not None and town_id not in catalog_queries.active_town_ids(session=session):
         abort(404)
     live = request.args.get("live", "1") != "0"
     return htmx.render(
@@ -590,12 +592,14 @@ def live(meeting_id: int) -> Response:
     meeting = _meeting_or_404(meeting_id)
     view_name = "room" if request.args.get("view") == "room" else "follow"
     town_id = request.args.get("town") or None
-    if town_id is not None and town_id not in queries.active_town_ids(session=get_session()):
+    if town_id is not None and town_id not in catalog_queries.active_town_ids(
+        session=get_session()
+    ):
         town_id = None
     shown = request.args.get("item", "")
     announce = shown != str(meeting.current_item_id or "")
     # Every following browser asks for the new item within a poll's time: render it once.
-    clocks = queries.clocks(session=get_session(), area_id=meeting.area_id).stamp
+    clocks = clock_queries.clocks(session=get_session(), area_id=meeting.area_id).stamp
     key = (
         meeting.id,
         meeting.state_version,
@@ -675,7 +679,7 @@ def download(meeting_id: int, kind: str) -> Response:
     meeting = _meeting_or_404(meeting_id)
     session = get_session()
     record = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
-    area = queries.get_area(session=session, area_id=meeting.area_id)
+    area = catalog_queries.get_area(session=session, area_id=meeting.area_id)
     name = _(
         "議事録-%(area)s-%(date)s",
         area=area.name if area else meeting.area_id,

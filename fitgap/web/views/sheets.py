@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from fitgap.domain.files.catalog import InvalidInput
 from fitgap.domain.i18n import _
 from fitgap.services import sheets
-from fitgap.store import queries
+from fitgap.store import catalog as catalog_queries
 from fitgap.store.db import get_db, get_session
 from fitgap.store.models import Area, Role, Town
 from fitgap.web import authz, htmx
@@ -25,8 +25,8 @@ MAX_FILENAME_LENGTH = 255
 
 def _area_and_town(area_id: str, town_id: str | None) -> tuple[Area, Town]:
     session = get_session()
-    area = queries.get_area(session=session, area_id=area_id)
-    town = next((t for t in queries.list_towns(session=session) if t.id == town_id), None)
+    area = catalog_queries.get_area(session=session, area_id=area_id)
+    town = next((t for t in catalog_queries.list_towns(session=session) if t.id == town_id), None)
     if area is None or town is None:
         abort(404)
     return area, town
