@@ -800,7 +800,7 @@ def test_overview_divergence_counts_agree_with_the_risk_engine(
 
 
 def test_the_grid_offers_the_five_verdicts_in_shortcut_order() -> None:
-    from fitgap.web.views.catalog import STATUS_ORDER
+    from fitgap.web.presenters.grid import STATUS_ORDER
 
     assert STATUS_ORDER[:3] == (Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION)
     assert set(STATUS_ORDER) == set(Status) and len(STATUS_ORDER) == 5

@@ -1,0 +1,102 @@
+"""Recording one town's mark on one function: the use case behind the grid, the function page
+and the moderator's correction.
+
+One write transaction reads the current mark, applies the keep-note rule
+(`fitgap.domain.marking`), saves with the optimistic lock and appends the audit record. A
+request that arrives again after its answer was lost (or a double click) finds its own change
+already saved and counts as saved instead of as a conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fitgap.domain.marking import kept_by_status_change
+from fitgap.domain.values import Cost, Status
+from fitgap.store import audit as audit_queries
+from fitgap.store import marks as mark_queries
+from fitgap.store.db import Database
+from fitgap.store.marks import MarkConflict, MarkState
+
+
+@dataclass(frozen=True, slots=True)
+class MarkEdit:
+    """What a user asks to record on one mark."""
+
+    town_id: str
+    function_id: str
+    status: Status
+    expected_version: int  # the version the user saw; 0 when there was no mark yet
+    full: bool  # note and cost were sent (the editor); False: only a status (the grid)
+    note: str | None
+    cost: Cost | None
+    reason: str | None = None  # set when a moderator corrects the mark on the town's behalf
+
+
+def record_mark(
+    database: Database, edit: MarkEdit, *, changed_by: str, actor: audit_queries.Actor
+) -> MarkState:
+    """Save `edit` and audit it; raises MarkConflict when someone else saved first (with a
+    different content), carrying the mark as it is now."""
+    try:
+        with database.write() as write:
+            current = mark_queries.get_mark(
+                session=write, town_id=edit.town_id, function_id=edit.function_id
+            )
+            note, cost = edit.note, edit.cost
+            if not edit.full and current is not None:
+                note, cost = kept_by_status_change(current.as_domain())
+            saved = mark_queries.save_mark(
+                session=write,
+                town_id=edit.town_id,
+                function_id=edit.function_id,
+                status=edit.status,
+                note=note,
+                cost=cost,
+                expected_version=edit.expected_version,
+                changed_by=changed_by,
+                source="correction" if edit.reason is not None else "web",
+                reason=edit.reason,
+            )
+            audit_queries.append(
+                session=write,
+                actor=actor,
+                action="mark.changed",
+                target=f"{edit.town_id}/{edit.function_id}",
+                details=mark_details(current, saved, edit.reason),
+            )
+    except MarkConflict as refused:
+        if refused.current is None or not same_as_sent(refused.current, edit):
+            raise
+        return refused.current
+    return saved
+
+
+def same_as_sent(current: MarkState | None, sent: MarkEdit) -> bool:
+    """Whether the mark already holds what the user sent (e.g. a retried request)."""
+    if current is None or current.status != sent.status.value:
+        return False
+    if not sent.full:
+        return True
+    cost = sent.cost or Cost(0, 0)
+    stored = (current.cost_initial_yen or 0, current.cost_annual_yen or 0)
+    return current.note == sent.note and stored == (cost.initial_yen, cost.annual_yen)
+
+
+def mark_details(before: MarkState | None, after: MarkState, reason: str | None) -> dict[str, Any]:
+    """What the audit trail keeps of a mark change."""
+    cost_before = (before.cost_initial_yen, before.cost_annual_yen) if before else (None, None)
+    details: dict[str, Any] = {
+        "town": after.town_id,
+        "function": after.function_id,
+        "before": before.status if before else None,
+        "after": after.status,
+        "note_changed": (before.note if before else None) != after.note,
+        "cost_changed": cost_before != (after.cost_initial_yen, after.cost_annual_yen),
+        "version": after.version,
+    }
+    if reason is not None:
+        details["correction"] = True
+        details["reason"] = reason
+    return details

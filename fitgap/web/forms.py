@@ -1,0 +1,117 @@
+"""Posted forms of the marking workspace, read and checked: anything malformed is a 400."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask import abort
+
+from fitgap.domain.values import MAX_NOTE_LENGTH, Cost, Status
+from fitgap.services.marks import MarkEdit
+from fitgap.store.db import MAX_INTEGER
+from fitgap.web.presenters.function import Draft
+
+MAX_REASON_LENGTH = 2_000
+
+
+MAX_YEN = 10**13  # above any municipal budget; keeps typos out of BIGINT columns
+
+
+@dataclass(frozen=True, slots=True)
+class MarkForm:
+    """A posted mark: from a grid button (status only) or the editor (status, note, cost)."""
+
+    status: Status
+    expected_version: int
+    full: bool
+    note: str | None
+    cost: Cost | None
+    context: str  # "grid" or "page": which fragments to answer with
+    next_url: str | None
+    reason: str | None  # why a moderator corrects the mark on the town's behalf
+
+    def edit(self, town_id: str, function_id: str, *, reason: str | None) -> MarkEdit:
+        """The change to record on one town's mark (`reason`: a moderator's correction)."""
+        return MarkEdit(
+            town_id=town_id,
+            function_id=function_id,
+            status=self.status,
+            expected_version=self.expected_version,
+            full=self.full,
+            note=self.note,
+            cost=self.cost,
+            reason=reason,
+        )
+
+    @classmethod
+    def parse(cls, form: Mapping[str, str]) -> MarkForm:
+        """Read and check the posted fields; 400 on anything malformed."""
+        try:
+            status = Status(form.get("status", ""))
+            version = int(form.get("version", ""))
+        except ValueError:
+            abort(400)
+        if not 0 <= version <= MAX_INTEGER:  # no mark has such a version (nor could hold it)
+            abort(400)
+        full = "note" in form
+        note = clean_note(form.get("note")) if full else None
+        cost = None
+        if full and status is Status.CUSTOMIZATION:
+            initial = parse_yen(form.get("cost_initial_yen"))
+            annual = parse_yen(form.get("cost_annual_yen"))
+            if initial is not None or annual is not None:
+                cost = Cost(initial_yen=initial or 0, annual_yen=annual or 0)
+        return cls(
+            status=status,
+            expected_version=version,
+            full=full,
+            note=note,
+            cost=cost,
+            context="page" if form.get("context") == "page" else "grid",
+            next_url=form.get("next"),
+            reason=clean_reason(form.get("reason")),
+        )
+
+
+def clean_note(value: str | None) -> str | None:
+    """A note as stored: browsers' CRLF as LF, no trailing blanks, None when empty."""
+    if value is None:
+        return None
+    text = value.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    if len(text) > MAX_NOTE_LENGTH:
+        abort(400)
+    return text or None
+
+
+def clean_reason(value: str | None) -> str | None:
+    """A correction's reason as stored: trimmed, None when empty."""
+    text = (value or "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_REASON_LENGTH:
+        abort(400)
+    return text or None
+
+
+def parse_yen(value: str | None) -> int | None:
+    text = (value or "").strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        abort(400)
+    if not 0 <= number <= MAX_YEN:
+        abort(400)
+    return number
+
+
+def draft_from_form(form: Mapping[str, str]) -> Draft:
+    status = form.get("status", Status.UNDECIDED.value)
+    if status not in {s.value for s in Status}:
+        status = Status.UNDECIDED.value
+    return Draft(
+        status=status,
+        note=clean_note(form.get("note")) or "",
+        cost_initial_yen=parse_yen(form.get("cost_initial_yen")),
+        cost_annual_yen=parse_yen(form.get("cost_annual_yen")),
+    )
