@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from fitgap.services import passwords
+from fitgap.services import meetings, passwords
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
 from fitgap.store.db import Database
@@ -224,7 +224,7 @@ def test_automatic_refreshes_do_not_keep_the_session_alive(
     from fitgap.store import meetings as meeting_queries
 
     with db.write() as session:
-        meeting = meeting_queries.create_meeting(
+        meeting = meetings.create_meeting(
             session=session,
             data=meeting_queries.MeetingInput(
                 area_id="juki", held_on=date(2025, 4, 1), moderator="山"

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from fitgap.services import meetings
 from fitgap.store import audit as audit_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
@@ -131,7 +132,7 @@ def test_the_web_records_sign_ins_marks_decisions_and_downloads(
     assert "correction" in history and "那賀町の依頼（電話）" in history
     # A decision in a meeting, and a download of the minutes.
     with db.write() as session:
-        meeting = meeting_queries.create_meeting(
+        meeting = meetings.create_meeting(
             session=session,
             data=meeting_queries.MeetingInput(
                 area_id="juki", held_on=date(2025, 4, 1), moderator="山本"

@@ -15,6 +15,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from fitgap.services import meetings
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
@@ -104,7 +105,7 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
     make_marks(files, "naka", {"0010001": "fit"})
     assert fitgap("marks", "import", "marks/ishii.yaml", "marks/naka.yaml").exit_code == 0
     with db.write() as session:
-        meeting = meeting_queries.create_meeting(
+        meeting = meetings.create_meeting(
             session=session,
             data=meeting_queries.MeetingInput(
                 area_id="juki", held_on=date(2025, 4, 1), moderator="山本"

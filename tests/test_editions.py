@@ -9,6 +9,7 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from test_workspace import choose, post_mark
 
+from fitgap.services import meetings
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
@@ -83,7 +84,7 @@ def test_meeting_agenda_flags_marks_to_review(
     make_marks(files, "naka", {"0010001": "fit", "0010002": "workflow_change"})
     assert fitgap("marks", "import", "marks/naka.yaml").exit_code == 0
     with db.write() as session:
-        meeting = meeting_queries.create_meeting(
+        meeting = meetings.create_meeting(
             session=session,
             data=meeting_queries.MeetingInput(
                 area_id="juki", held_on=date(2026, 4, 1), moderator="山本"

@@ -19,12 +19,15 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
+from fitgap.domain.meetings.agenda import proposed_agenda
 from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, Outcome, TownVerdict
 from fitgap.domain.values import Status
+from fitgap.services import meetings
 from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
+from fitgap.store.audit import Actor
 from fitgap.store.db import Database
 from fitgap.store.models import ActionItem, Decision, DecisionTown, MarkChange
 
@@ -103,7 +106,7 @@ def new_meeting(db: Database, **kw: Any) -> int:
         ),
     )
     with db.write() as session:
-        meeting = meeting_queries.create_meeting(session=session, data=data)
+        meeting = meetings.create_meeting(session=session, data=data)
         assert meeting.id is not None
         return meeting.id
 
@@ -131,8 +134,9 @@ def decide(
     )
     draft = DecisionDraft(outcome=outcome, verdicts=verdicts, **kw)
     with db.write() as session:
-        return meeting_queries.record_decision(
+        return meetings.record_decision(
             session=session,
+            actor=Actor(name="test", address=None),
             meeting_id=meeting_id,
             item_id=item_of(db, meeting_id, function_id),
             draft=draft,
@@ -167,14 +171,14 @@ def test_agenda_is_ranked_by_the_risk_drop_then_other_divergences(
 ) -> None:
     with db.session() as session:
         board = scoreboard(session=session, area_id="juki")
-    assert meeting_queries.proposed_agenda(board, "juki") == [
+    assert proposed_agenda(board, "juki") == [
         "0010006",  # prohibited, 21 units
         "0010002",  # two towns, 12 units
         "0010001",  # one town, 7 units
         "0010003",  # no customization: fit against workflow change, by id
         "0010005",  # not applicable against fit
     ]
-    assert meeting_queries.proposed_agenda(board, "juki", exclude={"0010002"})[1] == "0010001"
+    assert proposed_agenda(board, "juki", exclude={"0010002"})[1] == "0010001"
 
 
 def test_a_new_meeting_gets_the_proposal_without_functions_already_decided(

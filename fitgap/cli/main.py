@@ -481,6 +481,7 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
 
     from fitgap.domain.meetings import minutes as log
     from fitgap.domain.values import STATUS_SYNONYMS
+    from fitgap.services import meetings
     from fitgap.store import meetings as meeting_queries
 
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -501,7 +502,7 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
             ),
         )
         with database.write() as session:
-            meeting = meeting_queries.create_meeting(session=session, data=data)
+            meeting = meetings.create_meeting(session=session, data=data)
             assert meeting.id is not None  # noqa: S101 - just created
             items = {
                 i.function_id: i.id or 0
@@ -536,8 +537,9 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                 current = meeting_queries.current_decision(
                     session=session, function_id=str(decision["function"])
                 )
-                recorded = meeting_queries.record_decision(
+                meetings.record_decision(
                     session=session,
+                    actor=cli_admin.cli_actor(),
                     meeting_id=meeting.id,
                     item_id=item_id,
                     draft=draft,
@@ -546,10 +548,6 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                     if decision.get("decided_at")
                     else None,
                 )
-                action, target, details = meeting_queries.decision_audit(
-                    session=session, decision=recorded
-                )
-                _audit(session, action, target, details)
             if entry.get("current"):
                 meeting_queries.set_current(
                     session=session, meeting_id=meeting.id, item_id=items[str(entry["current"])]

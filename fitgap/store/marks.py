@@ -339,6 +339,20 @@ def _domain_mark(row: Any) -> domain.Mark:
     )
 
 
+def as_domain_mark(row: Mark) -> domain.Mark:
+    """A stored mark row as a domain value."""
+    return _domain_mark(
+        (
+            row.town_id,
+            row.function_id,
+            row.status,
+            row.note,
+            row.cost_initial_yen,
+            row.cost_annual_yen,
+        )
+    )
+
+
 _MARK_ROW = (
     _mark.c.town_id,
     _mark.c.function_id,

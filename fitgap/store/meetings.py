@@ -1,15 +1,14 @@
-"""Every read and write of the joint meetings and their decision log, fn(*, session, ...).
+"""Reads and writes of the joint meetings, their agendas and decision log, fn(*, session, ...).
 
-Writes run inside `Database.write()` (one transaction): recording a decision writes the
-decision, the towns' marks (through `mark_queries.save_mark`, which appends to the mark history),
-the per-town record and the action items together, or nothing at all.
+Writes run inside `Database.write()` (one transaction). Recording a decision, which also sets
+the towns' marks, is a use case of its own: `fitgap.services.meetings`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,12 +16,9 @@ from sqlmodel import Session
 
 from fitgap.domain.i18n import _
 from fitgap.domain.meetings import minutes as log
-from fitgap.domain.risk.scoreboard import Divergence, DivergenceKind, Evidence, Scoreboard
-from fitgap.domain.values import Cost, Requirement, Status
+from fitgap.domain.values import Status
 from fitgap.domain.wareki import wareki
-from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries
-from fitgap.store import marks as mark_queries
 from fitgap.store.models import (
     ActionItem,
     AgendaItem,
@@ -30,7 +26,6 @@ from fitgap.store.models import (
     CatalogFunction,
     Decision,
     DecisionTown,
-    Mark,
     Meeting,
     MeetingAttendee,
     utcnow,
@@ -90,24 +85,6 @@ class MeetingInput:
 
 
 # --- the agenda proposal ---------------------------------------------------------------------
-
-
-def proposed_agenda(board: Scoreboard, area_id: str, *, exclude: Collection[str] = ()) -> list[str]:
-    """The area's functions worth discussing, most valuable first.
-
-    Customized ones come first, by how much the group's risk would drop if every customizing
-    town moved to a workflow change; then the other divergent ones (fit against workflow
-    change, not applicable against use), by function id.
-    """
-    asks = sorted(board.function_asks(area_id), key=lambda a: (-a.group_drop_units, a.function_id))
-    ranked = [ask.function_id for ask in asks]
-    seen = set(ranked)
-    rest = sorted(
-        d.function_id
-        for d in board.divergences(area_id)
-        if d.kind is not DivergenceKind.NONE and d.function_id not in seen
-    )
-    return [f for f in ranked + rest if f not in exclude]
 
 
 def decided_functions(*, session: Session, area_id: str) -> set[str]:
@@ -170,8 +147,8 @@ def _write_attendees(session: Session, meeting_id: int, attendees: Sequence[Atte
         )
 
 
-def create_meeting(*, session: Session, data: MeetingInput) -> Meeting:
-    """A new meeting with the tool's proposed agenda for its area."""
+def create_meeting(*, session: Session, data: MeetingInput, agenda: Sequence[str]) -> Meeting:
+    """A new meeting with `agenda` (function ids, in order) as its agenda."""
     _check_meeting(session, data)
     meeting = Meeting(
         area_id=data.area_id,
@@ -184,9 +161,7 @@ def create_meeting(*, session: Session, data: MeetingInput) -> Meeting:
     session.flush()
     assert meeting.id is not None  # noqa: S101 - flushed just above
     _write_attendees(session, meeting.id, data.attendees)
-    board = scoreboard(session=session, area_id=data.area_id)
-    exclude = decided_functions(session=session, area_id=data.area_id)
-    for position, function_id in enumerate(proposed_agenda(board, data.area_id, exclude=exclude)):
+    for position, function_id in enumerate(agenda):
         session.add(AgendaItem(meeting_id=meeting.id, function_id=function_id, position=position))
     session.flush()
     return meeting
@@ -194,7 +169,7 @@ def create_meeting(*, session: Session, data: MeetingInput) -> Meeting:
 
 def update_meeting(*, session: Session, meeting_id: int, data: MeetingInput) -> Meeting:
     """Change a meeting's details and attendees (its area and agenda stay)."""
-    meeting = _lock_meeting(session, meeting_id)
+    meeting = lock_meeting(session, meeting_id)
     _check_meeting(session, replace(data, area_id=meeting.area_id))
     meeting.title = data.title.strip()
     meeting.held_on = data.held_on
@@ -202,7 +177,7 @@ def update_meeting(*, session: Session, meeting_id: int, data: MeetingInput) -> 
     meeting.moderator = data.moderator.strip()
     session.execute(_attendee.delete().where(_attendee.c.meeting_id == meeting_id))
     _write_attendees(session, meeting_id, data.attendees)
-    _bump(meeting)
+    bump_state(meeting)
     session.flush()
     return meeting
 
@@ -241,7 +216,7 @@ def decision_counts(*, session: Session) -> dict[int, int]:
     return {int(m): int(n) for m, n in session.execute(statement)}
 
 
-def _lock_meeting(session: Session, meeting_id: int) -> Meeting:
+def lock_meeting(session: Session, meeting_id: int) -> Meeting:
     # FOR UPDATE serializes changes of one meeting on PostgreSQL; SQLite's BEGIN IMMEDIATE
     # already does (the clause is left out there).
     meeting = session.scalars(
@@ -252,7 +227,7 @@ def _lock_meeting(session: Session, meeting_id: int) -> Meeting:
     return meeting
 
 
-def _bump(meeting: Meeting) -> None:
+def bump_state(meeting: Meeting) -> None:
     """Tell every following browser that something changed."""
     meeting.state_version += 1
 
@@ -270,7 +245,7 @@ def agenda(*, session: Session, meeting_id: int) -> list[AgendaItem]:
     return list(session.scalars(statement))
 
 
-def _item_of(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
+def item_of(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
         raise LookupError(item_id)
@@ -279,7 +254,7 @@ def _item_of(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
 
 def move_item(*, session: Session, meeting_id: int, item_id: int, offset: int) -> None:
     """Move an item up (offset −1) or down (+1) the agenda."""
-    meeting = _lock_meeting(session, meeting_id)
+    meeting = lock_meeting(session, meeting_id)
     items = agenda(session=session, meeting_id=meeting_id)
     index = next((k for k, item in enumerate(items) if item.id == item_id), None)
     if index is None:
@@ -290,13 +265,13 @@ def move_item(*, session: Session, meeting_id: int, item_id: int, offset: int) -
         # Renumber all: positions stay 0..n-1 whatever earlier adds and drops left behind.
         for position, item in enumerate(items):
             item.position = position
-        _bump(meeting)
+        bump_state(meeting)
     session.flush()
 
 
 def add_item(*, session: Session, meeting_id: int, function_id: str) -> AgendaItem:
     """Add one of the area's functions at the end of the agenda."""
-    meeting = _lock_meeting(session, meeting_id)
+    meeting = lock_meeting(session, meeting_id)
     function = session.get(CatalogFunction, function_id.strip())
     if function is None or function.area_id != meeting.area_id or function.archived_at:
         raise MeetingError([_("機能ID %(id)s はこの業務にありません。", id=function_id)])
@@ -309,15 +284,15 @@ def add_item(*, session: Session, meeting_id: int, function_id: str) -> AgendaIt
         position=max((i.position for i in items), default=-1) + 1,
     )
     session.add(item)
-    _bump(meeting)
+    bump_state(meeting)
     session.flush()
     return item
 
 
 def drop_item(*, session: Session, meeting_id: int, item_id: int) -> None:
     """Take an item off the agenda; one with a decision stays (the log keeps it)."""
-    meeting = _lock_meeting(session, meeting_id)
-    item = _item_of(session, meeting_id, item_id)
+    meeting = lock_meeting(session, meeting_id)
+    item = item_of(session, meeting_id, item_id)
     has_decision = session.execute(
         select(_decision.c.id).where(_decision.c.agenda_item_id == item_id).limit(1)
     ).first()
@@ -327,17 +302,17 @@ def drop_item(*, session: Session, meeting_id: int, item_id: int) -> None:
         meeting.current_item_id = None
         meeting.current_since = None
     session.delete(item)
-    _bump(meeting)
+    bump_state(meeting)
     session.flush()
 
 
 def set_later(*, session: Session, meeting_id: int, item_id: int, later: bool) -> None:
     """Mark an item to be discussed in a later meeting, or take the mark off."""
-    meeting = _lock_meeting(session, meeting_id)
-    item = _item_of(session, meeting_id, item_id)
+    meeting = lock_meeting(session, meeting_id)
+    item = item_of(session, meeting_id, item_id)
     if item.later != later:
         item.later = later
-        _bump(meeting)
+        bump_state(meeting)
     session.flush()
 
 
@@ -351,9 +326,9 @@ def _elapsed(since: datetime | None, now: datetime) -> int:
 
 def set_current(*, session: Session, meeting_id: int, item_id: int | None) -> None:
     """Put an item on every screen (None: none); the time spent on the previous one is kept."""
-    meeting = _lock_meeting(session, meeting_id)
+    meeting = lock_meeting(session, meeting_id)
     if item_id is not None:
-        _item_of(session, meeting_id, item_id)
+        item_of(session, meeting_id, item_id)
     if meeting.current_item_id == item_id:
         return
     now = utcnow()
@@ -363,13 +338,13 @@ def set_current(*, session: Session, meeting_id: int, item_id: int | None) -> No
             previous.spent_seconds += _elapsed(meeting.current_since, now)
     meeting.current_item_id = item_id
     meeting.current_since = now if item_id is not None else None
-    _bump(meeting)
+    bump_state(meeting)
     session.flush()
 
 
 def step(*, session: Session, meeting_id: int, forward: bool = True) -> int | None:
     """Go to the next (or previous) item not left for a later meeting; returns its id."""
-    meeting = _lock_meeting(session, meeting_id)
+    meeting = lock_meeting(session, meeting_id)
     items = [i for i in agenda(session=session, meeting_id=meeting_id)]
     ids = [i.id for i in items]
     candidates = [i.id for i in items if not i.later or i.id == meeting.current_item_id]
@@ -464,236 +439,7 @@ def action_items(*, session: Session, decision_ids: Collection[int]) -> dict[int
     return result
 
 
-def decision_reason(
-    meeting: Meeting, area_name: str, decision_id: int, outcome: log.Outcome
-) -> str:
-    """The reason written into the mark history (kept in Japanese, like the minutes)."""
-    label = log.OUTCOME_LABELS_JA[outcome]
-    return f"会議 {wareki(meeting.held_on)} {area_name} 決定 #{decision_id}: {label}"
-
-
-def record_decision(
-    *,
-    session: Session,
-    meeting_id: int,
-    item_id: int,
-    draft: log.DecisionDraft,
-    supersedes_id: int | None,
-    decided_at: datetime | None = None,
-) -> Decision:
-    """Record a decision and set the towns' marks to match, all or nothing.
-
-    `supersedes_id` is the decision on the function the moderator saw (None: none); if another
-    was recorded since, DecisionConflict is raised instead of replacing it unseen.
-    `decided_at` defaults to now (a past time is for entering an earlier meeting's log).
-    """
-    meeting = _lock_meeting(session, meeting_id)
-    item = _item_of(session, meeting_id, item_id)
-    # Lock the function too, so two meetings cannot record competing decisions at once.
-    function = session.scalars(
-        select(CatalogFunction).where(CatalogFunction.id == item.function_id).with_for_update()  # type: ignore[arg-type]
-    ).one()
-    existing = current_decision(session=session, function_id=function.id)
-    if (existing.id if existing else None) != supersedes_id:
-        raise DecisionConflict(existing)
-    towns = catalog_queries.list_towns(session=session)
-    town_names = {t.id: t.name for t in towns}
-    marks = {
-        town_id: mark
-        for (town_id, _f), mark in catalog_queries.marks_for_functions(
-            session=session, function_ids=[function.id]
-        ).items()
-    }
-    current = {t: Status(m.status) for t, m in marks.items()}
-    verdicts = log.apply_outcome(draft.outcome, draft.verdicts, current)
-    draft = log.DecisionDraft(
-        outcome=draft.outcome,
-        summary=draft.summary.strip(),
-        justification=(draft.justification or "").strip() or None,
-        alternative=(draft.alternative or "").strip() or None,
-        verdicts=verdicts,
-        actions=draft.actions,
-    )
-    problems = log.check_decision(
-        draft,
-        town_names=town_names,
-        current=current,
-        requirement=Requirement(function.requirement),
-    )
-    if problems:
-        raise MeetingError(problems)
-    decision = Decision(
-        meeting_id=meeting_id,
-        agenda_item_id=item_id,
-        function_id=function.id,
-        outcome=draft.outcome.value,
-        summary=draft.summary or log.OUTCOME_LABELS_JA[draft.outcome],
-        justification=draft.justification,
-        alternative=draft.alternative,
-        supersedes_id=supersedes_id,
-        decided_by=meeting.moderator,
-        # Stored in UTC like every time (SQLite keeps no offset).
-        decided_at=decided_at.astimezone(UTC) if decided_at else utcnow(),
-    )
-    session.add(decision)
-    session.flush()
-    assert decision.id is not None  # noqa: S101 - flushed just above
-    area = session.get(Area, meeting.area_id)
-    reason = decision_reason(
-        meeting, area.name if area else meeting.area_id, decision.id, draft.outcome
-    )
-    if draft.outcome is not log.Outcome.POSTPONED:
-        for verdict in verdicts:
-            _apply_verdict(session, meeting, decision.id, function.id, verdict, marks, reason)
-    for position, action in enumerate(draft.actions):
-        session.add(
-            ActionItem(
-                decision_id=decision.id,
-                town_id=action.town_id,
-                what=action.what.strip(),
-                due_on=action.due_on,
-                position=position,
-            )
-        )
-    if draft.outcome is log.Outcome.POSTPONED:
-        item.later = True
-    _bump(meeting)
-    session.flush()
-    return decision
-
-
-def decision_audit(*, session: Session, decision: Decision) -> tuple[str, str, dict[str, Any]]:
-    """(action, target, details) of the audit record of a decision just recorded: the outcome
-    and every town's mark before and after."""
-    assert decision.id is not None  # noqa: S101 - a stored decision
-    towns = decision_towns(session=session, decision_ids=[decision.id]).get(decision.id, [])
-    details: dict[str, Any] = {
-        "meeting": decision.meeting_id,
-        "function": decision.function_id,
-        "outcome": decision.outcome,
-        "marks": {
-            t.town_id: {
-                "before": t.previous_status,
-                "after": t.status,
-                "version": t.version,
-            }
-            for t in towns
-        },
-    }
-    action = "decision.recorded"
-    if decision.supersedes_id is not None:
-        action = "decision.superseded"
-        details["supersedes"] = decision.supersedes_id
-    return action, f"decision:{decision.id}", details
-
-
-def _apply_verdict(
-    session: Session,
-    meeting: Meeting,
-    decision_id: int,
-    function_id: str,
-    verdict: log.TownVerdict,
-    marks: dict[str, Mark],
-    reason: str,
-) -> None:
-    previous = marks.get(verdict.town_id)
-    note = (verdict.note or "").strip() or None
-    if note is None and previous is not None and previous.status == verdict.status.value:
-        note = previous.note  # the verdict stands: so does the town's explanation of it
-    cost = None
-    # A customization that stays keeps the town's cost estimate (the cost lens needs it).
-    if (
-        previous is not None
-        and verdict.status is Status.CUSTOMIZATION
-        and (previous.cost_initial_yen is not None or previous.cost_annual_yen is not None)
-    ):
-        cost = Cost(previous.cost_initial_yen or 0, previous.cost_annual_yen or 0)
-    # The decision is made in the room: it replaces whatever version is current now (read in
-    # this transaction), and the record below keeps which one that was.
-    saved = mark_queries.save_mark(
-        session=session,
-        town_id=verdict.town_id,
-        function_id=function_id,
-        status=verdict.status,
-        note=note,
-        cost=cost,
-        expected_version=previous.version if previous is not None else 0,
-        changed_by=meeting.moderator,
-        source="decision",
-        reason=reason,
-    )
-    session.add(
-        DecisionTown(
-            decision_id=decision_id,
-            town_id=verdict.town_id,
-            status=verdict.status.value,
-            note=note,
-            previous_status=previous.status if previous is not None else None,
-            previous_version=previous.version if previous is not None else 0,
-            version=saved.version,
-        )
-    )
-
-
 # --- what the screens show -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ItemView:
-    """Everything the room sees about one agenda item."""
-
-    item: AgendaItem
-    number: int
-    function: CatalogFunction
-    marks: dict[str, Mark]
-    divergence: Divergence | None
-    evidence: tuple[Evidence, ...]
-    drop: float  # the group's risk drop (in the area) if every customizing town moved
-    drop_towns: tuple[str, ...]
-    drop_town_names: tuple[str, ...]
-    decision: Decision | None
-    decision_towns: list[DecisionTown]
-    actions: list[ActionItem]
-    elapsed: int
-
-
-def item_view(
-    *, session: Session, meeting: Meeting, item: AgendaItem, board: Scoreboard, number: int
-) -> ItemView:
-    """The requirement, each town's mark, the others' evidence, the risk at stake, the timer."""
-    function = session.get(CatalogFunction, item.function_id)
-    if function is None:
-        raise LookupError(item.function_id)
-    marks = {
-        town_id: mark
-        for (town_id, _f), mark in catalog_queries.marks_for_functions(
-            session=session, function_ids=[function.id]
-        ).items()
-    }
-    in_board = function.id in {f.id for f in board.functions}
-    divergence = board.divergence(function.id) if in_board else None
-    ask = next(
-        (a for a in board.function_asks(meeting.area_id) if a.function_id == function.id), None
-    )
-    decision = current_decision(session=session, function_id=function.id)
-    ids = [decision.id] if decision and decision.id is not None else []
-    return ItemView(
-        item=item,
-        number=number,
-        function=function,
-        marks=marks,
-        divergence=divergence,
-        evidence=board.evidence(function.id) if in_board else (),
-        drop=ask.group_drop if ask else 0.0,
-        drop_towns=ask.towns if ask else (),
-        drop_town_names=tuple(board.town_name(t) for t in ask.towns) if ask else (),
-        decision=decision,
-        decision_towns=decision_towns(session=session, decision_ids=ids).get(ids[0], [])
-        if ids
-        else [],
-        actions=action_items(session=session, decision_ids=ids).get(ids[0], []) if ids else [],
-        elapsed=elapsed_seconds(meeting, item),
-    )
 
 
 # --- the decision log ------------------------------------------------------------------------

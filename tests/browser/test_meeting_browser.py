@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from fitgap.services import meetings
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
 
@@ -117,7 +118,7 @@ def test_town_page_follows_the_moderator_across_worker_processes(
     marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
     assert fitgap("marks", "import", *marks).exit_code == 0
     with db.write() as session:
-        meeting = meeting_queries.create_meeting(
+        meeting = meetings.create_meeting(
             session=session,
             data=meeting_queries.MeetingInput(
                 area_id="kaigo", held_on=date(2025, 4, 15), moderator="山本"

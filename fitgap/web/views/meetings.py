@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from fitgap.domain.meetings import minutes as log
 from fitgap.domain.values import Status
 from fitgap.domain.wareki import wareki, wareki_with_western
+from fitgap.services import meetings
 from fitgap.services.boards import current_board
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
@@ -24,6 +25,7 @@ from fitgap.store.marks import MarkConflict
 from fitgap.store.models import AgendaItem, Meeting, Role
 from fitgap.web import authz, htmx
 from fitgap.web.fragments import fragment_cache
+from fitgap.web.presenters.meetings import ItemView, item_view
 
 bp = Blueprint("meetings", __name__)
 
@@ -188,7 +190,7 @@ def new() -> Response:
         return _render_form(None, problems, 422)
     try:
         with get_db().write() as session:
-            meeting = meeting_queries.create_meeting(session=session, data=data)
+            meeting = meetings.create_meeting(session=session, data=data)
             authz.audit(
                 session,
                 "meeting.created",
@@ -291,16 +293,16 @@ def _towns_to_review(session: Any, function_ids: list[str]) -> dict[str, list[st
 
 def _current_view(
     meeting: Meeting, items: list[AgendaItem], board: Any, item_id: int | None
-) -> meeting_queries.ItemView | None:
+) -> ItemView | None:
     for number, item in enumerate(items, start=1):
         if item.id == item_id:
-            return meeting_queries.item_view(
+            return item_view(
                 session=get_session(), meeting=meeting, item=item, board=board, number=number
             )
     return None
 
 
-def _decision_values(view: meeting_queries.ItemView | None) -> dict[str, str]:
+def _decision_values(view: ItemView | None) -> dict[str, str]:
     """The decision form's starting values: each town's current verdict."""
     if view is None:
         return {}
@@ -495,17 +497,14 @@ def decide(meeting_id: int, item_id: int) -> Response:
         return _console(meeting, problems=problems, values=values, selected=item_id, status=422)
     try:
         with get_db().write() as session:
-            decision = meeting_queries.record_decision(
+            meetings.record_decision(
                 session=session,
                 meeting_id=meeting_id,
                 item_id=item_id,
                 draft=draft,
                 supersedes_id=supersedes,
+                actor=authz.actor(),
             )
-            action, target, details = meeting_queries.decision_audit(
-                session=session, decision=decision
-            )
-            authz.audit(session, action, target, details)
     except LookupError:
         abort(404)
     except meeting_queries.MeetingError as error:

@@ -1,0 +1,25 @@
+"""The agenda a new meeting proposes: which of an area's functions are worth the room's time."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from fitgap.domain.risk.scoreboard import DivergenceKind, Scoreboard
+
+
+def proposed_agenda(board: Scoreboard, area_id: str, *, exclude: Collection[str] = ()) -> list[str]:
+    """The area's functions worth discussing, most valuable first.
+
+    Customized ones come first, by how much the group's risk would drop if every customizing
+    town moved to a workflow change; then the other divergent ones (fit against workflow
+    change, not applicable against use), by function id.
+    """
+    asks = sorted(board.function_asks(area_id), key=lambda a: (-a.group_drop_units, a.function_id))
+    ranked = [ask.function_id for ask in asks]
+    seen = set(ranked)
+    rest = sorted(
+        d.function_id
+        for d in board.divergences(area_id)
+        if d.kind is not DivergenceKind.NONE and d.function_id not in seen
+    )
+    return [f for f in ranked + rest if f not in exclude]
