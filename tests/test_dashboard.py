@@ -12,10 +12,11 @@ from pytest import MonkeyPatch
 
 from fitgap.domain.risk.scoreboard import to_contract_json
 from fitgap.domain.values import Mark, Status
-from fitgap.services.boards import PROJECT, current_board
+from fitgap.services.boards import PROJECT
 from fitgap.services.scoring import scoreboard
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
+from fitgap.web.database import current_board
 from fitgap.web.views import dashboard as dashboard_view
 
 from conftest import Invoke, observe

@@ -17,13 +17,13 @@ from werkzeug.test import TestResponse
 from fitgap import create_app
 from fitgap.domain.risk.scoreboard import to_contract_json
 from fitgap.domain.values import Status
-from fitgap.services.boards import current_board
 from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.store.models import Role
 from fitgap.web import authz
+from fitgap.web.database import current_board
 
 from conftest import Invoke, csrf_token, observe, sign_in
 from factories import TOWNS, make_catalog, make_marks, make_towns
@@ -286,7 +286,7 @@ def test_a_status_change_updates_the_row_and_the_totals(
     choose(client, "ishii")
     response = post_mark(client, "0010002", "ishii", "customization", 1)
     body = response.get_data(as_text=True)
-    assert response.status_code == 200 and body.lstrip().startswith("<tr>")
+    assert response.status_code == 200 and body.lstrip().startswith('<tr id="row-0010002">')
     assert re.search(r'id="st-0010002-customization"[^>]*aria-pressed="true"', body)
     assert "単独カスタマイズ" in body  # the row's divergence badge is recomputed
     totals = re.search(r'<section id="area-totals"[^>]*hx-swap-oob="true".*?</section>', body, re.S)
@@ -341,7 +341,7 @@ def test_a_stale_status_change_is_a_conflict_never_an_overwrite(
     # A second tab still shows version 1.
     response = post_mark(client, "0010002", "ishii", "not_applicable", 1)
     body = response.get_data(as_text=True)
-    assert response.status_code == 409 and body.lstrip().startswith("<tr>")
+    assert response.status_code == 409 and body.lstrip().startswith('<tr id="row-0010002">')
     assert "ほかの人が先に変更しました" in body
     mine = re.search(r"あなた: <span class=\"badge status-(\w+)\"", body)
     theirs = re.search(r"現在: <span class=\"badge status-(\w+)\"", body)
@@ -633,7 +633,7 @@ def test_the_row_fragment_and_its_fallback(
     prepare(files, fitgap)
     choose(client, "ishii")
     body = client.get("/functions/0010001/row", headers=HTMX).get_data(as_text=True)
-    assert body.lstrip().startswith("<tr>") and shown_ids(body) == ["0010001"]
+    assert body.lstrip().startswith('<tr id="row-0010001">') and shown_ids(body) == ["0010001"]
     fallback = client.get("/functions/0010001/row")
     assert fallback.status_code == 303 and fallback.headers["Location"] == "/areas/juki"
     assert client.get("/functions/9999999/row", headers=HTMX).status_code == 404

@@ -65,6 +65,12 @@ def _(message: str, /, **params: object) -> str:
     return text % params if params else text
 
 
+def ngettext(singular: str, plural: str, n: int, /, **params: object) -> str:
+    """The singular or plural form of a message for `n` in the current language."""
+    text = _catalog(_language.get()).ngettext(singular, plural, n)
+    return text % params if params else text
+
+
 def N_(message: str, /) -> str:
     """Mark a string for extraction without translating it yet."""
     return message

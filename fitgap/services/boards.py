@@ -26,12 +26,10 @@ import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlmodel import Session
 
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.services import scoring
-from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.models import Town
@@ -172,21 +170,3 @@ class AreaBoards:
 def _not_ahead(clocks: dict[str, int], kept: _Kept) -> bool:
     """Whether none of these clocks is ahead of the kept board's."""
     return all(clock <= kept.clocks.get(area, 0) for area, clock in clocks.items())
-
-
-def area_boards() -> AreaBoards:
-    """The current app's kept boards (created on first use)."""
-    boards: AreaBoards | None = current_app.extensions.get("fitgap.services.boards")
-    if boards is None:
-        boards = current_app.extensions.setdefault("fitgap.services.boards", AreaBoards())
-    return boards
-
-
-def current_board(
-    *, session: Session, area_id: str | None, towns: list[Town] | None = None
-) -> Scoreboard:
-    """The current scoreboard of an area, or of the whole project (None), through the kept
-    boards; pass the towns when the view has read them already."""
-    if towns is None:
-        towns = catalog_queries.list_towns(session=session)
-    return area_boards().board(session=session, area_id=area_id, towns=towns)

@@ -39,6 +39,7 @@ from fitgap.store.models import (
 def create_meeting(*, session: Session, data: meeting_queries.MeetingInput) -> Meeting:
     """A new meeting with the tool's proposed agenda for its area: the functions worth
     discussing that no current decision settles yet (`fitgap.domain.meetings.agenda`)."""
+    meeting_queries.check_meeting(session, data)  # before scoring: the area must exist
     board = scoreboard(session=session, area_id=data.area_id)
     exclude = meeting_queries.decided_functions(session=session, area_id=data.area_id)
     agenda = proposed_agenda(board, data.area_id, exclude=exclude)

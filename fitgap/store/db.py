@@ -1,4 +1,5 @@
-"""The database: engines, SQLite pragmas, migrations and the session lifecycle.
+"""The database: engines, SQLite pragmas, migrations and write transactions (no Flask: the
+request's session lives in `fitgap.web.database`).
 
 Reads use ordinary (deferred) transactions. Writes go through `Database.write()`, which on
 SQLite starts with BEGIN IMMEDIATE so two writers queue on the write lock up front instead of
@@ -24,12 +25,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import InternalError, OperationalError
 from sqlmodel import Session
-from werkzeug.routing import IntegerConverter, Map
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -37,15 +36,6 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # name a row; sent to the database it fails ("integer out of range", or on SQLite beyond 2**63
 # an OverflowError) instead of finding nothing.
 MAX_INTEGER = 2**31 - 1
-
-
-class IdConverter(IntegerConverter):
-    """`<int:...>` in a URL: a row id, so a number beyond MAX_INTEGER is a 404 like any other
-    id that names no row."""
-
-    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_INTEGER)
-        super().__init__(url_map, *args, **kwargs)
 
 
 class Database:
@@ -215,35 +205,6 @@ def _folder_is_read_only(url: str | None) -> bool:
 def default_sqlite_url(instance_path: str | Path) -> str:
     """The default database: a SQLite file in the app's instance folder."""
     return f"sqlite:///{Path(instance_path) / 'fitgap.sqlite3'}"
-
-
-def init_app(app: Flask) -> None:
-    """Attach the database to the app and close the request's session on teardown; make the
-    ids in URLs (`<int:...>`) ids the database can hold. Called before the views are added:
-    a rule takes its converters when it is added."""
-    app.extensions["fitgap.store.db"] = Database(app.config["DATABASE_URL"])
-    app.url_map.converters["int"] = IdConverter
-    app.teardown_appcontext(_close_session)
-
-
-def get_db() -> Database:
-    """The current app's database."""
-    database: Database = current_app.extensions["fitgap.store.db"]
-    return database
-
-
-def get_session() -> Session:
-    """The request's reading session, opened on first use and closed on teardown."""
-    if "db_session" not in g:
-        g.db_session = Session(get_db().engine, expire_on_commit=False)
-    session: Session = g.db_session
-    return session
-
-
-def _close_session(_error: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.close()
 
 
 # --- bulk statements ---------------------------------------------------------------------------

@@ -111,7 +111,7 @@ def _too_long(label: str) -> str:
     return _("%(field)sは%(limit)s文字以内で入力してください。", field=label, limit=TEXT_LIMIT)
 
 
-def _check_meeting(session: Session, data: MeetingInput) -> None:
+def check_meeting(session: Session, data: MeetingInput) -> None:
     problems: list[str] = []
     area = session.get(Area, data.area_id)
     if area is None or area.archived_at is not None:
@@ -149,7 +149,7 @@ def _write_attendees(session: Session, meeting_id: int, attendees: Sequence[Atte
 
 def create_meeting(*, session: Session, data: MeetingInput, agenda: Sequence[str]) -> Meeting:
     """A new meeting with `agenda` (function ids, in order) as its agenda."""
-    _check_meeting(session, data)
+    check_meeting(session, data)
     meeting = Meeting(
         area_id=data.area_id,
         title=data.title.strip(),
@@ -170,7 +170,7 @@ def create_meeting(*, session: Session, data: MeetingInput, agenda: Sequence[str
 def update_meeting(*, session: Session, meeting_id: int, data: MeetingInput) -> Meeting:
     """Change a meeting's details and attendees (its area and agenda stay)."""
     meeting = lock_meeting(session, meeting_id)
-    _check_meeting(session, replace(data, area_id=meeting.area_id))
+    check_meeting(session, replace(data, area_id=meeting.area_id))
     meeting.title = data.title.strip()
     meeting.held_on = data.held_on
     meeting.place = data.place.strip()

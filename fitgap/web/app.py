@@ -13,7 +13,13 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from fitgap.domain.i18n import LOCALE_DIR, SUPPORTED_LANGUAGES, reset_language, set_language
+from fitgap.domain.i18n import (
+    LOCALE_DIR,
+    SUPPORTED_LANGUAGES,
+    ngettext,
+    reset_language,
+    set_language,
+)
 from fitgap.domain.i18n import _ as translate
 from fitgap.domain.risk.scoreboard import round_risk
 from fitgap.domain.values import (
@@ -84,12 +90,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Templates and static files live beside this package (`fitgap/web/templates`, `static`);
     the instance folder is the project's `instance/`, as before.
     """
-    from fitgap.store import db
-    from fitgap.web import config
+    from fitgap.web import config, database
 
     app = Flask("fitgap.web", instance_relative_config=True)
     config.configure(app, test_config)
-    db.init_app(app)
+    database.init_app(app)
     init_app(app)
     return app
 
@@ -110,6 +115,11 @@ def init_app(app: Flask) -> None:
         app,
         locale_selector=select_language,
         default_translation_directories=str(LOCALE_DIR),
+    )
+    # One translation function everywhere: templates use the domain's gettext too (the language
+    # is set per request below), so a page, its messages and its exports always agree.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=translate, ngettext=ngettext, newstyle=True
     )
 
     @app.before_request

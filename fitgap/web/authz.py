@@ -32,7 +32,6 @@ from flask import (
     current_app,
     flash,
     g,
-    redirect,
     request,
     session,
     url_for,
@@ -44,9 +43,9 @@ from fitgap.domain.i18n import N_, _
 from fitgap.services.passwords import policy_from_config
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
-from fitgap.store.db import get_session
 from fitgap.store.models import Account, Role
 from fitgap.web import htmx
+from fitgap.web.database import get_session
 from fitgap.web.redirects import safe_next
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -232,7 +231,7 @@ def _load_user() -> User | None:
 def _current_location() -> str | None:
     """Where the user was, to come back to after signing in (only a page they looked at)."""
     if htmx.is_htmx():
-        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = urlsplit(htmx.current_url() or "")
         if page.netloc and page.netloc != request.host:
             return None
         location = page.path + (f"?{page.query}" if page.query else "")
@@ -243,13 +242,7 @@ def _current_location() -> str | None:
 
 
 def _redirect(endpoint: str, **values: Any) -> Response:
-    target = url_for(endpoint, **values)
-    if htmx.is_htmx():
-        # htmx follows HX-Redirect whatever the status; 401 keeps it from swapping anything.
-        response = Response(status=401)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target, code=303)
+    return htmx.redirect(url_for(endpoint, **values))
 
 
 def _check_request() -> Response | None:

@@ -6,22 +6,16 @@ notice box (`HX-Retarget: #notice`), which fitgap.js shows even for an error sta
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask, Response, current_app, g, make_response
-from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import InternalError as DatabaseInternalError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from fitgap.domain.i18n import _
 from fitgap.store.db import describe_database_error, is_database_unavailable
 from fitgap.web import htmx
-
-
-def _(message: str, **params: Any) -> str:
-    return str(gettext(message, **params))
 
 
 def _messages(code: int) -> tuple[str, str]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, make_response, request
+from flask import redirect as flask_redirect
+from werkzeug.wrappers import Response as BaseResponse
+
+R = TypeVar("R", bound=BaseResponse)
 
 
 def is_htmx() -> bool:
@@ -13,6 +17,32 @@ def is_htmx() -> bool:
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def target() -> str | None:
+    """The id of the element the htmx request will swap (`HX-Target`), if any."""
+    return request.headers.get("HX-Target") if is_htmx() else None
+
+
+def current_url() -> str | None:
+    """The page the browser shows while it sends an htmx request (`HX-Current-URL`)."""
+    return request.headers.get("HX-Current-URL") if is_htmx() else None
+
+
+def vary(response: R) -> R:
+    """Mark a response as different for htmx and plain requests (shared caches, back button)."""
+    response.vary.add("HX-Request")
+    return response
+
+
+def redirect(location: str) -> BaseResponse:
+    """Go to `location`: a 303 for a plain request; for htmx a full-page redirect
+    (`HX-Redirect`), with 401 so that htmx swaps nothing in the meantime."""
+    if is_htmx():
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = location
+        return response
+    return flask_redirect(location, code=303)
 
 
 def render_block(template_name: str, block_name: str, **context: Any) -> str:
@@ -33,9 +63,7 @@ def render(template_name: str, block_name: str | None = None, **context: Any) ->
         body = app.jinja_env.get_or_select_template(template_name).render(
             _with_context(app, context)
         )
-    response = make_response(body)
-    response.vary.add("HX-Request")
-    return response
+    return vary(make_response(body))
 
 
 def _with_context(app: Any, context: dict[str, Any]) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from flask import request
 from sqlmodel import Session
 
 from fitgap.domain.risk.scoreboard import Scoreboard, round_risk
-from fitgap.services.boards import area_boards
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.models import CatalogFunction, Town
 from fitgap.web import authz
+from fitgap.web.database import current_board
 from fitgap.web.presenters.grid import editable_town, template_helpers, users_town
 
 
@@ -56,7 +56,7 @@ def function_context(
     if function_row.archived_at is None:
         keys = mark_queries.area_function_keys(session=session, area_id=function_row.area_id)
         if board is None:
-            board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
+            board = current_board(session=session, area_id=function_row.area_id, towns=towns)
         score = board.function_score(function_row.id)
         ids = [key[0] for key in keys]
         k = ids.index(function_row.id)

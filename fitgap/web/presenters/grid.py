@@ -25,11 +25,11 @@ from fitgap.domain.risk.scoreboard import (
 )
 from fitgap.domain.search import Query, normalize
 from fitgap.domain.values import Cost, Requirement, Status
-from fitgap.services.boards import area_boards
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.models import Area, CatalogFunction, Town
 from fitgap.web import authz
+from fitgap.web.database import current_board
 
 STATUS_ORDER: tuple[Status, ...] = (
     Status.FIT,
@@ -396,7 +396,7 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
     my_town = users_town(towns)
     edit_town = editable_town(towns, area_row.id)
     functions = catalog_queries.area_functions(session=session, area_id=area_row.id)
-    board = area_boards().board(session=session, area_id=area_row.id, towns=towns)
+    board = current_board(session=session, area_id=area_row.id, towns=towns)
     filters = GridFilters.from_args(args, {town.id for town in towns})
     town_ids = [town.id for town in towns]
     my_town_id = my_town.id if my_town is not None else None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
 from fitgap.domain.risk.scoreboard import Divergence, Evidence, Scoreboard
+from fitgap.domain.values import Status
 from fitgap.store import catalog as catalog_queries
+from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.models import (
     ActionItem,
@@ -18,6 +21,7 @@ from fitgap.store.models import (
     Mark,
     Meeting,
 )
+from fitgap.web.database import current_board, get_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +84,92 @@ def item_view(
         else [],
         elapsed=meeting_queries.elapsed_seconds(meeting, item),
     )
+
+
+def agenda_context(meeting: Meeting) -> dict[str, Any]:
+    """The agenda with each item's function, risk at stake and decision, for the console."""
+    session = get_session()
+    assert meeting.id is not None  # noqa: S101 - a stored meeting
+    items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
+    board = current_board(session=session, area_id=meeting.area_id)
+    asks = {a.function_id: a for a in board.function_asks(meeting.area_id)}
+    known = {f.id for f in board.functions}
+    functions = {
+        i.function_id: catalog_queries.get_function(session=session, function_id=i.function_id)
+        for i in items
+    }
+    decisions = {
+        i.function_id: meeting_queries.current_decision(session=session, function_id=i.function_id)
+        for i in items
+    }
+    return {
+        "items": items,
+        "board": board,
+        "functions": functions,
+        "drops": {f: a.group_drop for f, a in asks.items()},
+        "kinds": {
+            i.function_id: board.divergence(i.function_id).label
+            for i in items
+            if i.function_id in known
+        },
+        "decisions": decisions,
+        # Towns whose mark was made on an earlier wording or class of the function (要確認).
+        "review": towns_to_review(session, [i.function_id for i in items]),
+        "elapsed": {i.id: meeting_queries.elapsed_seconds(meeting, i) for i in items},
+        "total": len(items),
+        "town_name": board.town_name,
+    }
+
+
+def towns_to_review(session: Any, function_ids: list[str]) -> dict[str, list[str]]:
+    """Function id -> the towns whose mark on it needs a look after a catalog revision."""
+    review: dict[str, list[str]] = {}
+    for town_id, function_id in sorted(
+        mark_queries.marks_to_review(session=session, function_ids=function_ids)
+    ):
+        review.setdefault(function_id, []).append(town_id)
+    return review
+
+
+def current_view(
+    meeting: Meeting, items: list[AgendaItem], board: Any, item_id: int | None
+) -> ItemView | None:
+    for number, item in enumerate(items, start=1):
+        if item.id == item_id:
+            return item_view(
+                session=get_session(), meeting=meeting, item=item, board=board, number=number
+            )
+    return None
+
+
+def decision_values(view: ItemView | None) -> dict[str, str]:
+    """The decision form's starting values: each town's current verdict."""
+    if view is None:
+        return {}
+    values = {"outcome": ""}
+    for town_id, mark in view.marks.items():
+        if mark.status != Status.UNDECIDED.value:
+            values[f"status-{town_id}"] = mark.status
+    return values
+
+
+def screen_context(
+    meeting: Meeting, view_name: str, town_id: str | None, *, poll_seconds: int
+) -> dict[str, Any]:
+    session = get_session()
+    assert meeting.id is not None  # noqa: S101 - a stored meeting
+    items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
+    towns = catalog_queries.list_towns(session=session)
+    board = current_board(session=session, area_id=meeting.area_id, towns=towns)
+    view = current_view(meeting, items, board, meeting.current_item_id)
+    return {
+        "meeting": meeting,
+        "area": catalog_queries.get_area(session=session, area_id=meeting.area_id),
+        "towns": towns,
+        "view": view,
+        "total": len(items),
+        "screen": view_name,
+        "town_id": town_id,
+        "poll_seconds": poll_seconds,
+        "town_name": board.town_name,
+    }

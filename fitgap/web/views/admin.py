@@ -10,17 +10,18 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
-from flask_babel import gettext
 from werkzeug.wrappers import Response
 
+from fitgap.domain.i18n import _
 from fitgap.domain.meetings.minutes import TOKYO
 from fitgap.services.passwords import generate_password, hash_password, policy_from_config
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
 from fitgap.store import catalog as catalog_queries
-from fitgap.store.db import MAX_INTEGER, get_db, get_session
+from fitgap.store.db import MAX_INTEGER
 from fitgap.store.models import Account, Role
 from fitgap.web import authz, htmx
+from fitgap.web.database import get_db, get_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = authz.roles(Role.ADMIN)
@@ -31,10 +32,6 @@ STATE_ACTIONS = {
     "enable": "account.enabled",
     "unlock": "account.unlocked",
 }
-
-
-def _(message: str, **params: Any) -> str:
-    return str(gettext(message, **params))
 
 
 @bp.app_template_filter("compact_json")

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
-from flask_babel import gettext
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from fitgap.domain.i18n import _
 from fitgap.services.passwords import (
     MAX_PASSWORD_LENGTH,
     check_dummy,
@@ -21,16 +21,12 @@ from fitgap.services.passwords import (
     policy_from_config,
 )
 from fitgap.store import accounts as account_queries
-from fitgap.store.db import get_db, get_session
 from fitgap.store.models import Account, utcnow
 from fitgap.web import authz, htmx
+from fitgap.web.database import get_db, get_session
 from fitgap.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def _(message: str, **params: Any) -> str:
-    return str(gettext(message, **params))
 
 
 def _failed_message() -> str:

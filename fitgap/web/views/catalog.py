@@ -15,15 +15,14 @@ from werkzeug.wrappers import Response
 
 from fitgap.domain.i18n import _
 from fitgap.domain.risk.scoreboard import Scoreboard
-from fitgap.services.boards import area_boards
 from fitgap.services.marks import record_mark
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
-from fitgap.store.db import get_db, get_session
 from fitgap.store.marks import MarkConflict
 from fitgap.store.models import CatalogFunction, Town
 from fitgap.web import authz, errors, htmx
-from fitgap.web.forms import MarkForm, clean_note, clean_reason, draft_from_form
+from fitgap.web.database import current_board, get_db, get_session
+from fitgap.web.forms.marks import MarkForm, clean_note, clean_reason, draft_from_form
 from fitgap.web.markdown import render_markdown
 from fitgap.web.presenters.function import Draft, function_context
 from fitgap.web.presenters.grid import (
@@ -80,7 +79,7 @@ def area(area_id: str) -> Response:
         abort(404)
     page = grid_page(session, area_row, request.args, _page_number())
     # The filter form swaps the whole grid (and announces the count); "more" appends rows.
-    whole_grid = request.headers.get("HX-Target") == "grid"
+    whole_grid = htmx.target() == "grid"
     return htmx.render(
         "catalog/area.html",
         "grid" if whole_grid else "rows",
@@ -117,7 +116,7 @@ def _row_response(
     my_town = users_town(towns)
     edit_town = editable_town(towns, function_row.area_id)
     if board is None:
-        board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
+        board = current_board(session=session, area_id=function_row.area_id, towns=towns)
     version = 0
     if edit_town is not None:
         versions = mark_queries.mark_versions(
@@ -243,7 +242,7 @@ def save_mark(function_id: str, town_id: str) -> Response:
         saved = record_mark(get_db(), edit, changed_by=authz.changed_by(), actor=authz.actor())
     except MarkConflict as refused:
         return _conflict_response(session, function_row, town, towns, sent, refused.current)
-    board = area_boards().board(session=session, area_id=function_row.area_id, towns=towns)
+    board = current_board(session=session, area_id=function_row.area_id, towns=towns)
     message = _(
         "%(id)s の %(town)s の判定を「%(status)s」で保存しました。",
         id=function_id,

@@ -14,11 +14,10 @@ from fitgap.domain.risk.scoreboard import (
     explain_ask,
     explain_contribution,
 )
-from fitgap.services.boards import current_board
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
-from fitgap.store.db import get_session
 from fitgap.web import authz, htmx
+from fitgap.web.database import current_board, get_session
 
 bp = Blueprint("dashboard", __name__)
 

@@ -4,45 +4,45 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from typing import Any
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
-from flask_babel import get_locale
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from fitgap.domain.i18n import _, current_language
 from fitgap.domain.meetings import minutes as log
-from fitgap.domain.values import Status
 from fitgap.domain.wareki import wareki, wareki_with_western
 from fitgap.services import meetings
-from fitgap.services.boards import current_board
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
-from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
-from fitgap.store.db import MAX_INTEGER, get_db, get_session
+from fitgap.store.db import MAX_INTEGER
 from fitgap.store.marks import MarkConflict
 from fitgap.store.models import AgendaItem, Meeting, Role
 from fitgap.web import authz, htmx
+from fitgap.web.database import get_db, get_session
+from fitgap.web.forms.meetings import (
+    ACTION_ROWS,
+    DECISION_STATUSES,
+    attendee_text,
+    decision_draft,
+    meeting_form,
+)
 from fitgap.web.fragments import fragment_cache
-from fitgap.web.presenters.meetings import ItemView, item_view
+from fitgap.web.presenters.meetings import (
+    agenda_context,
+    current_view,
+    decision_values,
+    screen_context,
+)
 
 bp = Blueprint("meetings", __name__)
 
 POLL_SECONDS = 2
-ACTION_ROWS = 3
-ATTENDEE_SEPARATORS = ("／", "/", "、", ",", "\t")
 EXPORT_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-DECISION_STATUSES = (
-    Status.FIT,
-    Status.WORKFLOW_CHANGE,
-    Status.CUSTOMIZATION,
-    Status.NOT_APPLICABLE,
-)
 
 
 # Who may run meetings, in fitgap.authz: only moderators plan them, use the console and record
@@ -96,53 +96,6 @@ def index() -> Response:
     )
 
 
-def _parse_attendees(text: str, town_id: str | None) -> list[meeting_queries.AttendeeInput]:
-    """One attendee per line: 氏名／役職 (the role is optional)."""
-    result = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        name, role = line, ""
-        for separator in ATTENDEE_SEPARATORS:
-            if separator in line:
-                name, role = (part.strip() for part in line.split(separator, 1))
-                break
-        result.append(meeting_queries.AttendeeInput(name=name, role=role, town_id=town_id))
-    return result
-
-
-def _meeting_form(towns: list[Any]) -> tuple[meeting_queries.MeetingInput | None, list[str]]:
-    form = request.form
-    problems: list[str] = []
-    try:
-        held_on = date.fromisoformat(form.get("held_on", ""))
-    except ValueError:
-        held_on = None
-        problems.append(_("開催日を入力してください。"))
-    attendees = []
-    for town in towns:
-        attendees += _parse_attendees(form.get(f"attendees-{town.id}", ""), town.id)
-    attendees += _parse_attendees(form.get("attendees-other", ""), None)
-    if held_on is None:
-        return None, problems
-    data = meeting_queries.MeetingInput(
-        area_id=form.get("area", ""),
-        held_on=held_on,
-        moderator=form.get("moderator", ""),
-        title=form.get("title", ""),
-        place=form.get("place", ""),
-        attendees=tuple(attendees),
-    )
-    return data, problems
-
-
-def _attendee_text(rows: list[Any], town_id: str | None) -> str:
-    return "\n".join(
-        f"{a.name}／{a.role}" if a.role else a.name for a in rows if a.town_id == town_id
-    )
-
-
 def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200) -> Response:
     session = get_session()
     towns = catalog_queries.list_towns(session=session)
@@ -157,8 +110,8 @@ def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200
             "title": meeting.title,
             "place": meeting.place,
             "moderator": meeting.moderator,
-            "attendees-other": _attendee_text(rows, None),
-            **{f"attendees-{t.id}": _attendee_text(rows, t.id) for t in towns},
+            "attendees-other": attendee_text(rows, None),
+            **{f"attendees-{t.id}": attendee_text(rows, t.id) for t in towns},
         }
     else:
         today = datetime.now(log.TOKYO).date()  # the towns' date, whatever the server's zone
@@ -185,7 +138,7 @@ def new() -> Response:
     """Plan a meeting: area, date, place, moderator, attendees; the tool proposes the agenda."""
     if request.method == "GET":
         return _render_form(None, [])
-    data, problems = _meeting_form(catalog_queries.list_towns(session=get_session()))
+    data, problems = meeting_form(catalog_queries.list_towns(session=get_session()))
     if data is None:
         return _render_form(None, problems, 422)
     try:
@@ -209,7 +162,7 @@ def edit(meeting_id: int) -> Response:
     meeting = _meeting_or_404(meeting_id)
     if request.method == "GET":
         return _render_form(meeting, [])
-    data, problems = _meeting_form(catalog_queries.list_towns(session=get_session()))
+    data, problems = meeting_form(catalog_queries.list_towns(session=get_session()))
     if data is None:
         return _render_form(meeting, problems, 422)
     try:
@@ -246,73 +199,6 @@ def show(meeting_id: int) -> Response:
 # --- the moderator's console -----------------------------------------------------------------
 
 
-def _agenda_context(meeting: Meeting) -> dict[str, Any]:
-    """The agenda with each item's function, risk at stake and decision, for the console."""
-    session = get_session()
-    assert meeting.id is not None  # noqa: S101 - a stored meeting
-    items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
-    board = current_board(session=session, area_id=meeting.area_id)
-    asks = {a.function_id: a for a in board.function_asks(meeting.area_id)}
-    known = {f.id for f in board.functions}
-    functions = {
-        i.function_id: catalog_queries.get_function(session=session, function_id=i.function_id)
-        for i in items
-    }
-    decisions = {
-        i.function_id: meeting_queries.current_decision(session=session, function_id=i.function_id)
-        for i in items
-    }
-    return {
-        "items": items,
-        "board": board,
-        "functions": functions,
-        "drops": {f: a.group_drop for f, a in asks.items()},
-        "kinds": {
-            i.function_id: board.divergence(i.function_id).label
-            for i in items
-            if i.function_id in known
-        },
-        "decisions": decisions,
-        # Towns whose mark was made on an earlier wording or class of the function (要確認).
-        "review": _towns_to_review(session, [i.function_id for i in items]),
-        "elapsed": {i.id: meeting_queries.elapsed_seconds(meeting, i) for i in items},
-        "total": len(items),
-        "town_name": board.town_name,
-    }
-
-
-def _towns_to_review(session: Any, function_ids: list[str]) -> dict[str, list[str]]:
-    """Function id -> the towns whose mark on it needs a look after a catalog revision."""
-    review: dict[str, list[str]] = {}
-    for town_id, function_id in sorted(
-        mark_queries.marks_to_review(session=session, function_ids=function_ids)
-    ):
-        review.setdefault(function_id, []).append(town_id)
-    return review
-
-
-def _current_view(
-    meeting: Meeting, items: list[AgendaItem], board: Any, item_id: int | None
-) -> ItemView | None:
-    for number, item in enumerate(items, start=1):
-        if item.id == item_id:
-            return item_view(
-                session=get_session(), meeting=meeting, item=item, board=board, number=number
-            )
-    return None
-
-
-def _decision_values(view: ItemView | None) -> dict[str, str]:
-    """The decision form's starting values: each town's current verdict."""
-    if view is None:
-        return {}
-    values = {"outcome": ""}
-    for town_id, mark in view.marks.items():
-        if mark.status != Status.UNDECIDED.value:
-            values[f"status-{town_id}"] = mark.status
-    return values
-
-
 def _console(
     meeting: Meeting,
     *,
@@ -321,10 +207,10 @@ def _console(
     selected: int | None = None,
     status: int = 200,
 ) -> Response:
-    context = _agenda_context(meeting)
+    context = agenda_context(meeting)
     items: list[AgendaItem] = context["items"]
     item_id = selected or meeting.current_item_id
-    view = _current_view(meeting, items, context["board"], item_id)
+    view = current_view(meeting, items, context["board"], item_id)
     session = get_session()
     response = htmx.render(
         "meetings/console.html",
@@ -333,7 +219,7 @@ def _console(
         towns=catalog_queries.list_towns(session=session),
         view=view,
         problems=problems or [],
-        values=values if values is not None else _decision_values(view),
+        values=values if values is not None else decision_values(view),
         outcomes=list(log.Outcome),
         decision_statuses=DECISION_STATUSES,
         action_rows=range(ACTION_ROWS),
@@ -446,50 +332,13 @@ def change_item(meeting_id: int, item_id: int) -> Response:
     return _back_to_console(meeting_id, f"#item-{item_id}")
 
 
-def _decision_draft(town_ids: list[str]) -> tuple[log.DecisionDraft | None, list[str]]:
-    form = request.form
-    try:
-        outcome = log.Outcome(form.get("outcome", ""))
-    except ValueError:
-        return None, [_("決定内容を選んでください。")]
-    verdicts = []
-    for town_id in town_ids:
-        raw = form.get(f"status-{town_id}", "")
-        status = Status(raw) if raw in {s.value for s in DECISION_STATUSES} else Status.UNDECIDED
-        verdicts.append(log.TownVerdict(town_id, status, form.get(f"note-{town_id}") or None))
-    actions = []
-    problems = []
-    for row in range(ACTION_ROWS):
-        what = form.get(f"action-what-{row}", "").strip()
-        town = form.get(f"action-town-{row}", "") or None
-        due_text = form.get(f"action-due-{row}", "")
-        if not what and not due_text:
-            continue
-        due = None
-        if due_text:
-            try:
-                due = date.fromisoformat(due_text)
-            except ValueError:
-                problems.append(_("対応事項の期限は日付で入力してください。"))
-        actions.append(log.ActionDraft(what=what, town_id=town, due_on=due))
-    draft = log.DecisionDraft(
-        outcome=outcome,
-        summary=form.get("summary", ""),
-        justification=form.get("justification") or None,
-        alternative=form.get("alternative") or None,
-        verdicts=tuple(verdicts),
-        actions=tuple(actions),
-    )
-    return draft, problems
-
-
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/decision")
 @moderator_only
 def decide(meeting_id: int, item_id: int) -> Response:
     """Record the decision on an item; the towns' marks follow it in the same transaction."""
     meeting = _meeting_or_404(meeting_id)
     town_ids = [t.id for t in catalog_queries.list_towns(session=get_session())]
-    draft, problems = _decision_draft(town_ids)
+    draft, problems = decision_draft(town_ids)
     raw_supersedes = request.form.get("supersedes", "")
     supersedes = _row_id(raw_supersedes)
     values = {key: request.form.get(key, "") for key in request.form}
@@ -522,26 +371,6 @@ def decide(meeting_id: int, item_id: int) -> Response:
 # --- the room view and the towns' views ------------------------------------------------------
 
 
-def _screen_context(meeting: Meeting, view_name: str, town_id: str | None) -> dict[str, Any]:
-    session = get_session()
-    assert meeting.id is not None  # noqa: S101 - a stored meeting
-    items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
-    towns = catalog_queries.list_towns(session=session)
-    board = current_board(session=session, area_id=meeting.area_id, towns=towns)
-    view = _current_view(meeting, items, board, meeting.current_item_id)
-    return {
-        "meeting": meeting,
-        "area": catalog_queries.get_area(session=session, area_id=meeting.area_id),
-        "towns": towns,
-        "view": view,
-        "total": len(items),
-        "screen": view_name,
-        "town_id": town_id,
-        "poll_seconds": POLL_SECONDS,
-        "town_name": board.town_name,
-    }
-
-
 def _screen(meeting_id: int, view_name: str) -> Response:
     meeting = _meeting_or_404(meeting_id)
     session = get_session()
@@ -553,7 +382,7 @@ def _screen(meeting_id: int, view_name: str) -> Response:
         "meetings/screen.html",
         live=live,
         announce=False,
-        **_screen_context(meeting, view_name, town_id),
+        **screen_context(meeting, view_name, town_id, poll_seconds=POLL_SECONDS),
     )
 
 
@@ -606,7 +435,7 @@ def live(meeting_id: int) -> Response:
         view_name,
         town_id,
         announce,
-        str(get_locale()),
+        current_language(),
     )
     body = fragment_cache().get(
         key,
@@ -615,13 +444,12 @@ def live(meeting_id: int) -> Response:
             "live",
             live=True,
             announce=announce,
-            **_screen_context(meeting, view_name, town_id),
+            **screen_context(meeting, view_name, town_id, poll_seconds=POLL_SECONDS),
         ),
     )
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
-    response.vary.add("HX-Request")
-    return response
+    return htmx.vary(response)
 
 
 # --- the decision log ------------------------------------------------------------------------

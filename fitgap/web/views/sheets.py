@@ -13,9 +13,9 @@ from fitgap.domain.files.catalog import InvalidInput
 from fitgap.domain.i18n import _
 from fitgap.services import sheets
 from fitgap.store import catalog as catalog_queries
-from fitgap.store.db import get_db, get_session
 from fitgap.store.models import Area, Role, Town
 from fitgap.web import authz, htmx
+from fitgap.web.database import get_db, get_session
 
 bp = Blueprint("sheets", __name__)
 

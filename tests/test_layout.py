@@ -1,0 +1,154 @@
+"""The package layout holds (docs/architecture.md): layers, no import cycles, module sizes,
+fragments with stable ids, htmx headers only through fitgap.web.htmx."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "fitgap"
+TEMPLATES = PACKAGE / "web" / "templates"
+# Lower layers never import higher ones: domain ← store ← services ← web / cli.
+LAYERS = {"domain": 0, "store": 1, "services": 2, "web": 3, "cli": 3}
+MAX_LINES = 600
+
+
+def module_name(path: Path) -> str:
+    name = ".".join(path.relative_to(REPO).with_suffix("").parts)
+    return name.removesuffix(".__init__")
+
+
+def modules() -> dict[str, Path]:
+    return {
+        module_name(path): path for path in PACKAGE.rglob("*.py") if "migrations" not in path.parts
+    }
+
+
+def imports_of(path: Path, known: set[str], *, top_level_only: bool) -> set[str]:
+    """The fitgap modules `path` imports (a `from x import y` of a submodule counts as y)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes: Iterator[ast.AST] = iter(tree.body) if top_level_only else ast.walk(tree)
+    found: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in known)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                if child in known:
+                    found.add(child)
+                elif node.module in known:
+                    found.add(node.module)
+    return found
+
+
+def layer(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.get(parts[1]) if len(parts) > 1 else None
+
+
+def test_the_layers_only_import_downwards() -> None:
+    known = set(modules())
+    wrong = []
+    for name, path in modules().items():
+        own = layer(name)
+        if own is None:
+            continue
+        for target in imports_of(path, known, top_level_only=False):
+            other = layer(target)
+            if target == "fitgap":
+                # The root only hands create_app on to fitgap.web: the command line may use it.
+                other = LAYERS["web"] if name.split(".")[1] != "cli" else None
+            if other is not None and other > own:
+                wrong.append(f"{name} imports {target}")
+            if own == other == LAYERS["web"] and target.split(".")[1] != name.split(".")[1]:
+                wrong.append(f"{name} imports {target} (web and cli stand side by side)")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the graph, if it has any (depth-first search)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return [*stack[stack.index(target) :], target]
+            if target not in state and (cycle := visit(target)) is not None:
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)) is not None:
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_one() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_cycles() -> None:
+    # Function-level imports count too: a cycle hidden inside a function is still a cycle.
+    known = set(modules())
+    graph = {
+        name: imports_of(path, known, top_level_only=False) - {name, "fitgap"}
+        for name, path in modules().items()
+        if name != "fitgap"
+    }
+    # A package's __init__ is imported with any of its modules: not an edge of its own design.
+    for name in graph:
+        graph[name] = {t for t in graph[name] if not name.startswith(t + ".")}
+    assert find_cycle(graph) is None, " → ".join(find_cycle(graph) or [])
+
+
+def test_big_modules_are_explained_in_the_architecture_notes() -> None:
+    notes = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    explained = set(re.findall(r"`(fitgap/[\w/]+\.py)`", notes.split("## Modules over")[-1]))
+    too_big = {
+        str(path.relative_to(REPO))
+        for path in modules().values()
+        if len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES
+    }
+    assert too_big <= explained, f"over {MAX_LINES} lines without a reason: {too_big - explained}"
+
+
+def test_every_fragment_has_a_root_with_a_stable_id() -> None:
+    fragments = sorted(TEMPLATES.rglob("_*.html"))
+    assert len(fragments) > 10
+    for template in fragments:
+        text = re.sub(r"{#.*?#}", "", template.read_text(encoding="utf-8"), flags=re.S).strip()
+        if text.startswith("{% include"):
+            continue  # an answer made of other fragments: their roots carry the ids
+        text = re.sub(r"{%.*?%}", "", text, flags=re.S)
+        root = re.search(r"<([a-z][a-z0-9]*)\b[^>]*>", text)
+        assert root is not None and " id=" in root.group(0), template.name
+
+
+def test_htmx_headers_are_only_handled_by_the_htmx_module() -> None:
+    for name, path in modules().items():
+        if name == "fitgap.web.htmx":
+            continue
+        code = "\n".join(
+            line
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if not line.lstrip().startswith("#")
+        )
+        strings = [
+            node.value
+            for node in ast.walk(ast.parse(code))
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and not node.value.startswith(("\n", " "))
+        ]
+        assert not [s for s in strings if s.startswith("HX-")], name
+        assert ".vary." not in code, name
