@@ -19,8 +19,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
-from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, Outcome, TownVerdict
-from fitgap.domain.values import Status
+from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, TownVerdict
+from fitgap.domain.values import Outcome, Status
 from fitgap.services.scoring import scoreboard
 from fitgap.store import meetings as meeting_queries
 from fitgap.store import queries

@@ -26,7 +26,7 @@ from fitgap.domain.files.catalog import (
     read_towns,
 )
 from fitgap.domain.i18n import _, language_from_environment, set_language
-from fitgap.domain.risk.scoreboard import to_contract_json, to_text
+from fitgap.domain.risk.report import to_contract_json, to_text
 from fitgap.domain.values import Town
 from fitgap.services.scoring import scoreboard
 from fitgap.store import audit as audit_queries

@@ -16,9 +16,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from fitgap.domain.i18n import _
+from fitgap.domain.labels import OUTCOME_LABELS_JA
 from fitgap.domain.meetings import minutes as log
-from fitgap.domain.risk.scoreboard import Divergence, DivergenceKind, Evidence, Scoreboard
-from fitgap.domain.values import Cost, Requirement, Status
+from fitgap.domain.risk.divergence import DivergenceKind
+from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.risk.scores import Divergence, Evidence
+from fitgap.domain.values import Cost, Outcome, Requirement, Status
 from fitgap.domain.wareki import wareki
 from fitgap.services.scoring import scoreboard
 from fitgap.store import queries
@@ -116,7 +119,7 @@ def decided_functions(*, session: Session, area_id: str) -> set[str]:
         .join(_function, _function.c.id == _decision.c.function_id)
         .where(
             _function.c.area_id == area_id,
-            _decision.c.outcome != log.Outcome.POSTPONED.value,
+            _decision.c.outcome != Outcome.POSTPONED.value,
             _not_superseded(),
         )
     )
@@ -463,11 +466,9 @@ def action_items(*, session: Session, decision_ids: Collection[int]) -> dict[int
     return result
 
 
-def decision_reason(
-    meeting: Meeting, area_name: str, decision_id: int, outcome: log.Outcome
-) -> str:
+def decision_reason(meeting: Meeting, area_name: str, decision_id: int, outcome: Outcome) -> str:
     """The reason written into the mark history (kept in Japanese, like the minutes)."""
-    label = log.OUTCOME_LABELS_JA[outcome]
+    label = OUTCOME_LABELS_JA[outcome]
     return f"会議 {wareki(meeting.held_on)} {area_name} 決定 #{decision_id}: {label}"
 
 
@@ -526,7 +527,7 @@ def record_decision(
         agenda_item_id=item_id,
         function_id=function.id,
         outcome=draft.outcome.value,
-        summary=draft.summary or log.OUTCOME_LABELS_JA[draft.outcome],
+        summary=draft.summary or OUTCOME_LABELS_JA[draft.outcome],
         justification=draft.justification,
         alternative=draft.alternative,
         supersedes_id=supersedes_id,
@@ -541,7 +542,7 @@ def record_decision(
     reason = decision_reason(
         meeting, area.name if area else meeting.area_id, decision.id, draft.outcome
     )
-    if draft.outcome is not log.Outcome.POSTPONED:
+    if draft.outcome is not Outcome.POSTPONED:
         for verdict in verdicts:
             _apply_verdict(session, meeting, decision.id, function.id, verdict, marks, reason)
     for position, action in enumerate(draft.actions):
@@ -554,7 +555,7 @@ def record_decision(
                 position=position,
             )
         )
-    if draft.outcome is log.Outcome.POSTPONED:
+    if draft.outcome is Outcome.POSTPONED:
         item.later = True
     _bump(meeting)
     session.flush()
@@ -736,7 +737,7 @@ def _minutes_meeting(
                 meeting_id=meeting.id,
                 function_id=d.function_id,
                 function_name=function_names.get(d.function_id, ""),
-                outcome=log.Outcome(d.outcome),
+                outcome=Outcome(d.outcome),
                 summary=d.summary,
                 decided_by=d.decided_by,
                 decided_at=d.decided_at,

@@ -7,13 +7,9 @@ from typing import Any
 from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
-from fitgap.domain.risk.scoreboard import (
-    CostSplit,
-    Scoreboard,
-    cost_lens,
-    explain_ask,
-    explain_contribution,
-)
+from fitgap.domain.risk.cost import CostSplit, cost_lens
+from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.risk.steering import explain_ask, explain_contribution
 from fitgap.services.boards import current_board
 from fitgap.store import queries
 from fitgap.store.db import get_session
