@@ -142,6 +142,11 @@ class Cost:
     initial_yen: int = 0
     annual_yen: int = 0
 
+    @classmethod
+    def of(cls, initial_yen: int | None, annual_yen: int | None) -> Cost:
+        """A cost from two nullable amounts (database columns, sheet cells): None counts as 0."""
+        return cls(initial_yen or 0, annual_yen or 0)
+
 
 @dataclass(frozen=True, slots=True)
 class Mark:

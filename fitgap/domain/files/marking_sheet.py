@@ -124,7 +124,7 @@ class MarkRow:
         """The cost as the domain's Cost, or None when neither amount is given."""
         if self.cost_initial_yen is None and self.cost_annual_yen is None:
             return None
-        return Cost(self.cost_initial_yen or 0, self.cost_annual_yen or 0)
+        return Cost.of(self.cost_initial_yen, self.cost_annual_yen)
 
     def same_verdict(self, other: MarkRow) -> bool:
         """Same status, note (line ends and outer blanks aside) and cost; versions aside."""
