@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pytest import MonkeyPatch
 
-from fitgap.domain.risk.scoreboard import to_contract_json
+from fitgap.domain.risk.report import to_contract_json
 from fitgap.domain.values import Mark, Status
 from fitgap.services.boards import PROJECT
 from fitgap.services.scoring import scoreboard

@@ -20,8 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from fitgap.domain.meetings.agenda import proposed_agenda
-from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, Outcome, TownVerdict
-from fitgap.domain.values import Status
+from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, TownVerdict
+from fitgap.domain.values import Outcome, Status
 from fitgap.services import meetings
 from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries

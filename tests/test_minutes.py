@@ -23,7 +23,6 @@ from fitgap.domain.meetings.minutes import (
     MinutesMeeting,
     MinutesTown,
     MinutesVerdict,
-    Outcome,
     TownVerdict,
     apply_outcome,
     check_decision,
@@ -34,7 +33,7 @@ from fitgap.domain.meetings.minutes import (
     to_markdown,
     to_xlsx,
 )
-from fitgap.domain.values import Requirement, Status
+from fitgap.domain.values import Outcome, Requirement, Status
 
 NAMES = {"ishii": "石井町", "kamiyama": "神山町", "naka": "那賀町"}
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
@@ -333,6 +332,6 @@ def test_minutes_and_wareki_do_not_import_flask_or_the_database() -> None:
 
 @pytest.mark.parametrize("outcome", list(Outcome))
 def test_every_outcome_has_a_label(outcome: Outcome) -> None:
-    from fitgap.domain.meetings.minutes import outcome_label
+    from fitgap.domain.labels import outcome_label
 
     assert outcome_label(outcome)

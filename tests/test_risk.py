@@ -9,23 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from fitgap.domain.risk.scoreboard import (
-    CLASS_WEIGHTS,
-    CostSplit,
-    DivergenceKind,
-    Evidence,
-    Scoreboard,
-    UnknownAreaError,
-    cost_lens,
-    divergence_advice,
-    divergence_label,
-    explain_ask,
-    explain_contribution,
-    galapagos_risk,
-    ten_year_cost,
-    to_contract_json,
-    to_text,
-)
+from fitgap.domain.labels import divergence_advice, divergence_label
+from fitgap.domain.risk.cost import CostSplit, cost_lens, ten_year_cost
+from fitgap.domain.risk.divergence import CLASS_WEIGHTS, DivergenceKind
+from fitgap.domain.risk.report import to_contract_json, to_text
+from fitgap.domain.risk.scoreboard import Scoreboard, galapagos_risk
+from fitgap.domain.risk.scores import Evidence, UnknownAreaError
+from fitgap.domain.risk.steering import explain_ask, explain_contribution
 from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
 
 REPO = Path(__file__).resolve().parent.parent
@@ -600,7 +590,7 @@ def test_the_domain_module_imports_no_web_or_database_code() -> None:
         "package = types.ModuleType('fitgap');"
         f"package.__path__ = [{str(REPO / 'fitgap')!r}];"
         "sys.modules['fitgap'] = package;"
-        "import fitgap.domain.risk.scoreboard;"
+        "import fitgap.domain.risk.cost, fitgap.domain.risk.report;"
         "print(','.join(m for m in ('flask', 'sqlmodel', 'sqlalchemy') if m in sys.modules))"
     )
     result = subprocess.run(

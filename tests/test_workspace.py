@@ -15,7 +15,7 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.test import TestResponse
 
 from fitgap import create_app
-from fitgap.domain.risk.scoreboard import to_contract_json
+from fitgap.domain.risk.report import to_contract_json
 from fitgap.domain.values import Status
 from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries

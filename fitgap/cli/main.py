@@ -26,7 +26,7 @@ from fitgap.domain.files.catalog import (
     read_towns,
 )
 from fitgap.domain.i18n import _, language_from_environment, set_language
-from fitgap.domain.risk.scoreboard import to_contract_json, to_text
+from fitgap.domain.risk.report import to_contract_json, to_text
 from fitgap.domain.values import Town
 from fitgap.services.scoring import scoreboard
 from fitgap.store import audit as audit_queries
@@ -480,7 +480,7 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
     import yaml
 
     from fitgap.domain.meetings import minutes as log
-    from fitgap.domain.values import STATUS_SYNONYMS
+    from fitgap.domain.values import STATUS_SYNONYMS, Outcome
     from fitgap.services import meetings
     from fitgap.store import meetings as meeting_queries
 
@@ -513,7 +513,7 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                 meeting_queries.set_current(session=session, meeting_id=meeting.id, item_id=item_id)
                 towns = decision.get("towns", {})
                 draft = log.DecisionDraft(
-                    outcome=log.Outcome(decision["outcome"]),
+                    outcome=Outcome(decision["outcome"]),
                     summary=decision.get("summary", ""),
                     justification=decision.get("justification"),
                     alternative=decision.get("alternative"),

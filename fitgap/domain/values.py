@@ -1,4 +1,5 @@
-"""The domain's value objects: catalog, towns and marks as plain, immutable Python."""
+"""The domain's value objects: catalog, towns, marks, meeting outcomes and account roles as
+plain, immutable Python."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-from fitgap.domain.i18n import N_
 
 # The longest note a mark may have, in characters: the web editor and the marking sheet
 # refuse longer ones alike.
@@ -31,6 +30,25 @@ class Status(StrEnum):
     CUSTOMIZATION = "customization"
     NOT_APPLICABLE = "not_applicable"
     UNDECIDED = "undecided"
+
+
+class Outcome(StrEnum):
+    """What a meeting decided on one function."""
+
+    ALL_FIT = "all_fit"
+    ALL_WORKFLOW_CHANGE = "all_workflow_change"
+    SHARED_CUSTOMIZATION = "shared_customization"
+    TOWN_EXCEPTION = "town_exception"
+    POSTPONED = "postponed"
+
+
+class Role(StrEnum):
+    """What an account may do (see fitgap.web.authz, the one place that decides)."""
+
+    STAFF = "staff"  # a town's staff: marks their own town, in the areas assigned to them
+    MODERATOR = "moderator"  # the consultant: runs meetings, may correct a mark with a reason
+    OBSERVER = "observer"  # a town's management, the vendor: reads, downloads exports
+    ADMIN = "admin"  # manages accounts and reads the audit trail; marks nothing
 
 
 # Japanese (and older-edition) names accepted in files, mapped to the canonical value.
@@ -57,20 +75,6 @@ STATUS_SYNONYMS: dict[str, Status] = {
     "カスタマイズ": Status.CUSTOMIZATION,
     "対象外": Status.NOT_APPLICABLE,
     "未判定": Status.UNDECIDED,
-}
-
-STATUS_LABELS_JA: dict[Status, str] = {
-    Status.FIT: N_("適合"),
-    Status.WORKFLOW_CHANGE: N_("業務見直し"),
-    Status.CUSTOMIZATION: N_("カスタマイズ"),
-    Status.NOT_APPLICABLE: N_("対象外"),
-    Status.UNDECIDED: N_("未判定"),
-}
-
-REQUIREMENT_LABELS_JA: dict[Requirement, str] = {
-    Requirement.MANDATORY: N_("実装必須機能"),
-    Requirement.OPTIONAL: N_("標準オプション機能"),
-    Requirement.PROHIBITED: N_("実装不可機能"),
 }
 
 
@@ -137,6 +141,11 @@ class Cost:
 
     initial_yen: int = 0
     annual_yen: int = 0
+
+    @classmethod
+    def of(cls, initial_yen: int | None, annual_yen: int | None) -> Cost:
+        """A cost from two nullable amounts (database columns, sheet cells): None counts as 0."""
+        return cls(initial_yen or 0, annual_yen or 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from fitgap.domain.labels import OUTCOME_LABELS_JA
 from fitgap.domain.marking import kept_by_verdict
 from fitgap.domain.meetings import minutes as log
 from fitgap.domain.meetings.agenda import proposed_agenda
-from fitgap.domain.values import Requirement, Status
+from fitgap.domain.values import Outcome, Requirement, Status
 from fitgap.domain.wareki import wareki
 from fitgap.services.scoring import scoreboard
 from fitgap.store import audit as audit_queries
@@ -77,11 +78,9 @@ def record_decision(
     return decision
 
 
-def decision_reason(
-    meeting: Meeting, area_name: str, decision_id: int, outcome: log.Outcome
-) -> str:
+def decision_reason(meeting: Meeting, area_name: str, decision_id: int, outcome: Outcome) -> str:
     """The reason written into the mark history (kept in Japanese, like the minutes)."""
-    label = log.OUTCOME_LABELS_JA[outcome]
+    label = OUTCOME_LABELS_JA[outcome]
     return f"会議 {wareki(meeting.held_on)} {area_name} 決定 #{decision_id}: {label}"
 
 
@@ -140,7 +139,7 @@ def _record(
         agenda_item_id=item_id,
         function_id=function.id,
         outcome=draft.outcome.value,
-        summary=draft.summary or log.OUTCOME_LABELS_JA[draft.outcome],
+        summary=draft.summary or OUTCOME_LABELS_JA[draft.outcome],
         justification=draft.justification,
         alternative=draft.alternative,
         supersedes_id=supersedes_id,
@@ -155,7 +154,7 @@ def _record(
     reason = decision_reason(
         meeting, area.name if area else meeting.area_id, decision.id, draft.outcome
     )
-    if draft.outcome is not log.Outcome.POSTPONED:
+    if draft.outcome is not Outcome.POSTPONED:
         for verdict in verdicts:
             _apply_verdict(session, meeting, decision.id, function.id, verdict, marks, reason)
     for position, action in enumerate(draft.actions):
@@ -168,7 +167,7 @@ def _record(
                 position=position,
             )
         )
-    if draft.outcome is log.Outcome.POSTPONED:
+    if draft.outcome is Outcome.POSTPONED:
         item.later = True
     meeting_queries.bump_state(meeting)
     session.flush()

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from fitgap.domain.i18n import _
 from fitgap.domain.meetings import minutes as log
-from fitgap.domain.values import Status
+from fitgap.domain.values import Outcome, Status
 from fitgap.domain.wareki import wareki
 from fitgap.store import catalog as catalog_queries
 from fitgap.store.models import (
@@ -94,7 +94,7 @@ def decided_functions(*, session: Session, area_id: str) -> set[str]:
         .join(_function, _function.c.id == _decision.c.function_id)
         .where(
             _function.c.area_id == area_id,
-            _decision.c.outcome != log.Outcome.POSTPONED.value,
+            _decision.c.outcome != Outcome.POSTPONED.value,
             _not_superseded(),
         )
     )
@@ -483,7 +483,7 @@ def _minutes_meeting(
                 meeting_id=meeting.id,
                 function_id=d.function_id,
                 function_name=function_names.get(d.function_id, ""),
-                outcome=log.Outcome(d.outcome),
+                outcome=Outcome(d.outcome),
                 summary=d.summary,
                 decided_by=d.decided_by,
                 decided_at=d.decided_at,

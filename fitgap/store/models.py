@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +16,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
+
+# The role values are the domain's (labels name them there); web and CLI import Role from here.
+from fitgap.domain.values import Role as Role
 
 
 def utcnow() -> datetime:
@@ -243,15 +245,6 @@ class ActionItem(SQLModel, table=True):
 
 
 # --- accounts and the audit trail -------------------------------------------------------------
-
-
-class Role(StrEnum):
-    """What an account may do (see fitgap.web.authz, the one place that decides)."""
-
-    STAFF = "staff"  # a town's staff: marks their own town, in the areas assigned to them
-    MODERATOR = "moderator"  # the consultant: runs meetings, may correct a mark with a reason
-    OBSERVER = "observer"  # a town's management, the vendor: reads, downloads exports
-    ADMIN = "admin"  # manages accounts and reads the audit trail; marks nothing
 
 
 class Account(SQLModel, table=True):

@@ -21,13 +21,9 @@ from fitgap.domain.i18n import (
     set_language,
 )
 from fitgap.domain.i18n import _ as translate
-from fitgap.domain.risk.scoreboard import round_risk
-from fitgap.domain.values import (
-    REQUIREMENT_LABELS_JA,
-    STATUS_LABELS_JA,
-    Requirement,
-    Status,
-)
+from fitgap.domain.labels import requirement_label, status_label
+from fitgap.domain.risk.scores import round_risk
+from fitgap.domain.values import Requirement, Status
 from fitgap.web.markdown import render_markdown
 
 csrf = CSRFProtect()
@@ -38,17 +34,6 @@ def select_language() -> str:
     """Japanese unless the user chose English with the language switch."""
     chosen = session.get("lang")
     return chosen if chosen in SUPPORTED_LANGUAGES else "ja"
-
-
-def status_label(status: str | Status | None) -> str:
-    """A status in the user's language."""
-    value = Status(status or Status.UNDECIDED)
-    return translate(STATUS_LABELS_JA[value])
-
-
-def requirement_label(requirement: str | Requirement) -> str:
-    """A requirement class in the user's language."""
-    return translate(REQUIREMENT_LABELS_JA[Requirement(requirement)])
 
 
 def local_time(value: datetime | None) -> str:

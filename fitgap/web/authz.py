@@ -39,7 +39,8 @@ from flask import (
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from fitgap.domain.i18n import N_, _
+from fitgap.domain.i18n import _
+from fitgap.domain.labels import role_label
 from fitgap.services.passwords import policy_from_config
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
@@ -381,19 +382,6 @@ def audit(
 
 
 # --- wiring ----------------------------------------------------------------------------------
-
-
-ROLE_LABELS_JA = {
-    Role.STAFF: N_("職員"),
-    Role.MODERATOR: N_("進行役"),
-    Role.OBSERVER: N_("閲覧者"),
-    Role.ADMIN: N_("管理者"),
-}
-
-
-def role_label(role: str | Role) -> str:
-    """A role in the user's language."""
-    return _(ROLE_LABELS_JA[Role(role)])
 
 
 def init_app(app: Flask) -> None:

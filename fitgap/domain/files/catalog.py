@@ -395,7 +395,7 @@ def _read_cost(
         return None
     initial = reader.integer(values.get("initial_yen"), "cost.initial_yen")
     annual = reader.integer(values.get("annual_yen"), "cost.annual_yen")
-    return Cost(initial_yen=initial or 0, annual_yen=annual or 0)
+    return Cost.of(initial, annual)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from fitgap.domain.i18n import N_, _
-from fitgap.domain.values import REQUIREMENT_LABELS_JA, Function, Requirement
+from fitgap.domain.labels import requirement_label
+from fitgap.domain.values import Function, Requirement
 
 __all__ = [
     "CONTENT_FIELDS",
@@ -130,7 +131,7 @@ def new_violations(
 
 
 def _label(requirement: Requirement) -> str:
-    return _(REQUIREMENT_LABELS_JA[requirement])
+    return requirement_label(requirement)
 
 
 def format_diff(diff: CatalogDiff) -> str:

@@ -29,10 +29,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
 from fitgap.domain.files.yamlfile import InvalidInput, Problem
 from fitgap.domain.i18n import N_, _
+from fitgap.domain.labels import STATUS_LABELS_JA, requirement_label, status_label
 from fitgap.domain.values import (
     MAX_NOTE_LENGTH,
-    REQUIREMENT_LABELS_JA,
-    STATUS_LABELS_JA,
     STATUS_SYNONYMS,
     Cost,
     Function,
@@ -125,7 +124,7 @@ class MarkRow:
         """The cost as the domain's Cost, or None when neither amount is given."""
         if self.cost_initial_yen is None and self.cost_annual_yen is None:
             return None
-        return Cost(self.cost_initial_yen or 0, self.cost_annual_yen or 0)
+        return Cost.of(self.cost_initial_yen, self.cost_annual_yen)
 
     def same_verdict(self, other: MarkRow) -> bool:
         """Same status, note (line ends and outer blanks aside) and cost; versions aside."""
@@ -313,7 +312,7 @@ def _row_values(function: Function, mark: MarkRow) -> list[object]:
         function.id,
         *headings,
         function.name,
-        _(REQUIREMENT_LABELS_JA[function.requirement]),
+        requirement_label(function.requirement),
         function.text.rstrip("\n"),
         STATUS_LABELS_JA[mark.status],
         mark.note.rstrip("\n") if mark.note else None,
@@ -670,7 +669,7 @@ def _read_row(
             _(
                 "%(cell)s: 費用はカスタマイズの判定にだけ書けます（判定: %(status)s）",
                 cell=cell_ref(number, COL_INITIAL),
-                status=_(STATUS_LABELS_JA[status]),
+                status=status_label(status),
             )
         )
     note = _note(cells[COL_NOTE - 1])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from fitgap.domain.risk.scoreboard import DivergenceKind, Scoreboard
+from fitgap.domain.risk.divergence import DivergenceKind
+from fitgap.domain.risk.scoreboard import Scoreboard
 
 
 def proposed_agenda(board: Scoreboard, area_id: str, *, exclude: Collection[str] = ()) -> list[str]:

@@ -13,46 +13,19 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from fitgap.domain.i18n import N_, _
-from fitgap.domain.values import STATUS_LABELS_JA, Requirement, Status
+from fitgap.domain.i18n import _
+from fitgap.domain.labels import outcome_label
+from fitgap.domain.labels import status_label as status_text
+from fitgap.domain.values import Outcome, Requirement, Status
 from fitgap.domain.wareki import wareki_with_western
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-class Outcome(StrEnum):
-    """What a meeting decided on one function."""
-
-    ALL_FIT = "all_fit"
-    ALL_WORKFLOW_CHANGE = "all_workflow_change"
-    SHARED_CUSTOMIZATION = "shared_customization"
-    TOWN_EXCEPTION = "town_exception"
-    POSTPONED = "postponed"
-
-
-OUTCOME_LABELS_JA: dict[Outcome, str] = {
-    Outcome.ALL_FIT: N_("全団体が適合"),
-    Outcome.ALL_WORKFLOW_CHANGE: N_("全団体で業務見直し"),
-    Outcome.SHARED_CUSTOMIZATION: N_("共同カスタマイズを受け入れる"),
-    Outcome.TOWN_EXCEPTION: N_("団体別の例外"),
-    Outcome.POSTPONED: N_("継続協議（次回以降）"),
-}
-
 # Outcomes that keep a customization: the law tolerates only the truly unavoidable minimum.
 KEEPS_CUSTOMIZATION = frozenset({Outcome.SHARED_CUSTOMIZATION, Outcome.TOWN_EXCEPTION})
-
-
-def outcome_label(outcome: Outcome | str) -> str:
-    """An outcome in the current language."""
-    return _(OUTCOME_LABELS_JA[Outcome(outcome)])
-
-
-def status_text(status: Status | str | None) -> str:
-    """A verdict in the current language (未判定 when there is none)."""
-    return _(STATUS_LABELS_JA[Status(status or Status.UNDECIDED)])
 
 
 # ---------------------------------------------------------------------------------------------

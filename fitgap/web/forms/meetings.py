@@ -9,7 +9,7 @@ from flask import request
 
 from fitgap.domain.i18n import _
 from fitgap.domain.meetings import minutes as log
-from fitgap.domain.values import Status
+from fitgap.domain.values import Outcome, Status
 from fitgap.store import meetings as meeting_queries
 
 ACTION_ROWS = 3
@@ -76,7 +76,7 @@ def attendee_text(rows: list[Any], town_id: str | None) -> str:
 def decision_draft(town_ids: list[str]) -> tuple[log.DecisionDraft | None, list[str]]:
     form = request.form
     try:
-        outcome = log.Outcome(form.get("outcome", ""))
+        outcome = Outcome(form.get("outcome", ""))
     except ValueError:
         return None, [_("決定内容を選んでください。")]
     verdicts = []

@@ -10,7 +10,8 @@ from typing import Any
 from flask import request
 from sqlmodel import Session
 
-from fitgap.domain.risk.scoreboard import Scoreboard, round_risk
+from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.risk.scores import round_risk
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.models import CatalogFunction, Town

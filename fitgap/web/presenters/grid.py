@@ -16,13 +16,10 @@ from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from fitgap.domain.i18n import _
-from fitgap.domain.risk.scoreboard import (
-    Divergence,
-    DivergenceKind,
-    Scoreboard,
-    round_risk,
-    status_label,
-)
+from fitgap.domain.labels import short_status_label, status_label
+from fitgap.domain.risk.divergence import DivergenceKind
+from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.risk.scores import Divergence, round_risk
 from fitgap.domain.search import Query, normalize
 from fitgap.domain.values import Cost, Requirement, Status
 from fitgap.store import catalog as catalog_queries
@@ -42,13 +39,7 @@ STATUS_ORDER: tuple[Status, ...] = (
 
 def short_status_labels() -> dict[str, str]:
     """The one-letter labels of the grid's status buttons (each inside its full label)."""
-    return {
-        Status.FIT.value: _("適"),
-        Status.WORKFLOW_CHANGE.value: _("見"),
-        Status.CUSTOMIZATION.value: _("カ"),
-        Status.NOT_APPLICABLE.value: _("外"),
-        Status.UNDECIDED.value: _("未"),
-    }
+    return {status.value: short_status_label(status) for status in Status}
 
 
 def status_labels() -> dict[str, str]:

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from fitgap.domain.risk.scoreboard import Divergence, Evidence, Scoreboard
+from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.risk.scores import Divergence, Evidence
 from fitgap.domain.values import Status
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries

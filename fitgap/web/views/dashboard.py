@@ -7,13 +7,9 @@ from typing import Any
 from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
-from fitgap.domain.risk.scoreboard import (
-    CostSplit,
-    Scoreboard,
-    cost_lens,
-    explain_ask,
-    explain_contribution,
-)
+from fitgap.domain.risk.cost import CostSplit, cost_lens
+from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.risk.steering import explain_ask, explain_contribution
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
 from fitgap.web import authz, htmx

@@ -9,7 +9,9 @@ from flask import Blueprint, abort, redirect, request, send_file, url_for
 from werkzeug.wrappers import Response
 
 from fitgap.domain.i18n import _, current_language
+from fitgap.domain.labels import outcome_label
 from fitgap.domain.meetings import minutes as log
+from fitgap.domain.values import Outcome
 from fitgap.domain.wareki import wareki, wareki_with_western
 from fitgap.services import meetings
 from fitgap.store import catalog as catalog_queries
@@ -76,7 +78,7 @@ def _duration_filter(value: int) -> str:
 
 @bp.app_template_filter("outcome_label")
 def _outcome_filter(value: str) -> str:
-    return log.outcome_label(value)
+    return outcome_label(value)
 
 
 # --- planning --------------------------------------------------------------------------------
@@ -220,7 +222,7 @@ def _console(
         view=view,
         problems=problems or [],
         values=values if values is not None else decision_values(view),
-        outcomes=list(log.Outcome),
+        outcomes=list(Outcome),
         decision_statuses=DECISION_STATUSES,
         action_rows=range(ACTION_ROWS),
         **context,

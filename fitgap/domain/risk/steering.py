@@ -1,0 +1,176 @@
+"""Steering the next meeting: which town to ask to move to a workflow change (the asks, ranked
+by how much risk they remove), the other towns' evidence shown beside an ask, and one-sentence
+explanations of a contribution and of an ask.
+
+The functions work on the scoreboard's rows (Scoreboard's asks and evidence methods call
+them), so this module does not import the scoreboard and the two stay free of a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from fitgap.domain.i18n import _
+from fitgap.domain.risk.divergence import Row, risk_of
+from fitgap.domain.risk.scores import (
+    BestAsk,
+    Contribution,
+    Evidence,
+    FunctionLike,
+    format_risk,
+)
+from fitgap.domain.values import Status
+
+__all__ = [
+    "AskKey",
+    "TownNames",
+    "ask_keys",
+    "asks",
+    "evidence",
+    "explain_ask",
+    "explain_contribution",
+]
+
+_FIT = Status.FIT
+_WORKFLOW = Status.WORKFLOW_CHANGE
+
+# Plain tuples (-drop units, function id, town id, function, town) so that ranking
+# 45,000 customizations stays cheap; BestAsk objects are built for the kept ones only.
+# The town is -1 (and its id "") for an ask of every customizing town of the function.
+AskKey = tuple[int, str, str, int, int]
+
+
+class TownNames(Protocol):
+    """What an explanation needs of the scoreboard: the towns' display names."""
+
+    def town_name(self, town_id: str) -> str: ...
+
+
+def evidence(row: Row, town_ids: Sequence[str], skip: int = -1) -> tuple[Evidence, ...]:
+    """The towns (but `skip`) that fit or change their workflow on this row's function."""
+    found: list[Evidence] = []
+    for j, status in enumerate(row.statuses):
+        if j != skip and status in (_FIT, _WORKFLOW):
+            mark = row.marks[j]
+            found.append(Evidence(town_ids[j], status, mark.note if mark else None))
+    return tuple(found)
+
+
+def ask_keys(
+    rows: Sequence[Row],
+    functions: Sequence[FunctionLike],
+    weights: Sequence[int],
+    town_ids: Sequence[str],
+    scope: Iterable[int],
+    *,
+    singles: bool,
+    groups: int | None,
+) -> list[AskKey]:
+    """The asks of the scope's customized functions, as sortable keys (see AskKey).
+
+    `singles` adds one ask per customizing town; `groups` is the least number of customizing
+    towns for an all-towns ask (None: none)."""
+    n = len(town_ids)
+    keys: list[AskKey] = []
+    for i in scope:
+        row = rows[i]
+        if not row.customizers:
+            continue
+        m = len(row.customizers)
+        function_id = functions[i].id
+        if groups is not None and m >= groups:
+            keys.append((-row.unit * m, function_id, "", i, -1))
+        if singles:
+            # Its own units go (c(2n − m)), and each of the other m − 1 gains c as it
+            # becomes a little more alone: c(2n − m) − c(m − 1) = c(2n − 2m + 1) > 0.
+            drop = weights[i] * (2 * n - 2 * m + 1)
+            for j in row.customizers:
+                keys.append((-drop, function_id, town_ids[j], i, j))
+    return keys
+
+
+def asks(
+    rows: Sequence[Row],
+    functions: Sequence[FunctionLike],
+    town_ids: Sequence[str],
+    keys: Iterable[AskKey],
+    *,
+    group_max: int,
+    town_max: int,
+) -> tuple[BestAsk, ...]:
+    """The asks for these keys, in their order; drops in points of the scope's maxima."""
+    found: dict[int, tuple[Evidence, ...]] = {}
+    built: list[BestAsk] = []
+    for negative_drop, function_id, _town, i, j in keys:
+        row = rows[i]
+        function = functions[i]
+        if i not in found:
+            found[i] = evidence(row, town_ids)
+        single = j >= 0
+        built.append(
+            BestAsk(
+                function_id=function_id,
+                area_id=function.area_id,
+                town_id=town_ids[j] if single else None,
+                towns=((town_ids[j],) if single else tuple(town_ids[k] for k in row.customizers)),
+                requirement=function.requirement,
+                kind=row.kind,
+                group_drop_units=-negative_drop,
+                group_drop=risk_of(-negative_drop, group_max),
+                town_drop=risk_of(row.unit, town_max) if single else None,
+                evidence=found[i],
+            )
+        )
+    return tuple(built)
+
+
+def explain_contribution(contribution: Contribution) -> str:
+    """One sentence saying why this (town, function) adds what it adds to its score."""
+    if contribution.violation:
+        function = _("実装不可機能%(function)s", function=contribution.function_id)
+    else:
+        function = contribution.function_id
+    points = format_risk(contribution.points)
+    if contribution.sharing == 1:
+        return _(
+            "%(town)sは%(function)sをひとりだけカスタマイズするため、寄与は%(points)s点です。",
+            town=contribution.town_name,
+            function=function,
+            points=points,
+        )
+    if contribution.sharing == contribution.n_towns:
+        return _(
+            "%(town)sは%(function)sを全%(towns)d団体で共同カスタマイズするため、"
+            "寄与は%(points)s点です。",
+            town=contribution.town_name,
+            function=function,
+            towns=contribution.n_towns,
+            points=points,
+        )
+    return _(
+        "%(town)sは%(function)sを他の%(others)d団体と共同でカスタマイズするため、"
+        "寄与は%(points)s点です。",
+        town=contribution.town_name,
+        function=function,
+        others=contribution.sharing - 1,
+        points=points,
+    )
+
+
+def explain_ask(ask: BestAsk, board: TownNames) -> str:
+    """One sentence: whom to ask to move to a workflow change, and how much risk it removes."""
+    points = format_risk(ask.group_drop)
+    if ask.town_id is not None:
+        return _(
+            "%(town)sに%(function)sの業務見直しを依頼すると、リスクが%(points)s点下がります。",
+            town=board.town_name(ask.town_id),
+            function=ask.function_id,
+            points=points,
+        )
+    return _(
+        "%(towns)sに%(function)sの業務見直しをそろって依頼すると、リスクが%(points)s点下がります。",
+        towns=_("、").join(board.town_name(t) for t in ask.towns),
+        function=ask.function_id,
+        points=points,
+    )
