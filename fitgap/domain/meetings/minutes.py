@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from fitgap.domain.files.cells import neutralise
 from fitgap.domain.i18n import N_, _
 from fitgap.domain.values import STATUS_LABELS_JA, Requirement, Status
 from fitgap.domain.wareki import wareki_with_western
@@ -495,15 +496,6 @@ def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]
 
 # -- CSV and XLSX -----------------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """A cell value that a spreadsheet will not run as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
 
 def decision_header(minutes: Minutes) -> list[str]:
     """The columns of the decisions table (CSV and the first sheet)."""
@@ -573,7 +565,8 @@ def to_csv(minutes: Minutes) -> bytes:
     """The decisions as CSV for Japanese Excel: UTF-8 with BOM, CRLF, no live formulas."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(decision_header(minutes))
+    # The header names the towns: a town's name is user text like any other cell.
+    writer.writerow([neutralise(cell) for cell in decision_header(minutes)])
     for row in decision_rows(minutes):
         writer.writerow([neutralise(cell) for cell in row])
     return buffer.getvalue().encode("utf-8-sig")
@@ -683,7 +676,7 @@ def to_xlsx(minutes: Minutes) -> bytes:
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         assert sheet is not None  # noqa: S101 - a new Workbook always has its first sheet
         sheet.title = sheet_title(title, taken)
-        sheet.append(header)
+        sheet.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in header])
         for row in rows:
             # The control characters a workbook cannot hold (ESC, NUL, ...) are dropped first:
             # what is left must not start a formula either.
