@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -29,7 +30,7 @@ from fitgap.domain.meetings.minutes import (
 from fitgap.store import audit as audit_queries
 from fitgap.store.db import Database
 
-from conftest import moderate
+from conftest import Invoke, moderate
 
 HYPERLINK = '=HYPERLINK("http://example.invalid/?leak","開く")'
 
@@ -167,3 +168,65 @@ def test_a_line_break_in_an_area_name_does_not_break_the_download(
 )
 def test_a_download_gets_a_safe_file_name(text: str, expected: str) -> None:
     assert file_name(text) == expected
+
+
+# --- output files of the command line --------------------------------------------------------
+
+OVERWRITE = "はすでにあります。上書きするときは --force を付けてください"
+
+# A command, and the file it writes with --out out or --out out/<name>.
+WRITERS = {
+    "marks sheet": (("marks", "sheet", "--town", "ishii", "--area", "juki"), "s.xlsx", True),
+    "audit export": (("audit", "export"), "audit.csv", True),
+    "marks export": (("marks", "export"), "ishii.yaml", False),
+    "export decisions": (("export", "decisions", "--format", "csv"), "decisions-all.csv", False),
+}
+
+
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize("command", WRITERS)
+def test_an_existing_output_file_is_kept_unless_forced(
+    command: str, fitgap: Invoke, files: Path
+) -> None:
+    args, name, is_file = WRITERS[command]
+    out = files / "out"
+    out.mkdir()
+    (out / name).write_bytes(b"old")
+    args = (*args, "--out", f"out/{name}" if is_file else "out")
+    refused = fitgap(*args)
+    assert refused.exit_code == 1
+    assert f"{Path('out') / name} {OVERWRITE}" in refused.output
+    assert (out / name).read_bytes() == b"old"
+    assert [p.name for p in out.iterdir()] == [name]  # nothing else written either
+    forced = fitgap(*args, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert (out / name).read_bytes() != b"old"
+
+
+@pytest.mark.usefixtures("project")
+def test_the_decision_log_is_all_or_nothing_when_one_file_exists(
+    db: Database, fitgap: Invoke, files: Path
+) -> None:
+    record_sample(db)
+    (files / "out").mkdir()
+    (files / "out" / "decisions-all.md").write_text("old", encoding="utf-8")
+    refused = fitgap("export", "decisions", "--out", "out")
+    assert refused.exit_code == 1 and OVERWRITE in refused.output
+    assert [p.name for p in (files / "out").iterdir()] == ["decisions-all.md"]
+
+
+@pytest.mark.usefixtures("project")
+@pytest.mark.parametrize("command", WRITERS)
+def test_out_of_the_wrong_kind_is_a_clear_error(command: str, fitgap: Invoke, files: Path) -> None:
+    args, _name, is_file = WRITERS[command]
+    if is_file:  # a folder where a file should go
+        (files / "out").mkdir()
+        result = fitgap(*args, "--out", "out", "--force")
+        assert result.exit_code == 1
+        assert "out はフォルダです。書き出すファイルの名前を指定してください" in result.output
+    else:  # a file where a folder should go
+        (files / "out").write_text("a file", encoding="utf-8")
+        result = fitgap(*args, "--out", "out/inner", "--force")
+        assert result.exit_code == 1
+        assert "out はフォルダではありません。書き出すフォルダを指定してください" in result.output
+        assert (files / "out").read_text(encoding="utf-8") == "a file"
