@@ -86,10 +86,42 @@ def test_dashboard_follows_mark_changes(files: Path, fitgap: Invoke, client: Fla
     assert "0.0<small> / 100</small>" in page and "カスタマイズはありません" in page
 
 
+def cost_of(page: str, town: str) -> str:
+    """A town's 10-year burden as the cost table shows it."""
+    costs = page[page.index('id="cost-heading"') :]
+    found = re.search(rf'<th scope="row">{town}</th><td class="num">([^<]*)</td>', costs)
+    assert found is not None, town
+    return found.group(1)
+
+
+def heat_map_areas(page: str) -> list[str]:
+    """The area columns of the heat map."""
+    head = re.search(r"<thead><tr><th scope=\"col\">町</th>(.*?)</tr></thead>", page, re.S)
+    assert head is not None
+    return re.findall(r'<th scope="col">(業務\w+)</th>', head.group(1))
+
+
 def test_dashboard_filters(files: Path, fitgap: Invoke, client: FlaskClient) -> None:
     prepare(files, fitgap)
+    make_catalog(files, area_id="zeimu", count=3, prefix="002")
+    assert fitgap("load").exit_code == 0
+    shared = {"status": "customization", "cost": {"initial_yen": 3_000_000, "annual_yen": 0}}
+    make_marks(files, "kamiyama", {"0010003": {**shared, "note": "共同"}})
+    make_marks(files, "ishii", {"0010003": {**shared, "note": "共同"}})
+    assert fitgap("marks", "import", "marks/ishii.yaml", "marks/kamiyama.yaml").exit_code == 0
     observe(client)
-    assert client.get("/dashboard?area=juki&split=population").status_code == 200
+    everything = client.get("/dashboard").get_data(as_text=True)
+    assert heat_map_areas(everything) == ["業務juki", "業務zeimu"]
+    assert "0010001" in everything
+    # ?area= narrows every part of the page to the area.
+    zeimu = client.get("/dashboard?area=zeimu").get_data(as_text=True)
+    assert "全体（業務zeimu）" in zeimu and heat_map_areas(zeimu) == ["業務zeimu"]
+    assert "0010001" not in zeimu and cost_of(zeimu, "神山町") == "0円"
+    # ?split= divides the shared 3,000,000 yen equally, or by population (25489 : 5069).
+    assert cost_of(everything, "神山町") == "1,500,000円"
+    by_population = client.get("/dashboard?area=juki&split=population").get_data(as_text=True)
+    assert "人口割で分けています" in by_population and "全体（業務juki）" in by_population
+    assert cost_of(by_population, "神山町") == "497,644円"
     assert client.get("/dashboard?split=weird").status_code == 200
     assert client.get("/dashboard?area=unknown").status_code == 404
 

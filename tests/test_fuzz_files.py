@@ -3,6 +3,7 @@ never a traceback."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -86,12 +87,13 @@ def mutated(base: str) -> st.SearchStrategy[str]:
     return build()
 
 
-# One folder for every example (removed at the end of the run): each example overwrites it.
+# One folder for the run (removed at its end), and a fresh folder in it for every example: a
+# file left by another example or test would make every reader of the folder fail the same way.
 _FOLDER = tempfile.TemporaryDirectory(prefix="fitgap-fuzz-")
 
 
 def as_file(content: str | bytes, name: str) -> Path:
-    path = Path(_FOLDER.name) / name
+    path = Path(tempfile.mkdtemp(dir=_FOLDER.name)) / name
     if isinstance(content, str):
         path.write_bytes(content.encode("utf-8", errors="surrogatepass"))
     else:
@@ -145,6 +147,25 @@ def test_user_attributes_take_any_value_or_give_a_clear_error(value: str) -> Non
     content = GOOD_AREA.replace('x-spec-ref: "2.1"', f"x-spec-ref: {value}")
     path = as_file(content, "juki.yaml")
     only_clear_errors(lambda: read_catalog(path.parent))
+
+
+def test_the_files_the_mutations_start_from_parse() -> None:
+    """The readers fuzzed above do succeed on valid files, in a folder of their own."""
+    assert read_catalog(as_file(GOOD_AREA, "juki.yaml").parent).areas[0].id == "juki"
+    assert [t.id for t in read_towns(as_file(TOWN, "ishii.yaml").parent)] == ["ishii"]
+    marks = read_marks(
+        [as_file(MARKS, "ishii.yaml")], town_ids={"ishii"}, function_ids={"0010010", "0010020"}
+    )
+    assert marks
+
+
+@SETTINGS
+@given(st.text(st.characters(categories=("L", "N")), min_size=1, max_size=12))
+def test_valid_user_attribute_values_parse(value: str) -> None:
+    quoted = json.dumps(value, ensure_ascii=False)
+    content = GOOD_AREA.replace('x-spec-ref: "2.1"', f"x-spec-ref: {quoted}")
+    catalog = read_catalog(as_file(content, "juki.yaml").parent)
+    assert catalog.areas[0].functions[0].extra["x-spec-ref"] == value
 
 
 def test_user_attributes_are_kept_as_json(tmp_path: Path) -> None:

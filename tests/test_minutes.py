@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
+from fitgap.domain.files.cells import neutralise
 from fitgap.domain.meetings.minutes import (
     ActionDraft,
     DecisionDraft,
@@ -26,7 +27,6 @@ from fitgap.domain.meetings.minutes import (
     TownVerdict,
     apply_outcome,
     check_decision,
-    neutralise,
     sheet_title,
     text_width,
     to_csv,

@@ -24,7 +24,13 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy.engine import URL, make_url
 
-from fitgap.cli.support import DataError, UsageError, write_bytes_atomically
+from fitgap.cli.support import (
+    FORCE_HELP,
+    DataError,
+    UsageError,
+    check_output_files,
+    write_bytes_atomically,
+)
 from fitgap.cli.support import app_of as _app
 from fitgap.cli.support import database_of as _database
 from fitgap.domain.i18n import _
@@ -383,7 +389,8 @@ def _date(value: str | None) -> date | None:
 
 
 @audit.command("export")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write.")
+@click.option("--out", type=click.Path(path_type=Path), help="File to write.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.option("--since", help="First day (YYYY-MM-DD, Japan time).")
 @click.option("--until", help="Last day (YYYY-MM-DD, Japan time).")
 @click.option("--actor", default="", help="Only this actor.")
@@ -396,6 +403,7 @@ def audit_export(
     until: str | None,
     actor: str,
     action: str,
+    force: bool,
 ) -> None:
     """Write the audit trail as CSV (UTF-8 with BOM, hashes included)."""
     app = _app(ctx)
@@ -405,6 +413,7 @@ def audit_export(
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     target = out or Path(app.config["EXPORTS_DIR"]) / f"audit-{stamp}.csv"
+    check_output_files([target], force=force)
     with database.session() as session:
         data = audit_queries.to_csv(session=session, filters=filters)
     write_bytes_atomically(target, data)

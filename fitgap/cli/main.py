@@ -14,7 +14,14 @@ from flask import Flask
 
 from fitgap import create_app
 from fitgap.cli import admin as cli_admin
-from fitgap.cli.support import DataError, write_atomically, write_bytes_atomically
+from fitgap.cli.support import (
+    FORCE_HELP,
+    DataError,
+    check_output_files,
+    check_output_folder,
+    write_atomically,
+    write_bytes_atomically,
+)
 from fitgap.cli.support import app_of as _app
 from fitgap.cli.support import database_of as _database
 from fitgap.domain.files.catalog import (
@@ -267,8 +274,11 @@ def marks_import(ctx: click.Context, files: tuple[Path, ...], changed_by: str) -
 @marks.command("export")
 @click.option("--town", "town_id", help="Only this town (default: every town).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder to write into.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.pass_context
-def marks_export(ctx: click.Context, town_id: str | None, out_dir: Path | None) -> None:
+def marks_export(
+    ctx: click.Context, town_id: str | None, out_dir: Path | None, force: bool
+) -> None:
     """Write marks files, one per town (default: into the exports folder)."""
     app = _app(ctx)
     database = _database(app)
@@ -280,6 +290,8 @@ def marks_export(ctx: click.Context, town_id: str | None, out_dir: Path | None) 
             if town_id not in towns:
                 raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
             towns = [town_id]
+        check_output_folder(target)
+        check_output_files((target / f"{town}.yaml" for town in towns), force=force)
         written = []
         for town in towns:
             path = target / f"{town}.yaml"
@@ -433,9 +445,10 @@ def export() -> None:
 )
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder to write into.")
 @click.option("--meeting", "meeting_id", type=int, help="Only this meeting (default: every one).")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.pass_context
 def export_decisions(
-    ctx: click.Context, output: str, out_dir: Path | None, meeting_id: int | None
+    ctx: click.Context, output: str, out_dir: Path | None, meeting_id: int | None, force: bool
 ) -> None:
     """Write the decision log: decisions-<area>-<date> per meeting, and decisions-all."""
     from fitgap.store import meetings as meeting_queries
@@ -453,23 +466,27 @@ def export_decisions(
             if not meetings:
                 raise DataError(_("会議 %(id)s はありません", id=meeting_id))
         taken: set[str] = set()
-        written: list[str] = []
+        paths: list[Path] = []
         for meeting in meetings:
             name = meeting_queries.export_basename(meeting)
             # Two meetings of one area on one day: the later one gets its id appended.
             if name in taken:
                 name = f"{name}-{meeting.id}"
             taken.add(name)
-            path = target / f"{name}.{output}"
+            paths.append(target / f"{name}.{output}")
+        everything = target / f"decisions-all.{output}"
+        check_output_folder(target)
+        check_output_files([*paths, *([everything] if meeting_id is None else [])], force=force)
+        written: list[str] = []
+        for meeting, path in zip(meetings, paths, strict=True):
             record = meeting_queries.gather_minutes(session=session, meeting_id=meeting.id)
             _write_minutes(path, record, output)
             click.echo(str(path))
             written.append(str(path))
         if meeting_id is None:
-            path = target / f"decisions-all.{output}"
-            _write_minutes(path, meeting_queries.gather_minutes(session=session), output)
-            written.append(str(path))
-            click.echo(str(path))
+            _write_minutes(everything, meeting_queries.gather_minutes(session=session), output)
+            written.append(str(everything))
+            click.echo(str(everything))
     _audit_written(database, "decisions", written)
 
 
@@ -584,7 +601,7 @@ def _column_options(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--spec-title", help="Title of the specification.")
 @click.option("--spec-version", help="Edition, e.g. 第4.0版.")
 @click.option("--out", type=click.Path(path_type=Path), help="YAML file to write.")
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.pass_context
 def catalog_import_xlsx(
     ctx: click.Context,
@@ -603,10 +620,7 @@ def catalog_import_xlsx(
     from fitgap.domain.files.xlsx_catalog import read_function_list, to_catalog_yaml
 
     target = out or Path(_app(ctx).config["CATALOG_DIR"]) / f"{area_id}.yaml"
-    if target.exists() and not force:
-        raise DataError(
-            _("%(path)s はすでにあります。上書きするときは --force を付けてください", path=target)
-        )
+    check_output_files([target], force=force)
     try:
         imported = read_function_list(
             file,
@@ -661,18 +675,22 @@ def _town_and_area(session: Any, town_id: str, area_id: str) -> None:
 @click.option("--town", "town_id", required=True)
 @click.option("--area", "area_id", required=True)
 @click.option("--out", type=click.Path(path_type=Path), help="File to write.")
+@click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.pass_context
-def marks_sheet(ctx: click.Context, town_id: str, area_id: str, out: Path | None) -> None:
+def marks_sheet(
+    ctx: click.Context, town_id: str, area_id: str, out: Path | None, force: bool
+) -> None:
     """Write a town's marking sheet of one area (XLSX) to fill in offline."""
     from fitgap.services.sheets import sheet_bytes
 
     app = _app(ctx)
     database = _database(app)
     _require_loaded(database)
+    target = out or Path(app.config["EXPORTS_DIR"]) / f"marks-{town_id}-{area_id}.xlsx"
     with database.session() as session:
         _town_and_area(session, town_id, area_id)
+        check_output_files([target], force=force)
         data = sheet_bytes(session=session, town_id=town_id, area_id=area_id)
-    target = out or Path(app.config["EXPORTS_DIR"]) / f"marks-{town_id}-{area_id}.xlsx"
     write_bytes_atomically(target, data)
     _audit_written(database, "marks-sheet", [str(target)])
     click.echo(str(target))

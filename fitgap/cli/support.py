@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import click
 from flask import Flask
 
 from fitgap import create_app
+from fitgap.domain.i18n import _
 from fitgap.store.db import Database
 
 
@@ -47,6 +48,43 @@ def database_of(app: Flask) -> Database:
     """The app's database."""
     database: Database = app.extensions["fitgap.store.db"]
     return database
+
+
+FORCE_HELP = "Overwrite existing files."
+
+
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path.cwd()
+
+
+def check_output_folder(folder: Path) -> None:
+    """Refuse a folder to write into that is a file, or lies under one (DataError, exit 1)."""
+    existing = _nearest_existing(folder)
+    if not existing.is_dir():
+        raise DataError(
+            _(
+                "%(path)s はフォルダではありません。書き出すフォルダを指定してください",
+                path=existing,
+            )
+        )
+
+
+def check_output_files(paths: Iterable[Path], *, force: bool) -> None:
+    """Before anything is written: refuse an output file that is a folder, or under a file, and
+    one that exists unless --force was given (DataError, exit 1; nothing written)."""
+    for path in paths:
+        if path.is_dir():
+            raise DataError(
+                _("%(path)s はフォルダです。書き出すファイルの名前を指定してください", path=path)
+            )
+        check_output_folder(path.parent)
+        if path.exists() and not force:
+            raise DataError(
+                _("%(path)s はすでにあります。上書きするときは --force を付けてください", path=path)
+            )
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:

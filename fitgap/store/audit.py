@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from fitgap.domain import audit as chain
+from fitgap.domain.files.cells import neutralise
 from fitgap.domain.i18n import _
-from fitgap.domain.meetings.minutes import neutralise
 from fitgap.store.models import AuditChain, AuditRecord, utcnow
 
 _record = AuditRecord.__table__  # type: ignore[attr-defined]
@@ -369,7 +369,7 @@ def to_csv(*, session: Session, filters: AuditFilter) -> bytes:
 
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(csv_header())
+    writer.writerow([neutralise(cell) for cell in csv_header()])
     statement = _filtered(select(AuditRecord), filters).order_by(_record.c.sequence)
     for row in session.scalars(statement.execution_options(yield_per=1000)):
         writer.writerow(

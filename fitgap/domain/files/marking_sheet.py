@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from fitgap.domain.files.cells import starts_formula
 from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
 from fitgap.domain.files.yamlfile import InvalidInput, Problem
 from fitgap.domain.i18n import N_, _
@@ -251,13 +252,14 @@ def _lines(text: str, width: int) -> int:
 
 
 def _put(sheet: Any, row: int, column: int, value: object) -> Any:
-    """Write a value as data: text starting with = stays text (never a formula), and the
+    """Write a value as data: formula-like text stays typed text (never a formula; kept as
+    typed, for the round trip, rather than with cells.neutralise's apostrophe), and the
     control characters XML cannot hold are dropped."""
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = sheet.cell(row, column)
     cell.value = value if value != "" else None
-    if isinstance(value, str) and value.startswith("="):
+    if isinstance(value, str) and starts_formula(value):
         cell.data_type = "s"
     return cell
 

@@ -10,11 +10,12 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from fitgap.domain.files.cells import neutralise
 from fitgap.domain.i18n import _
 from fitgap.domain.labels import outcome_label
 from fitgap.domain.labels import status_label as status_text
@@ -299,11 +300,53 @@ def local_time(value: datetime) -> str:
     return value.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
 
 
+# Everything a reader may take for the end of a line: CR LF, a lone CR or LF, and the rarer
+# breaks (vertical tab, form feed, NEL, the Unicode line and paragraph separators).
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def normalise_line_breaks(text: str) -> str:
+    """Text with every kind of line break as LF."""
+    return _LINE_BREAKS.sub("\n", text)
+
+
 def one_line(text: str | None) -> str:
-    """Text on one line (line breaks become spaces), for tables and one-fact-per-line lists."""
+    """Text on one line (line breaks of every kind become spaces), for tables and
+    one-fact-per-line lists."""
     if not text:
         return ""
-    return re.sub(r"\s*\n\s*", " ", text.strip())
+    return re.sub(r"\s*\n\s*", " ", normalise_line_breaks(text).strip())
+
+
+# Inline Markdown and HTML: code, emphasis, links and images, raw HTML and comments, headings'
+# closing #, strikethrough, entities. A backslash before any of them shows it as typed.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>#~&])")
+# What opens a nested list at the start of a list item's text (# and > are escaped above).
+_LEADING_MARKER = re.compile(r"^([-+])")
+_LEADING_NUMBER = re.compile(r"^(\d+)([.)])")
+
+
+def markdown_text(text: str | None) -> str:
+    """User text for a line of the Markdown minutes: on one line, with the Markdown and HTML
+    specials escaped, so it shows as typed and can never start a block, a tag or a link."""
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", one_line(text))
+    escaped = _LEADING_MARKER.sub(r"\\\1", escaped)
+    return _LEADING_NUMBER.sub(r"\1\\\2", escaped)
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+# What a file name may not hold on Windows, macOS or in an HTTP header: separators, wildcards,
+# quotes, and every control character (a CR or LF in a header is refused outright).
+_FILE_NAME_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029/\\:*?"<>|]+')
+
+
+def file_name(text: str) -> str:
+    """A download's file name from user text (an area's name): forbidden characters and line
+    breaks become _; leading dots and blanks or _ at either end go."""
+    return _FILE_NAME_FORBIDDEN.sub("_", text).lstrip(". ").strip(" _") or "minutes"
 
 
 def decision_state(decision: MinutesDecision) -> str:
@@ -313,12 +356,14 @@ def decision_state(decision: MinutesDecision) -> str:
     return _("決定 #%(id)s で置き換え", id=decision.superseded_by_id)
 
 
-def verdict_text(minutes: Minutes, verdict: MinutesVerdict) -> str:
-    """石井町: カスタマイズ → 業務見直し（版 3 → 4）"""
+def verdict_text(
+    minutes: Minutes, verdict: MinutesVerdict, escape: Callable[[str], str] = _as_is
+) -> str:
+    """石井町: カスタマイズ → 業務見直し（版 3 → 4）; `escape` takes the user text."""
     before = status_text(verdict.previous_status) if verdict.previous_status else _("判定なし")
     return _(
         "%(town)s：%(before)s → %(after)s（版 %(old)s → %(new)s）",
-        town=minutes.town_name(verdict.town_id),
+        town=escape(minutes.town_name(verdict.town_id)),
         before=before,
         after=status_text(verdict.status),
         old=verdict.previous_version,
@@ -326,41 +371,51 @@ def verdict_text(minutes: Minutes, verdict: MinutesVerdict) -> str:
     )
 
 
-def action_text(minutes: Minutes, action: MinutesAction) -> str:
-    """石井町：様式を見直す（期限 令和7年5月1日（2025-05-01））"""
-    text = f"{minutes.town_name(action.town_id)}：{one_line(action.what)}"
+def action_text(
+    minutes: Minutes, action: MinutesAction, escape: Callable[[str], str] = _as_is
+) -> str:
+    """石井町：様式を見直す（期限 令和7年5月1日（2025-05-01））; `escape` takes the user text."""
+    text = f"{escape(minutes.town_name(action.town_id))}：{escape(one_line(action.what))}"
     if action.due_on is not None:
         text += _("（期限 %(date)s）", date=wareki_with_western(action.due_on))
     return text
 
 
-def attendee_text(attendee: MinutesAttendee) -> str:
-    """佐藤（住民課長）"""
-    return f"{attendee.name}（{attendee.role}）" if attendee.role else attendee.name
+def attendee_text(attendee: MinutesAttendee, escape: Callable[[str], str] = _as_is) -> str:
+    """佐藤（住民課長）; `escape` takes the user text."""
+    name = escape(attendee.name)
+    return f"{name}（{escape(attendee.role)}）" if attendee.role else name
 
 
-def meeting_heading(meeting: MinutesMeeting) -> str:
-    """令和7年4月1日（2025-04-01） 介護保険 第1回"""
-    parts = [wareki_with_western(meeting.held_on), meeting.area_name]
+def meeting_heading(meeting: MinutesMeeting, escape: Callable[[str], str] = _as_is) -> str:
+    """令和7年4月1日（2025-04-01） 介護保険 第1回; `escape` takes the user text."""
+    parts = [wareki_with_western(meeting.held_on), escape(meeting.area_name)]
     if meeting.title:
-        parts.append(meeting.title)
+        parts.append(escape(meeting.title))
     return " ".join(parts)
 
 
 # -- Markdown ---------------------------------------------------------------------------------
 
 
-def _cell(text: str | None) -> str:
+# In the Markdown below, every piece of user text (names, titles, notes, ...) goes through
+# markdown_text (`_md`); the rest is fitgap's own wording.
+_md = markdown_text
+
+
+def _cell(text: str) -> str:
     return one_line(text).replace("|", "\\|") or " "
 
 
-def _row(cells: Iterable[str | None]) -> str:
+def _row(cells: Iterable[str]) -> str:
+    """A table row of cells that are fitgap's text or already escaped user text."""
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
 def to_markdown(minutes: Minutes) -> str:
-    """The log as one Markdown document: stable order, one fact per line (small git diffs)."""
-    lines = [f"# {minutes.title}", ""]
+    """The log as one Markdown document: stable order, one fact per line (small git diffs).
+    User text shows as typed and cannot add a heading, a list, a tag or a comment."""
+    lines = [f"# {_md(minutes.title)}", ""]
     if not minutes.meetings:
         lines += [_("記録された会議はありません。"), ""]
     for meeting in minutes.meetings:
@@ -369,22 +424,24 @@ def to_markdown(minutes: Minutes) -> str:
 
 
 def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
-    lines = [f"## {meeting_heading(meeting)}", ""]
+    lines = [f"## {meeting_heading(meeting, _md)}", ""]
     lines.append(_("- 会議ID：%(id)s", id=meeting.id))
-    lines.append(_("- 業務：%(area)s（%(id)s）", area=meeting.area_name, id=meeting.area_id))
+    lines.append(
+        _("- 業務：%(area)s（%(id)s）", area=_md(meeting.area_name), id=_md(meeting.area_id))
+    )
     lines.append(_("- 開催日：%(date)s", date=wareki_with_western(meeting.held_on)))
     if meeting.place:
-        lines.append(_("- 場所：%(place)s", place=one_line(meeting.place)))
-    lines.append(_("- 進行：%(name)s", name=one_line(meeting.moderator)))
+        lines.append(_("- 場所：%(place)s", place=_md(meeting.place)))
+    lines.append(_("- 進行：%(name)s", name=_md(meeting.moderator)))
     groups: dict[str | None, list[str]] = {}
     for attendee in meeting.attendees:
-        groups.setdefault(attendee.town_id, []).append(attendee_text(attendee))
+        groups.setdefault(attendee.town_id, []).append(attendee_text(attendee, _md))
     for town in [*(t.id for t in minutes.towns), None]:
         if town in groups:
             lines.append(
                 _(
                     "- 出席者（%(town)s）：%(names)s",
-                    town=minutes.town_name(town) if town else _("その他"),
+                    town=_md(minutes.town_name(town)) if town else _("その他"),
                     names="、".join(groups[town]),
                 )
             )
@@ -402,7 +459,8 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
                 result = _("次回以降に協議")
             else:
                 result = _("未決定")
-            lines.append(_row([str(number), item.function_id, item.function_name, result]))
+            row = [str(number), _md(item.function_id), _md(item.function_name), result]
+            lines.append(_row(row))
         lines.append("")
     lines += [f"### {_('決定事項')}", ""]
     if not meeting.decisions:
@@ -410,7 +468,7 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
         return lines
     town_ids = [t.id for t in minutes.towns]
     header = [_("決定"), _("機能ID"), _("機能名"), _("決定内容")]
-    header += [minutes.town_name(t) for t in town_ids] + [_("状態")]
+    header += [_md(minutes.town_name(t)) for t in town_ids] + [_("状態")]
     lines.append(_row(header))
     lines.append("|" + "---|" * len(header))
     for decision in meeting.decisions:
@@ -419,8 +477,8 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
             _row(
                 [
                     f"#{decision.id}",
-                    decision.function_id,
-                    decision.function_name,
+                    _md(decision.function_id),
+                    _md(decision.function_name),
                     outcome_label(decision.outcome),
                     *(statuses.get(t, "—") for t in town_ids),
                     decision_state(decision),
@@ -435,30 +493,29 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
 
 def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]:
     heading = _("決定 #%(id)s", id=decision.id)
-    lines = [f"#### {heading} {decision.function_id} {one_line(decision.function_name)}", ""]
+    name = _md(decision.function_name)
+    lines = [f"#### {heading} {_md(decision.function_id)} {name}", ""]
     lines.append(_("- 決定内容：%(outcome)s", outcome=outcome_label(decision.outcome)))
     if decision.summary:
-        lines.append(_("- 要旨：%(text)s", text=one_line(decision.summary)))
+        lines.append(_("- 要旨：%(text)s", text=_md(decision.summary)))
     for verdict in decision.verdicts:
-        line = f"- {verdict_text(minutes, verdict)}"
+        line = f"- {verdict_text(minutes, verdict, _md)}"
         if verdict.note:
-            line += f"：{one_line(verdict.note)}"
+            line += f"：{_md(verdict.note)}"
         lines.append(line)
     if decision.justification:
-        lines.append(_("- やむを得ない理由：%(text)s", text=one_line(decision.justification)))
+        lines.append(_("- やむを得ない理由：%(text)s", text=_md(decision.justification)))
     if decision.alternative:
-        lines.append(
-            _("- 疎結合・EUCで対応できない理由：%(text)s", text=one_line(decision.alternative))
-        )
+        lines.append(_("- 疎結合・EUCで対応できない理由：%(text)s", text=_md(decision.alternative)))
     for action in decision.actions:
-        lines.append(_("- 対応事項：%(text)s", text=action_text(minutes, action)))
+        lines.append(_("- 対応事項：%(text)s", text=action_text(minutes, action, _md)))
     if decision.supersedes_id is not None:
         lines.append(_("- 置き換えた決定：#%(id)s", id=decision.supersedes_id))
     lines.append(_("- 状態：%(state)s", state=decision_state(decision)))
     lines.append(
         _(
             "- 記録：%(name)s（%(time)s）",
-            name=one_line(decision.decided_by),
+            name=_md(decision.decided_by),
             time=local_time(decision.decided_at),
         )
     )
@@ -467,15 +524,6 @@ def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]
 
 
 # -- CSV and XLSX -----------------------------------------------------------------------------
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """A cell value that a spreadsheet will not run as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def decision_header(minutes: Minutes) -> list[str]:
@@ -546,7 +594,8 @@ def to_csv(minutes: Minutes) -> bytes:
     """The decisions as CSV for Japanese Excel: UTF-8 with BOM, CRLF, no live formulas."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(decision_header(minutes))
+    # The header names the towns: a town's name is user text like any other cell.
+    writer.writerow([neutralise(cell) for cell in decision_header(minutes)])
     for row in decision_rows(minutes):
         writer.writerow([neutralise(cell) for cell in row])
     return buffer.getvalue().encode("utf-8-sig")
@@ -656,7 +705,7 @@ def to_xlsx(minutes: Minutes) -> bytes:
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         assert sheet is not None  # noqa: S101 - a new Workbook always has its first sheet
         sheet.title = sheet_title(title, taken)
-        sheet.append(header)
+        sheet.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in header])
         for row in rows:
             # The control characters a workbook cannot hold (ESC, NUL, ...) are dropped first:
             # what is left must not start a formula either.

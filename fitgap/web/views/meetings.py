@@ -496,7 +496,7 @@ def _download(record: log.Minutes, kind: str, name: str, meeting_id: int | None)
         io.BytesIO(data),
         mimetype=EXPORT_TYPES[kind],
         as_attachment=True,
-        download_name=f"{name}.{kind}",
+        download_name=f"{log.file_name(name)}.{kind}",
         max_age=0,
     )
 
