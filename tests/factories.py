@@ -1,10 +1,17 @@
-"""Small builders of catalog, town and marks files for tests."""
+"""Builders for tests: catalog, town and marks files (`make_catalog`, `make_towns`,
+`make_marks`) and database rows (`make_area`, `make_function`, `make_town`, `make_mark`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
+from sqlmodel import Session
+
+from fitgap.domain.values import Cost, Function, Requirement, Status
+from fitgap.store import marks as mark_queries
+from fitgap.store.models import Area, CatalogFunction, Town
 
 TOWNS = {
     "ishii": ("石井町", 25489),
@@ -77,3 +84,77 @@ def make_marks(folder: Path, town_id: str, marks: dict[str, str | dict[str, obje
     path = folder / "marks" / f"{town_id}.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+# --- rows ----------------------------------------------------------------------------------------
+# Rows written straight into a test's database, for tests about the store, services and views
+# that need a few rows and not a catalog load. Marks go through `mark_queries.save_mark`, so the
+# history and the area clocks stay what the app would have written.
+
+
+def make_area(session: Session, **kw: Any) -> Area:
+    """An area row (default: juki, 住民記録)."""
+    row = Area(**{"id": "juki", "name": "住民記録", **kw})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def make_function(session: Session, **kw: Any) -> CatalogFunction:
+    """A catalog function row of an existing area (default: 0010001, mandatory, in juki)."""
+    values: dict[str, Any] = {
+        "id": "0010001",
+        "area_id": "juki",
+        "name": "機能0010001",
+        "requirement": Requirement.MANDATORY.value,
+        "text": "要件の本文",
+        "path": ["管理項目"],
+        **kw,
+    }
+    domain_function = Function(
+        id=values["id"],
+        area_id=values["area_id"],
+        name=values["name"],
+        requirement=Requirement(values["requirement"]),
+        text=values["text"],
+        path=tuple(values["path"]),
+    )
+    values.setdefault("fingerprint", domain_function.fingerprint)
+    row = CatalogFunction(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def make_town(session: Session, **kw: Any) -> Town:
+    """A town row (default: ishii, 石井町, with its population)."""
+    town_id = kw.pop("id", "ishii")
+    name, population = TOWNS.get(town_id, (town_id, 1000))
+    row = Town(**{"id": town_id, "name": name, "population": population, **kw})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def make_mark(
+    session: Session,
+    town_id: str = "ishii",
+    function_id: str = "0010001",
+    status: Status = Status.FIT,
+    *,
+    note: str | None = None,
+    cost: Cost | None = None,
+    changed_by: str = "test",
+) -> mark_queries.MarkState:
+    """A mark saved as the app saves one (history row, area clock); over any existing one."""
+    current = mark_queries.get_mark(session=session, town_id=town_id, function_id=function_id)
+    return mark_queries.save_mark(
+        session=session,
+        town_id=town_id,
+        function_id=function_id,
+        status=status,
+        note=note,
+        cost=cost,
+        expected_version=current.version if current is not None else 0,
+        changed_by=changed_by,
+    )

@@ -20,8 +20,8 @@ from fitgap.store import audit as audit_queries
 from fitgap.store.db import Database
 from fitgap.store.models import Account
 from fitgap.web import authz
-
-from conftest import (
+from tests.factories import make_catalog, make_towns
+from tests.helpers import (
     PASSWORD,
     Invoke,
     csrf_token,
@@ -30,7 +30,6 @@ from conftest import (
     observe,
     sign_in,
 )
-from factories import make_catalog, make_towns
 
 REFUSED = "ログインできませんでした。ログインIDとパスワードを確かめてください。"
 HTMX = {"HX-Request": "true"}

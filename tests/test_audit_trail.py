@@ -20,9 +20,8 @@ from fitgap.store import audit as audit_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
 from fitgap.store.models import AuditRecord
-
-from conftest import Invoke, csrf_token, login, make_account, moderate, sign_in
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke, csrf_token, login, make_account, moderate, sign_in
 
 ACTOR = audit_queries.Actor("tester", "127.0.0.1")
 

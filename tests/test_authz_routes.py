@@ -20,9 +20,8 @@ from fitgap.store import catalog as catalog_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
 from fitgap.web import authz
-
-from conftest import Invoke, csrf_token, make_account, sign_in
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke, csrf_token, make_account, sign_in
 
 ROLES = ("anonymous", "ishii", "naka", "moderator", "observer", "admin")
 L = "login"  # redirected to the sign-in page

@@ -18,9 +18,8 @@ import pytest
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
-
-from conftest import Invoke
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke
 
 
 @pytest.fixture

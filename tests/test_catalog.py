@@ -15,8 +15,7 @@ from fitgap.domain.files.catalog import (
 )
 from fitgap.domain.i18n import reset_language, set_language
 from fitgap.domain.values import Cost, Requirement, Status
-
-from conftest import write
+from tests.helpers import write
 
 GOOD_AREA = """
 format: fitgap-catalog/1

@@ -18,9 +18,8 @@ from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.web.database import current_board
 from fitgap.web.views import dashboard as dashboard_view
-
-from conftest import Invoke, observe
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke, observe
 
 HTMX = {"HX-Request": "true"}
 

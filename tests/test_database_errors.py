@@ -26,8 +26,7 @@ from fitgap import create_app
 from fitgap.cli.main import main
 from fitgap.store import catalog as catalog_queries
 from fitgap.store.db import Database, describe_database_error
-
-from conftest import ON_POSTGRES, login, make_account, sign_in
+from tests.helpers import ON_POSTGRES, login, make_account, sign_in
 
 
 def failure(message: str) -> OperationalError:

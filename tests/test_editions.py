@@ -7,15 +7,14 @@ from datetime import date
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from test_workspace import choose, post_mark
 
 from fitgap.services import meetings
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
-
-from conftest import Invoke, sign_in
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke, sign_in
+from tests.test_workspace import choose, post_mark
 
 
 def first_edition(files: Path, fitgap: Invoke) -> None:

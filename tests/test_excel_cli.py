@@ -12,9 +12,8 @@ from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.domain.values import Status
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
-
-from conftest import Invoke
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke
 
 
 def official_list(path: Path) -> None:

@@ -14,8 +14,6 @@ from flask.testing import FlaskClient
 from markdown_it import MarkdownIt
 from openpyxl import load_workbook
 from sqlalchemy import text
-from test_meetings import decide, project, record_sample  # noqa: F401 - project is a fixture
-from test_minutes import sample_minutes
 
 from fitgap.domain.files.cells import neutralise, starts_formula
 from fitgap.domain.meetings.minutes import (
@@ -29,8 +27,9 @@ from fitgap.domain.meetings.minutes import (
 )
 from fitgap.store import audit as audit_queries
 from fitgap.store.db import Database
-
-from conftest import Invoke, moderate
+from tests.helpers import Invoke, moderate
+from tests.test_meetings import decide, project, record_sample  # noqa: F401 - project is a fixture
+from tests.test_minutes import sample_minutes
 
 HYPERLINK = '=HYPERLINK("http://example.invalid/?leak","開く")'
 

@@ -54,8 +54,7 @@ from fitgap.store.db import MAX_INTEGER, Database
 from fitgap.store.models import Account, AgendaItem, Role
 from fitgap.web import authz, markdown
 from fitgap.web.views.admin import AUDIT_PAGE_SIZE
-
-from conftest import ON_POSTGRES, PASSWORD, REPO, Invoke, csrf_token, make_account
+from tests.helpers import ON_POSTGRES, PASSWORD, REPO, Invoke, csrf_token, make_account
 
 STATE_CHANGING = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")

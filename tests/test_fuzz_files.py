@@ -9,9 +9,9 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_catalog import GOOD_AREA, MARKS, TOWN
 
 from fitgap.domain.files.catalog import InvalidInput, read_catalog, read_marks, read_towns
+from tests.test_catalog import GOOD_AREA, MARKS, TOWN
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -30,9 +30,8 @@ from fitgap.store import meetings as meeting_queries
 from fitgap.store.audit import Actor
 from fitgap.store.db import Database
 from fitgap.store.models import ActionItem, Decision, DecisionTown, MarkChange
-
-from conftest import REPO, Invoke, moderate
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import REPO, Invoke, moderate
 
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
 TOWNS = ("ishii", "kamiyama", "naka", "higashimiyoshi")

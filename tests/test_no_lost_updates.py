@@ -10,9 +10,8 @@ from pathlib import Path
 from fitgap.domain.values import Status
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
-
-from conftest import Invoke
-from factories import make_catalog, make_towns
+from tests.factories import make_catalog, make_towns
+from tests.helpers import Invoke
 
 WRITERS = 8
 ATTEMPTS = 12

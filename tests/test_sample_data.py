@@ -13,8 +13,7 @@ from fitgap.domain.values import Requirement, Status
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
-
-from conftest import REPO, Invoke, login
+from tests.helpers import REPO, Invoke, login
 
 
 def test_sample_catalog_is_realistic() -> None:

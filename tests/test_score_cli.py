@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Invoke
+from tests.helpers import Invoke
 
 
 def demo_loaded(sample: Path, fitgap: Invoke) -> None:

@@ -15,9 +15,8 @@ from fitgap import create_app
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
-
-from conftest import REPO, Invoke, csrf_token, login, make_account, sign_in
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import REPO, Invoke, csrf_token, login, make_account, sign_in
 
 HTMX = {"HX-Request": "true"}
 EXPIRED = "画面の有効期限が切れました"

@@ -13,9 +13,8 @@ from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.store.models import CatalogFunction, Mark, MarkChange
-
-from conftest import Invoke
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[object, ...]]]:

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conftest import Invoke, observe
-from factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_marks, make_towns
+from tests.helpers import Invoke, observe
 
 
 def prepare(files: Path, fitgap: Invoke, count: int = 5, **changes: dict[str, object]) -> None:

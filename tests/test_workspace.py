@@ -24,9 +24,8 @@ from fitgap.store.db import Database
 from fitgap.store.models import Role
 from fitgap.web import authz
 from fitgap.web.database import current_board
-
-from conftest import Invoke, csrf_token, observe, sign_in
-from factories import TOWNS, make_catalog, make_marks, make_towns
+from tests.factories import TOWNS, make_catalog, make_marks, make_towns
+from tests.helpers import Invoke, csrf_token, observe, sign_in
 
 HTMX = {"HX-Request": "true"}
 ALL = ["0010001", "0010002", "0010003", "0010004", "0010005", "0010006"]

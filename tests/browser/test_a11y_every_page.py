@@ -41,8 +41,7 @@ from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
 from fitgap.store.models import Role
 from fitgap.web import authz
-
-from conftest import FAST_HASH, REPO, empty_database
+from tests.helpers import FAST_HASH, REPO, empty_database
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

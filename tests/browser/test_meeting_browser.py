@@ -17,8 +17,7 @@ import pytest
 from fitgap.services import meetings
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
-
-from conftest import FAST_HASH, PASSWORD, Invoke, make_account
+from tests.helpers import FAST_HASH, PASSWORD, Invoke, make_account
 
 CHROMIUM = os.environ.get("FITGAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

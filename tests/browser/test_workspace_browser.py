@@ -19,8 +19,7 @@ import pytest
 from flask import Flask
 
 from fitgap.store.db import Database
-
-from conftest import PASSWORD, Invoke, make_account
+from tests.helpers import PASSWORD, Invoke, make_account
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,2 @@
+"""fitgap's tests: fixtures in conftest.py, shared helpers in helpers.py, builders in
+factories.py."""

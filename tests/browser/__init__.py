@@ -1,0 +1,1 @@
+"""Browser tests: the real server driven through Playwright in the system Chromium."""

@@ -1,0 +1,146 @@
+"""Helpers the tests share: databases, accounts and signing in as a browser does.
+
+Fixtures stay in conftest.py; everything a test imports by name lives here (or, for building
+files and rows, in tests/factories.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from click.testing import Result
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from fitgap.store.db import Database
+
+REPO = Path(__file__).resolve().parent.parent
+FAST_HASH = "pbkdf2:sha256:1"
+PASSWORD = "Test-Password-2026"
+SERVER_URL = os.environ.get("FITGAP_DATABASE_URL", "")
+ON_POSTGRES = SERVER_URL.startswith("postgresql")
+
+Invoke = Callable[..., Result]  # the `fitgap` fixture: runs the command, returns click's Result
+
+
+@contextmanager
+def empty_database(folder: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file in `folder`, or on PostgreSQL a schema of
+    its own, dropped at the end."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(SERVER_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in SERVER_URL else "?"
+    try:
+        yield f"{SERVER_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def write(folder: Path, name: str, content: str) -> Path:
+    """Write a (dedented) text file and return its path."""
+    path = folder / name
+    path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def make_account(
+    db: Database,
+    login: str,
+    role: str = "staff",
+    *,
+    town: str | None = None,
+    areas: tuple[str, ...] | None = None,
+    password: str = PASSWORD,
+    must_change: bool = False,
+    name: str | None = None,
+) -> int:
+    """Create an account (staff: `town`, every area unless `areas` lists some); returns its id."""
+    from fitgap.services.passwords import hash_password
+    from fitgap.store import accounts as account_queries
+
+    with db.write() as session:
+        account = account_queries.create_account(
+            session=session,
+            data=account_queries.AccountInput(
+                login=login,
+                display_name=name or f"{login} さん",
+                role=role,
+                town_id=town,
+                all_areas=role == "staff" and areas is None,
+                area_ids=areas or (),
+            ),
+            password_hash=hash_password(password, FAST_HASH),
+            must_change_password=must_change,
+        )
+        assert account.id is not None
+        return account.id
+
+
+def login(client: FlaskClient, login_id: str, password: str = PASSWORD) -> Any:
+    """Sign in through the sign-in form, as a browser does; returns the answer."""
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login", data={"login": login_id, "password": password, "csrf_token": token}
+    )
+
+
+def sign_in(
+    client: FlaskClient,
+    db: Database,
+    login_id: str,
+    role: str = "staff",
+    *,
+    town: str | None = None,
+    areas: tuple[str, ...] | None = None,
+    name: str | None = None,
+) -> int:
+    """Create the account (unless it exists) and sign the client in with it."""
+    from fitgap.store import accounts as account_queries
+
+    with db.session() as session:
+        existing = account_queries.get_by_login(session=session, login=login_id)
+    account_id = (
+        existing.id
+        if existing is not None and existing.id is not None
+        else make_account(db, login_id, role, town=town, areas=areas, name=name)
+    )
+    response = login(client, login_id)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    return account_id
+
+
+def csrf_token(client: FlaskClient, url: str = "/") -> str:
+    """The session's CSRF token, read from a page as a browser does."""
+    page = client.get(url, follow_redirects=True).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None, page[:500]
+    return found.group(1)
+
+
+def observe(client: FlaskClient) -> None:
+    """Sign the client in as an observer: reads every page, changes nothing."""
+    database: Database = client.application.extensions["fitgap.store.db"]
+    sign_in(client, database, "observer", "observer")
+
+
+def moderate(client: FlaskClient) -> None:
+    """Sign the client in as the moderator (runs meetings, records decisions)."""
+    database: Database = client.application.extensions["fitgap.store.db"]
+    sign_in(client, database, "moderator", "moderator", name="山本")
