@@ -526,3 +526,23 @@ def test_the_sign_in_page_explains_the_first_administrator_and_the_demo(
     assert "デモ用のアカウント" not in client.get("/login").get_data(as_text=True)
     app.config["DEMO"] = True
     assert "デモ用のアカウント" in client.get("/login").get_data(as_text=True)
+
+
+def test_signing_out_ends_the_session_on_the_server(app: Flask, db: Database) -> None:
+    make_account(db, "someone", "observer")
+    client, elsewhere = app.test_client(), app.test_client()
+    assert login(client, "someone").status_code == 303
+    assert login(elsewhere, "someone").status_code == 303
+    cookie = client.get_cookie("fitgap_session")
+    assert cookie is not None
+    copied = app.test_client()
+    copied.set_cookie("fitgap_session", cookie.value)
+    assert copied.get("/").status_code == 200  # the copy works while the session lasts
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    # A copy of the cookie taken before signing out no longer signs anyone in ...
+    replayed = copied.get("/")
+    assert replayed.status_code == 303 and replayed.headers["Location"] == "/login"
+    # ... and signing out ends the account's sessions on the other PCs too.
+    assert elsewhere.get("/").status_code == 303
+    assert login(client, "someone").status_code == 303
+    assert client.get("/").status_code == 200

@@ -127,9 +127,13 @@ def login() -> Response:
 @authz.signed_in
 @authz.during_password_change
 def logout() -> Response:
-    """Sign out."""
+    """Sign out: the session ends on the server too, so a copy of the cookie (a shared PC,
+    a saved browser profile) no longer signs anyone in. Raising the account's session version
+    ends every session of the account, on every PC (one check, on the account row each
+    request reads anyway)."""
     user = authz.require_user()
     with get_db().write() as write:
+        account_queries.bump_session_version(session=write, account_id=user.id)
         authz.audit(write, "logout", f"account:{user.login}")
     authz.sign_out()
     flash(_("ログアウトしました。"), "notice")
