@@ -15,6 +15,7 @@ from fitgap import create_app
 from fitgap.store import audit as audit_queries
 from fitgap.store import queries
 from fitgap.store.db import Database
+from fitgap.web.app import CONTENT_SECURITY_POLICY
 
 from conftest import REPO, Invoke, csrf_token, login, make_account, sign_in
 from factories import make_catalog, make_marks, make_towns
@@ -121,6 +122,32 @@ def test_security_headers(staff: FlaskClient) -> None:
     static.close()
     secure = staff.get("/health", base_url="https://localhost")
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_downloads_and_static_errors_get_the_right_headers(
+    staff: FlaskClient, app: Flask, db: Database
+) -> None:
+    for url, kind in (
+        ("/minutes/decisions.csv", "text/csv"),
+        ("/minutes/decisions.md", "text/markdown"),
+    ):
+        response = staff.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Content-Type"] == f"{kind}; charset=utf-8", url
+        assert response.headers["Cache-Control"] == "no-store", url  # not send_file's no-cache
+    admin = app.test_client()
+    sign_in(admin, db, "admin", "admin")
+    audit = admin.get("/admin/audit.csv")
+    assert audit.status_code == 200
+    assert audit.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert audit.headers["Cache-Control"] == "no-store"
+    missing = staff.get("/static/no-such-file.js")
+    assert missing.status_code == 404
+    assert missing.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert missing.headers["Cache-Control"] == "no-store"
+    found = staff.get("/static/fitgap.css")
+    assert found.status_code == 200 and "no-store" not in found.headers.get("Cache-Control", "")
+    found.close()
 
 
 def test_behind_a_reverse_proxy(settings: dict[str, Any], files: Path, fitgap: Invoke) -> None:

@@ -68,6 +68,20 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(configured)
 
 
+def _one_charset(content_type: str) -> str:
+    """A Content-Type with its charset parameter once (the first one kept)."""
+    parts = [part.strip() for part in content_type.split(";")]
+    kept: list[str] = []
+    seen = False
+    for part in parts:
+        if part.lower().startswith("charset="):
+            if seen:
+                continue
+            seen = True
+        kept.append(part)
+    return "; ".join(kept)
+
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
@@ -172,9 +186,18 @@ def init_app(app: Flask) -> None:
         if request.is_secure:
             # Only over HTTPS: a plain-HTTP intranet install must not be told to insist on it.
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.path.startswith("/static/"):
-            return response
+        content_type = headers.get("Content-Type", "")
+        if content_type.lower().count("charset=") > 1:
+            # A mimetype given with its charset, to which werkzeug adds the charset again.
+            headers["Content-Type"] = _one_charset(content_type)
+        # Every answer, a static file's 404 included, gets the policy (harmless on a file).
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.path.startswith("/static/") and response.status_code < 400:
+            return response  # the app's own CSS and scripts may be cached
+        if headers.get("Content-Disposition", "").startswith("attachment"):
+            # A download (minutes, the audit trail) holds town data: send_file's "no-cache"
+            # would still keep a copy in a shared PC's cache.
+            headers["Cache-Control"] = "no-store"
         # Pages hold a town's working data: not kept in shared PCs' caches, not shown again
         # with the back button after signing out.
         headers.setdefault("Cache-Control", "no-store")
