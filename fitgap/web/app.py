@@ -110,7 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def init_app(app: Flask) -> None:
     """Register extensions, the language context, template helpers and blueprints."""
-    from fitgap.web import authz, errors
+    from fitgap.web import authz, errors, limits
 
     proxies = int(app.config.get("TRUST_PROXY") or 0)
     if proxies:
@@ -131,6 +131,8 @@ def init_app(app: Flask) -> None:
         g.started = time.perf_counter()
         g.language_token = set_language(select_language())
 
+    # The size of the body first: nothing below reads a body larger than its route takes.
+    limits.init_app(app)
     # Who may do what is checked before CSRF: an expired session goes to the sign-in page
     # instead of failing on the CSRF token that went with it.
     authz.init_app(app)
