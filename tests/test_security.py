@@ -3,11 +3,15 @@ no debug pages, the proxy setting, and no inline script anywhere."""
 
 from __future__ import annotations
 
+import http.client
 import io
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from flask import Flask, request
@@ -300,6 +304,93 @@ def test_serve_never_shows_debug_pages(
     assert fitgap("serve", "--port", "0").exit_code == 0
     assert served and not served[0].debug
     assert served[0].config["PROPAGATE_EXCEPTIONS"] is False
+
+
+@contextmanager
+def _serving(fitgap: Invoke, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, Flask]]:
+    """`fitgap serve`'s waitress, with the options the command gives it, on a free port in a
+    thread of this process; the port and the app."""
+    import waitress
+    from waitress import wasyncore
+    from waitress.server import create_server
+
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: given.update(app=app, **kw))
+    assert fitgap("serve", "--port", "0").exit_code == 0
+    app: Flask = given.pop("app")
+    server: Any = create_server(app, **{**given, "port": 0})
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield int(server.effective_port), app
+    finally:
+        server.task_dispatcher.shutdown()
+        stop.set()
+        thread.join(timeout=10)
+        wasyncore.close_all(server._map)
+
+
+def _through(port: int, method: str, path: str, **kw: Any) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(method, path, **kw)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_fitgap_serve_behind_a_reverse_proxy(
+    trusted: bool, files: Path, fitgap: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the real server (waitress drops X-Forwarded-* unless told otherwise): with
+    TRUST_PROXY the proxy's client address and HTTPS count; without it they do not."""
+    make_catalog(files, count=1)
+    make_towns(files)
+    assert fitgap("load").exit_code == 0
+    if trusted:
+        monkeypatch.setenv("FITGAP_TRUST_PROXY", "1")
+    with _serving(fitgap, monkeypatch) as (port, app):
+        db: Database = app.extensions["fitgap.store.db"]
+        make_account(db, "someone", "observer")
+        proxied = {"X-Forwarded-For": "10.1.2.3", "X-Forwarded-Proto": "https"}
+        page = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        page.request("GET", "/login", headers=proxied)
+        answer = page.getresponse()
+        html = answer.read().decode()
+        page.close()
+        cookie = (answer.getheader("Set-Cookie") or "").split(";")[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert token is not None and cookie
+        scheme = "https" if trusted else "http"
+        form = {"login": "someone", "password": "Test-Password-2026", "csrf_token": token[1]}
+        response = _through(
+            port,
+            "POST",
+            "/login",
+            body=urlencode(form),
+            headers={
+                **proxied,
+                "Cookie": cookie,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Referer": f"{scheme}://127.0.0.1:{port}/login",
+            },
+        )
+        assert response.status == 303
+        secure = "Secure" in (response.getheader("Set-Cookie") or "")
+        assert secure is trusted
+        assert (response.getheader("Strict-Transport-Security") is not None) is trusted
+        with db.session() as session:
+            records = audit_queries.list_records(
+                session=session, filters=audit_queries.AuditFilter(action="login")
+            )
+        assert records[0].address == ("10.1.2.3" if trusted else "127.0.0.1")
 
 
 # --- the code itself -------------------------------------------------------------------------
