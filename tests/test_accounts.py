@@ -4,6 +4,7 @@ administrators' pages."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -130,7 +131,8 @@ def test_repeated_failures_lock_the_account_for_a_while(
     assert account(db, "ishii-staff").locked_until is None
     login(client, "ishii-staff", "Wrong-password-1")
     locked = account(db, "ishii-staff")
-    assert locked.locked_until is not None and locked.failed_attempts == 0
+    # The count stays while locked; the first attempt after the lock starts it anew.
+    assert locked.locked_until is not None and locked.failed_attempts == 3
     until = account_queries.aware(locked.locked_until)
     assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
     assert "account.locked" in [a[0] for a in actions(db)]
@@ -141,6 +143,57 @@ def test_repeated_failures_lock_the_account_for_a_while(
     set_account(db, "ishii-staff", locked_until=datetime.now(UTC) - timedelta(seconds=1))
     assert login(client, "ishii-staff").status_code == 303
     assert account(db, "ishii-staff").failed_attempts == 0
+
+
+def test_parallel_guesses_check_no_more_passwords_than_the_limit(
+    app: Flask, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 wrong passwords at once against the real database (a SQLite file, or PostgreSQL):
+    every attempt is counted before its password is checked, so at most LOCKOUT_ATTEMPTS
+    passwords are checked before the account locks (the review measured 12 of 5)."""
+    app.config.update(LOCKOUT_ATTEMPTS=5, LOCKOUT_MINUTES=15)
+    make_account(db, "target", "observer")
+    stored = account(db, "target").password_hash
+    checks: list[str] = []
+    real = passwords.check_password_hash
+    guarded = threading.Lock()
+
+    def counting(stored_hash: str, password: str) -> bool:
+        if stored_hash == stored:  # a real check (not the dummy one of a refused attempt)
+            with guarded:
+                checks.append(password)
+            time.sleep(0.05)  # a slow hash, as scrypt is: widens the window a race needs
+        return real(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "check_password_hash", counting)
+    clients = [app.test_client() for _ in range(40)]
+    tokens = [csrf_token(client, "/login") for client in clients]
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def guess(client: FlaskClient, token: str, number: int) -> None:
+        start.wait()
+        form = {"login": "target", "password": f"Wrong-guess-{number}", "csrf_token": token}
+        answer = client.post("/login", data=form)
+        with guarded:
+            statuses.append(answer.status_code)
+
+    threads = [
+        threading.Thread(target=guess, args=(client, token, number))
+        for number, (client, token) in enumerate(zip(clients, tokens, strict=True))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 40  # every one refused
+    assert len(checks) == 5
+    assert account(db, "target").locked_until is not None
+    assert [a[0] for a in actions(db)].count("account.locked") == 1
+    # Locked: even the right password is not checked against the account.
+    checks.clear()
+    assert login(app.test_client(), "target").status_code == 200
+    assert checks == []
 
 
 def test_a_success_resets_the_count(app: Flask, client: FlaskClient, db: Database) -> None:
@@ -528,3 +581,23 @@ def test_the_sign_in_page_explains_the_first_administrator_and_the_demo(
     assert "デモ用のアカウント" not in client.get("/login").get_data(as_text=True)
     app.config["DEMO"] = True
     assert "デモ用のアカウント" in client.get("/login").get_data(as_text=True)
+
+
+def test_signing_out_ends_the_session_on_the_server(app: Flask, db: Database) -> None:
+    make_account(db, "someone", "observer")
+    client, elsewhere = app.test_client(), app.test_client()
+    assert login(client, "someone").status_code == 303
+    assert login(elsewhere, "someone").status_code == 303
+    cookie = client.get_cookie("fitgap_session")
+    assert cookie is not None
+    copied = app.test_client()
+    copied.set_cookie("fitgap_session", cookie.value)
+    assert copied.get("/").status_code == 200  # the copy works while the session lasts
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    # A copy of the cookie taken before signing out no longer signs anyone in ...
+    replayed = copied.get("/")
+    assert replayed.status_code == 303 and replayed.headers["Location"] == "/login"
+    # ... and signing out ends the account's sessions on the other PCs too.
+    assert elsewhere.get("/").status_code == 303
+    assert login(client, "someone").status_code == 303
+    assert client.get("/").status_code == 200

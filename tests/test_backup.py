@@ -6,7 +6,9 @@ These run on a SQLite file of their own even when the suite runs on PostgreSQL, 
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from fitgap.domain.audit import record_hash
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
@@ -43,6 +46,11 @@ def opened(path: Path) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+def private(path: Path) -> bool:
+    """Whether only the file's owner may read or write it (0600)."""
+    return stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def statuses(path: Path) -> dict[str, str]:
@@ -118,8 +126,9 @@ def test_restore_checks_then_replaces_and_keeps_the_old_file(
     done = fitgap("restore", str(copy), "--yes")
     assert done.exit_code == 0, done.output
     assert statuses(local)["0010001"] == "customization"
-    kept = local.with_name(local.name + ".bak")
+    [kept] = local.parent.glob(f"{local.name}.*.bak")
     assert statuses(kept)["0010001"] == "fit"
+    assert private(kept)
     assert not list(files.glob(".restore.*"))
     verified = fitgap("audit", "verify")
     assert verified.exit_code == 0, verified.output
@@ -160,4 +169,105 @@ def test_restore_refuses_anything_else(local: Path, fitgap: Invoke, files: Path)
     result = fitgap("restore", str(broken), "--yes")
     assert result.exit_code == 1 and "壊れています" in result.output
     assert statuses(local) == {"0010001": "customization", "0010002": "fit"}
-    assert not local.with_name(local.name + ".bak").exists()
+    assert not list(local.parent.glob(f"{local.name}.*.bak"))
+
+
+def audit_trail(path: Path) -> list[Any]:
+    with opened(path) as database, database.session() as session:
+        return list(
+            reversed(
+                audit_queries.list_records(
+                    session=session, filters=audit_queries.AuditFilter(), limit=None
+                )
+            )
+        )
+
+
+def test_restoring_an_older_backup_keeps_a_verifiable_trace_of_the_audit_trail(
+    local: Path, fitgap: Invoke, files: Path
+) -> None:
+    """The review: restoring an old backup silently dropped every later audit record and used
+    their sequence numbers again; the replaced database went to <db>.bak, readable by anyone
+    and overwritten by the next restore."""
+    copy = files / "copy.sqlite3"
+    assert fitgap("backup", "--out", str(copy)).exit_code == 0
+    assert private(copy) and private(local)
+    backed_up = audit_trail(copy)
+    make_marks(files, "ishii", {"0010001": "fit"})
+    assert fitgap("marks", "import", "marks/ishii.yaml").exit_code == 0
+    make_marks(files, "ishii", {"0010002": "customization"})
+    assert fitgap("marks", "import", "marks/ishii.yaml").exit_code == 0
+    before = audit_trail(local)
+    dropped = before[len(backed_up) :]
+    assert len(dropped) >= 2
+    done = fitgap("restore", str(copy), "--yes")
+    assert done.exit_code == 0, done.output
+    after = audit_trail(local)
+    restore_record = after[-1]
+    assert restore_record.action == "backup.restored"
+    # No sequence number is used twice: the restore follows the replaced database's head.
+    assert restore_record.sequence == before[-1].sequence + 1
+    assert restore_record.previous_hash == before[-1].hash
+    details = restore_record.details
+    assert details["dropped"] == len(dropped)
+    assert details["audit_head_before"] == {
+        "sequence": before[-1].sequence,
+        "hash": before[-1].hash,
+    }
+    assert details["audit_head_restored"] == {
+        "sequence": backed_up[-1].sequence,
+        "hash": backed_up[-1].hash,
+    }
+    assert [r.sequence for r in after[:-1]] == [r.sequence for r in backed_up]
+    # The dropped records are kept, private, beside the replaced database, hashes and all.
+    trace = Path(details["dropped_file"])
+    assert trace.parent == local.parent and private(trace)
+    lines = [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
+    assert [(r["sequence"], r["hash"]) for r in lines] == [(r.sequence, r.hash) for r in dropped]
+    assert lines[0]["previous_hash"] == backed_up[-1].hash
+    kept = Path(details["kept"])
+    assert private(kept) and kept.name.endswith(".bak")
+    assert f"{len(dropped)} 件" in done.output and str(trace) in done.output
+    # The trail still verifies, the jump included.
+    verified = fitgap("audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    # A second restore keeps a second file: nothing is overwritten.
+    assert fitgap("restore", str(copy), "--yes").exit_code == 0
+    assert len(list(local.parent.glob(f"{local.name}.*.bak"))) == 2
+    assert fitgap("audit", "verify").exit_code == 0
+    # A forged jump (a restore record that does not start at the restored head, its hash
+    # computed anew, the head moved along) is caught.
+    newest = audit_trail(local)[-1]
+    forged = {**newest.details, "audit_head_restored": {"sequence": 1, "hash": "0" * 64}}
+    digest = record_hash(
+        sequence=newest.sequence,
+        at=newest.at,
+        actor=newest.actor,
+        address=newest.address,
+        action=newest.action,
+        target=newest.target,
+        details=forged,
+        previous_hash=newest.previous_hash,
+    )
+    with closing(sqlite3.connect(local)) as connection:
+        connection.execute("DROP TRIGGER audit_record_no_update")
+        connection.execute(
+            "UPDATE audit_record SET details = ?, hash = ? WHERE sequence = ?",
+            (json.dumps(forged), digest, newest.sequence),
+        )
+        connection.execute("UPDATE audit_chain SET head_hash = ?", (digest,))
+        connection.commit()
+    refused = fitgap("audit", "verify")
+    assert refused.exit_code == 1 and "復元の記録" in refused.output
+
+
+def test_a_new_sqlite_database_is_private(settings: dict[str, Any], files: Path) -> None:
+    from fitgap import create_app
+
+    path = files / "new.sqlite3"
+    app = create_app({**settings, "DATABASE_URL": f"sqlite:///{path}"})
+    try:
+        app.extensions["fitgap.store.db"].upgrade()
+    finally:
+        app.extensions["fitgap.store.db"].dispose()
+    assert path.is_file() and private(path)

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import getpass
 import os
-import sqlite3
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy.engine import URL, make_url
 
@@ -38,8 +33,9 @@ from fitgap.services.passwords import MAX_PASSWORD_LENGTH, generate_password, ha
 from fitgap.services.passwords import policy_from_config as _policy
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
+from fitgap.store import backup as backups
 from fitgap.store import catalog as catalog_queries
-from fitgap.store.db import MIGRATIONS_DIR, Database
+from fitgap.store.db import Database
 from fitgap.store.models import Role
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -477,14 +473,14 @@ def audit_prune(ctx: click.Context, before: str | None, yes: bool) -> None:
     )
 
 
-# --- backup and restore ----------------------------------------------------------------------
+# --- backup and restore (the internals: fitgap.store.backup) -----------------------------------
 
 
 def _sqlite_path(database: Database) -> Path:
-    name = database.engine.url.database
-    if not name or name == ":memory:":
+    path = backups.sqlite_path(database)
+    if path is None:
         raise UsageError(_("ファイルのない SQLite データベースはバックアップできません"))
-    return Path(name)
+    return path
 
 
 def _pg_url(database: Database) -> str:
@@ -501,34 +497,16 @@ def _pg_url(database: Database) -> str:
     return bare.render_as_string(hide_password=False)
 
 
-def sqlite_copy(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite database made with SQLite's online backup API (the app
-    may keep writing meanwhile), as a standalone file (rollback journal, not WAL)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")
-
-
-def _integrity(path: Path) -> str:
-    """SQLite's own check of every page and index: "ok", or what is wrong."""
-    try:
-        with closing(sqlite3.connect(path)) as connection:
-            rows = connection.execute("PRAGMA integrity_check").fetchall()
-    except (sqlite3.Error, UnicodeError) as error:
-        return str(error) or type(error).__name__
-    return "; ".join(str(row[0]) for row in rows)
-
-
 @click.command()
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write.")
 @click.pass_context
 def backup(ctx: click.Context, out: Path | None) -> None:
-    """Copy the SQLite database while the app runs (SQLite's online backup); for PostgreSQL,
-    print the pg_dump command to use instead."""
+    """Copy the SQLite database while the app runs (SQLite's online backup), readable by the
+    server's user only; for PostgreSQL, print the pg_dump command to use instead."""
     app = _app(ctx)
     database = _database(app)
     if not database.is_sqlite:
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        stamp = backups.stamp()
         raise UsageError(
             _(
                 "PostgreSQL のバックアップには pg_dump を使ってください（アプリを動かしたまま"
@@ -541,22 +519,12 @@ def backup(ctx: click.Context, out: Path | None) -> None:
             )
         )
     source = _sqlite_path(database)
-    if not source.is_file():
-        raise DataError(_("データベース %(path)s がありません", path=source))
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     folder = Path(app.config.get("BACKUP_DIR") or Path(app.instance_path) / "backups")
-    target = out or folder / f"fitgap-{stamp}.sqlite3"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    os.close(descriptor)
+    target = out or folder / f"fitgap-{backups.stamp()}.sqlite3"
     try:
-        sqlite_copy(source, Path(temporary))
-        checked = _integrity(Path(temporary))
-        if checked != "ok":
-            raise DataError(_("コピーの整合性検査に失敗しました: %(result)s", result=checked))
-        os.replace(temporary, target)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+        size = backups.create_backup(source, target)
+    except backups.BackupError as error:
+        raise DataError(str(error)) from None
     database.upgrade()
     with database.write() as session:
         audit_queries.append(
@@ -564,88 +532,9 @@ def backup(ctx: click.Context, out: Path | None) -> None:
             actor=cli_actor(),
             action="backup.created",
             target=str(target),
-            details={"bytes": target.stat().st_size},
+            details={"bytes": size},
         )
     click.echo(str(target))
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreCheck:
-    """What a candidate file for restore turned out to be."""
-
-    revision: str
-    audit_records: int | None  # None: a database from before the audit trail
-
-
-def _known_revisions() -> dict[str, int]:
-    """Every migration's revision id with its position (0 = the first)."""
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    script = ScriptDirectory.from_config(config)
-    ordered = list(reversed(list(script.walk_revisions())))
-    return {rev.revision: position for position, rev in enumerate(ordered)}
-
-
-def _require_sqlite_file(path: Path) -> None:
-    with path.open("rb") as handle:
-        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-            raise DataError(_("%(path)s は SQLite のデータベースではありません", path=path))
-
-
-def check_restore_candidate(path: Path) -> RestoreCheck:
-    """Refuse anything but an intact fitgap SQLite database whose audit trail verifies."""
-    _require_sqlite_file(path)
-    checked = _integrity(path)
-    if checked != "ok":
-        raise DataError(_("%(path)s は壊れています: %(result)s", path=path, result=checked))
-    with closing(sqlite3.connect(path)) as connection:
-        try:
-            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.DatabaseError:
-            row = None
-    known = _known_revisions()
-    if row is None or row[0] not in known:
-        raise DataError(_("%(path)s は fitgap のデータベースではありません", path=path))
-    revision = str(row[0])
-    if known[revision] < known["0003"]:
-        return RestoreCheck(revision=revision, audit_records=None)
-    candidate = Database(f"sqlite:///{path}")
-    try:
-        with candidate.session() as session:
-            verification = audit_queries.verify(session=session)
-    finally:
-        candidate.dispose()
-    if not verification.intact:
-        first = verification.breaks[0]
-        raise DataError(
-            _(
-                "%(path)s の監査ログが改ざんされています。最初の異常は記録 %(n)s：%(reason)s",
-                path=path,
-                n=first.sequence,
-                reason=first.reason,
-            )
-        )
-    return RestoreCheck(revision=revision, audit_records=verification.count)
-
-
-@contextmanager
-def _staged_copy(source: Path, folder: Path) -> Iterator[Path]:
-    """A consistent copy of `source` next to the database, removed unless moved away."""
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".restore.", suffix=".sqlite3")
-    os.close(descriptor)
-    try:
-        try:
-            sqlite_copy(source, Path(temporary))
-        except (sqlite3.Error, UnicodeError) as error:  # a damaged file fails in odd places
-            raise DataError(
-                _("%(path)s は壊れています: %(result)s", path=source, result=error)
-            ) from None
-        yield Path(temporary)
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
 
 
 @click.command()
@@ -654,7 +543,8 @@ def _staged_copy(source: Path, folder: Path) -> Iterator[Path]:
 @click.pass_context
 def restore(ctx: click.Context, file: Path, yes: bool) -> None:
     """Replace the SQLite database with a backup after checking it (stop `fitgap serve` first);
-    the current database is kept as <name>.bak."""
+    the current database is kept as <name>.<time>.bak, and the audit records the backup lacks
+    as <name>.<time>.dropped-audit.jsonl."""
     app = _app(ctx)
     database = _database(app)
     if not database.is_sqlite:
@@ -666,49 +556,51 @@ def restore(ctx: click.Context, file: Path, yes: bool) -> None:
         )
     target = _sqlite_path(database)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _require_sqlite_file(file)
-    with _staged_copy(file, target.parent) as staged:
-        check = check_restore_candidate(staged)
-        records = (
-            _("監査ログ %(count)s 件は正常", count=check.audit_records)
-            if check.audit_records is not None
-            else _("監査ログのない版")
-        )
-        click.echo(
-            _(
-                "%(path)s は正常な fitgap のデータベースです（版 %(revision)s、%(records)s）",
-                path=file,
-                revision=check.revision,
-                records=records,
+    try:
+        backups.require_sqlite_file(file)
+        with backups.staged_copy(file, target.parent) as staged:
+            check = backups.check_restore_candidate(staged, shown=file)
+            records = (
+                _("監査ログ %(count)s 件は正常", count=check.audit_records)
+                if check.audit_records is not None
+                else _("監査ログのない版")
             )
-        )
-        if not yes:
-            raise UsageError(
-                _("置き換えるときは、fitgap serve を止めてから --yes を付けて実行してください")
+            click.echo(
+                _(
+                    "%(path)s は正常な fitgap のデータベースです（版 %(revision)s、%(records)s）",
+                    path=file,
+                    revision=check.revision,
+                    records=records,
+                )
             )
-        database.dispose()
-        backup_path = target.with_name(target.name + ".bak")
-        if target.is_file():
-            # Keep the current database (its WAL included) as a consistent .bak first.
-            sqlite_copy(target, Path(f"{backup_path}.tmp"))
-            os.replace(f"{backup_path}.tmp", backup_path)
-        os.replace(staged, target)
-    for suffix in ("-wal", "-shm"):
-        # The old database's WAL must never be applied to the restored file.
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+            if not yes:
+                raise UsageError(
+                    _("置き換えるときは、fitgap serve を止めてから --yes を付けて実行してください")
+                )
+            database.dispose()
+            done = backups.restore(staged=staged, target=target, check=check)
+    except backups.BackupError as error:
+        raise DataError(str(error)) from None
     database.upgrade()
     with database.write() as session:
-        audit_queries.append(
-            session=session,
-            actor=cli_actor(),
-            action="backup.restored",
-            target=str(file),
-            details={"revision": check.revision, "kept": str(backup_path)},
+        backups.record_restore(
+            session=session, actor=cli_actor(), source=file, check=check, done=done
         )
     click.echo(
         _(
             "%(path)s を戻しました。元のデータベースは %(bak)s にあります",
             path=file,
-            bak=backup_path,
+            bak=done.kept or "-",
         )
     )
+    if done.trace is not None:
+        click.echo(
+            _(
+                "戻したバックアップより新しい監査ログ %(count)s 件（記録 %(first)s〜%(last)s）は"
+                " %(file)s に残しました",
+                count=done.dropped,
+                first=(done.restored.sequence if done.restored else 0) + 1,
+                last=done.before.sequence if done.before else "-",
+                file=done.trace,
+            )
+        )

@@ -360,14 +360,31 @@ def _serve(app: Flask, host: str, port: int, threads: int, connection_limit: int
     )
     # waitress accepts only 100 connections by default: a meeting of 30 towns' staff with
     # keep-alive browsers passes that, and the rest would wait until they time out.
-    waitress_serve(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        connection_limit=connection_limit,
-        ident="fitgap",
-    )
+    waitress_serve(app, **_waitress_options(app, host, port, threads, connection_limit))
+
+
+def _waitress_options(
+    app: Flask, host: str, port: int, threads: int, connection_limit: int
+) -> dict[str, Any]:
+    """waitress's settings for the app.
+
+    waitress removes every X-Forwarded-* header unless told to trust a proxy. With
+    TRUST_PROXY the app itself believes the proxy's headers (werkzeug's ProxyFix, counting
+    TRUST_PROXY proxies, as under any other WSGI server), so waitress passes them on as they
+    came; without it they are removed, and never believed. A body larger than the largest
+    upload the app takes is refused by waitress before it is even stored.
+    """
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "connection_limit": connection_limit,
+        "ident": "fitgap",
+        "max_request_body_size": int(app.config["MAX_UPLOAD_LENGTH"]),
+    }
+    if int(app.config.get("TRUST_PROXY") or 0) > 0:
+        options["clear_untrusted_proxy_headers"] = False
+    return options
 
 
 @main.command()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlmodel import Session
 
 from fitgap.domain.i18n import _
@@ -223,29 +223,49 @@ def unlock_account(*, session: Session, account_id: int) -> Account:
     return account
 
 
-def record_failed_sign_in(
+def claim_sign_in_attempt(
     *, session: Session, account_id: int, attempts: int, lock_minutes: float
-) -> tuple[Account, bool]:
-    """Count a failed sign-in; the `attempts`-th in a row locks the account for
-    `lock_minutes`. Returns the account and whether this failure locked it."""
-    account = _lock(session, account_id)
+) -> int | None:
+    """Claim one password check for the account, before checking it: the number of the
+    attempt (1 to `attempts`), or None when the account is locked or disabled.
+
+    One UPDATE ... RETURNING, so parallel sign-ins cannot pass the limit: each one counts
+    itself in before its (slow) password check, and the `attempts`-th claim locks the account
+    at once for `lock_minutes`. Checking no more than `attempts` passwords per lockout holds
+    on SQLite and PostgreSQL alike. A successful sign-in clears the count and the lock
+    (`record_sign_in`); a failed one leaves them as claimed. Once a lock has run out, the
+    next claim starts the count anew.
+    """
     now = utcnow()
-    if is_locked(account, now):
-        return account, False
-    account.failed_attempts += 1
-    locked = account.failed_attempts >= attempts
-    if locked:
-        account.locked_until = now + timedelta(minutes=lock_minutes)
-        account.failed_attempts = 0
-    session.flush()
-    return account, locked
+    count = _account.c.failed_attempts
+    until = _account.c.locked_until
+    expired = and_(until.is_not(None), until <= now)
+    free = and_(until.is_(None), count < attempts)
+    claimed = case((expired, 1), else_=count + 1)
+    statement = (
+        update(_account)
+        .where(_account.c.id == account_id, _account.c.disabled_at.is_(None), or_(free, expired))
+        .values(
+            failed_attempts=claimed,
+            locked_until=case(
+                (claimed >= attempts, now + timedelta(minutes=lock_minutes)), else_=None
+            ),
+        )
+        .returning(_account.c.failed_attempts)
+    )
+    number = session.execute(statement).scalar_one_or_none()
+    return None if number is None else int(number)
 
 
-def record_sign_in(*, session: Session, account_id: int) -> Account | None:
-    """A successful sign-in: the failure count starts again. None when the account was
-    disabled or locked since its password was checked (the sign-in is then refused)."""
+def record_sign_in(*, session: Session, account_id: int, claimed: int) -> Account | None:
+    """A successful sign-in on the attempt `claimed`: the failure count and the lock start
+    again. None when the account was disabled, or locked by other attempts, since its password
+    was checked (the sign-in is then refused). The attempt that locked the account itself
+    (the last one allowed, with the right password) signs in."""
     account = _lock(session, account_id)
-    if account.disabled_at is not None or is_locked(account, utcnow()):
+    if account.disabled_at is not None or (
+        is_locked(account, utcnow()) and account.failed_attempts != claimed
+    ):
         return None
     account.failed_attempts = 0
     account.locked_until = None

@@ -70,6 +70,9 @@ def _lock_chain(session: Session) -> AuditChain:
     return chain_row
 
 
+RESTORE_ACTION = "backup.restored"
+
+
 def append(
     *,
     session: Session,
@@ -77,13 +80,20 @@ def append(
     action: str,
     target: str | None = None,
     details: Mapping[str, Any] | None = None,
+    after: tuple[int, str] | None = None,
 ) -> chain.AuditRecord:
-    """Append one record after the chain's head, in the caller's transaction."""
+    """Append one record after the chain's head, in the caller's transaction.
+
+    `after` (a restore's record only, fitgap.store.backup): the (sequence, hash) of the head
+    the database had before an older backup replaced it; the record follows that head instead
+    of the restored one, so no sequence number is used twice, and `verify` accepts the jump.
+    """
     head = _lock_chain(session)
+    previous = (head.head_sequence, head.head_hash) if after is None else after
     # The time is taken under the lock, so records in sequence order are in time order too.
     record = chain.chain_after(
-        head.head_sequence,
-        head.head_hash,
+        previous[0],
+        previous[1],
         at=utcnow(),
         actor=actor.name[:200],
         address=(actor.address or None) and str(actor.address)[:64],
@@ -169,7 +179,7 @@ def verify(*, session: Session) -> Verification:
             last = record
             yield record
 
-    breaks = chain.verify_chain(records(), after=(state.anchor_sequence, state.anchor_hash))
+    breaks = _verify_with_restores(records(), after=(state.anchor_sequence, state.anchor_hash))
     if state.anchor_sequence > 0 and not _anchor_recorded(session, state):
         # Only `prune` moves the anchor, and it records where to in the chain right after.
         breaks.insert(
@@ -206,6 +216,81 @@ def verify(*, session: Session) -> Verification:
     return Verification(
         count, first, last_sequence, state.anchor_sequence, breaks, head_hash=state.head_hash
     )
+
+
+def _head_of(details: Mapping[str, Any], key: str) -> tuple[int, str] | None:
+    value = details.get(key)
+    if not isinstance(value, dict):
+        return None
+    sequence, digest = value.get("sequence"), value.get("hash")
+    if not isinstance(sequence, int) or not isinstance(digest, str):
+        return None
+    return sequence, digest
+
+
+def restore_jump(record: chain.AuditRecord) -> tuple[tuple[int, str], tuple[int, str]] | None:
+    """For a restore's record that follows the replaced database's head rather than the
+    restored one: (the restored head, the replaced head); None for any other record."""
+    if record.action != RESTORE_ACTION:
+        return None
+    restored = _head_of(record.details, "audit_head_restored")
+    before = _head_of(record.details, "audit_head_before")
+    if restored is None or before is None or before[0] <= restored[0]:
+        return None
+    if (record.sequence, record.previous_hash) != (before[0] + 1, before[1]):
+        return None
+    return restored, before
+
+
+def _stretch(
+    records: Iterator[chain.AuditRecord],
+    opening: chain.AuditRecord | None,
+    tail: list[tuple[int, str]],
+    jumps: list[chain.AuditRecord],
+) -> Iterator[chain.AuditRecord]:
+    """The records up to the next restore jump (left in `jumps`); `tail` follows the last."""
+    if opening is not None:
+        tail[0] = (opening.sequence, opening.hash)
+        yield opening
+    for record in records:
+        if restore_jump(record) is not None:
+            jumps.append(record)
+            return
+        tail[0] = (record.sequence, record.hash)
+        yield record
+
+
+def _verify_with_restores(
+    records: Iterator[chain.AuditRecord], *, after: tuple[int, str]
+) -> list[chain.ChainBreak]:
+    """verify_chain, over each stretch between restores: a restore's record may follow the
+    head of the database it replaced (its details name it), provided the records before it
+    end exactly at the restored head its details name. The records in between were written
+    to a file beside the replaced database (see fitgap.store.backup)."""
+    breaks: list[chain.ChainBreak] = []
+    start = after
+    first: chain.AuditRecord | None = None
+    while True:
+        tail = [start]
+        jumps: list[chain.AuditRecord] = []
+
+        breaks += chain.verify_chain(_stretch(records, first, tail, jumps), after=start)
+        if not jumps:
+            return breaks
+        jump = jumps[0]
+        found = restore_jump(jump)
+        assert found is not None  # noqa: S101 - only such records end a stretch
+        restored, before = found
+        if tail[0] != restored:
+            breaks.append(
+                chain.ChainBreak(
+                    jump.sequence,
+                    _(
+                        "復元の記録が、その前の記録（復元したバックアップの最新の記録）と一致しません"
+                    ),
+                )
+            )
+        start, first = before, jump
 
 
 def _anchor_recorded(session: Session, state: AuditChain) -> bool:

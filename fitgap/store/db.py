@@ -54,6 +54,7 @@ class Database:
             options["pool_pre_ping"] = True
         self.engine: Engine = create_engine(url, **options)
         if self.is_sqlite:
+            _create_private(self.engine.url.database)
             _configure_sqlite(self.engine)
         self.write_engine: Engine = self.engine.execution_options(fitgap_write=True)
         # PostgreSQL lets writers work side by side: only SQLite's queue is kept (see write).
@@ -118,6 +119,22 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _create_private(name: str | None) -> None:
+    """Create a new SQLite database file readable by its owner only (0600): it holds password
+    hashes, and SQLite would make it (and its -wal and -shm files, which take the database's
+    mode) readable by everyone under the usual umask."""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.parent.is_dir():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError:
+            return  # a folder that cannot be written: SQLite says so when it opens the file
 
 
 def _configure_sqlite(engine: Engine) -> None:

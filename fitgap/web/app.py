@@ -59,6 +59,20 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(configured)
 
 
+def _one_charset(content_type: str) -> str:
+    """A Content-Type with its charset parameter once (the first one kept)."""
+    parts = [part.strip() for part in content_type.split(";")]
+    kept: list[str] = []
+    seen = False
+    for part in parts:
+        if part.lower().startswith("charset="):
+            if seen:
+                continue
+            seen = True
+        kept.append(part)
+    return "; ".join(kept)
+
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
@@ -86,7 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def init_app(app: Flask) -> None:
     """Register extensions, the language context, template helpers and blueprints."""
-    from fitgap.web import authz, errors
+    from fitgap.web import authz, errors, limits
 
     proxies = int(app.config.get("TRUST_PROXY") or 0)
     if proxies:
@@ -112,6 +126,8 @@ def init_app(app: Flask) -> None:
         g.started = time.perf_counter()
         g.language_token = set_language(select_language())
 
+    # The size of the body first: nothing below reads a body larger than its route takes.
+    limits.init_app(app)
     # Who may do what is checked before CSRF: an expired session goes to the sign-in page
     # instead of failing on the CSRF token that went with it.
     authz.init_app(app)
@@ -167,9 +183,18 @@ def init_app(app: Flask) -> None:
         if request.is_secure:
             # Only over HTTPS: a plain-HTTP intranet install must not be told to insist on it.
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.path.startswith("/static/"):
-            return response
+        content_type = headers.get("Content-Type", "")
+        if content_type.lower().count("charset=") > 1:
+            # A mimetype given with its charset, to which werkzeug adds the charset again.
+            headers["Content-Type"] = _one_charset(content_type)
+        # Every answer, a static file's 404 included, gets the policy (harmless on a file).
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if request.path.startswith("/static/") and response.status_code < 400:
+            return response  # the app's own CSS and scripts may be cached
+        if headers.get("Content-Disposition", "").startswith("attachment"):
+            # A download (minutes, the audit trail) holds town data: send_file's "no-cache"
+            # would still keep a copy in a shared PC's cache.
+            headers["Cache-Control"] = "no-store"
         # Pages hold a town's working data: not kept in shared PCs' caches, not shown again
         # with the back button after signing out.
         headers.setdefault("Cache-Control", "no-store")

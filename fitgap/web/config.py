@@ -73,7 +73,9 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         TOWNS_DIR="towns",
         EXPORTS_DIR="exports",
         PAGE_SIZE=100,
-        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # What one request may send (fitgap.web.limits): a form, or a marking sheet.
+        MAX_CONTENT_LENGTH=256 * 1024,
+        MAX_UPLOAD_LENGTH=16 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="ja",
         BABEL_DEFAULT_TIMEZONE="Asia/Tokyo",
         WTF_CSRF_TIME_LIMIT=None,

@@ -328,7 +328,7 @@ def audit_csv() -> Response:
     stamp = datetime.now(TOKYO).strftime("%Y%m%d-%H%M")
     return send_file(
         io.BytesIO(data),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # werkzeug adds "; charset=utf-8" to a text type
         as_attachment=True,
         download_name=f"audit-{stamp}.csv",
         max_age=0,

@@ -21,7 +21,7 @@ from fitgap.services.passwords import (
     policy_from_config,
 )
 from fitgap.store import accounts as account_queries
-from fitgap.store.models import Account, utcnow
+from fitgap.store.models import Account
 from fitgap.web import authz, htmx
 from fitgap.web.database import get_db, get_session
 from fitgap.web.redirects import safe_next
@@ -65,26 +65,40 @@ def login() -> Response:
     login_id = request.form.get("login", "")[:200]
     password = request.form.get("password", "")[:MAX_PASSWORD_LENGTH]
     method = str(current_app.config["PASSWORD_HASH_METHOD"])
+    attempts = int(current_app.config["LOCKOUT_ATTEMPTS"])
     account = account_queries.get_by_login(session=get_session(), login=login_id)
-    now = utcnow()
+    get_session().commit()  # end the read before writing (SQLite snapshots)
     refused: str | None = None
+    claimed: int | None = None
     if account is None:
         check_dummy(password, method)
         refused = "unknown"
     elif account.disabled_at is not None:
         check_dummy(password, method)
         refused = "disabled"
-    elif account_queries.is_locked(account, now):
-        check_dummy(password, method)
-        refused = "locked"
-    elif not check_password(account.password_hash, password):
-        refused = "password"
-    get_session().commit()  # end the read before writing (SQLite snapshots)
+    else:
+        assert account.id is not None  # noqa: S101 - a stored account
+        # The attempt is counted (and the account locked by the last one allowed) before the
+        # password is checked: parallel guesses cannot check more passwords than the limit.
+        with get_db().write() as write:
+            claimed = account_queries.claim_sign_in_attempt(
+                session=write,
+                account_id=account.id,
+                attempts=attempts,
+                lock_minutes=float(current_app.config["LOCKOUT_MINUTES"]),
+            )
+        if claimed is None:
+            check_dummy(password, method)
+            refused = "locked"
+        elif not check_password(account.password_hash, password):
+            refused = "password"
     with get_db().write() as write:
         signed = None
-        if refused is None and account is not None:
+        if refused is None and account is not None and claimed is not None:
             assert account.id is not None  # noqa: S101 - a stored account
-            signed = account_queries.record_sign_in(session=write, account_id=account.id)
+            signed = account_queries.record_sign_in(
+                session=write, account_id=account.id, claimed=claimed
+            )
             refused = "changed" if signed is None else None
         if signed is not None:
             authz.sign_in(signed)
@@ -92,24 +106,14 @@ def login() -> Response:
         else:
             details: dict[str, Any] = {"reason": refused}
             target = f"account:{account_queries.normalize_login(login_id)[:64]}"
-            if account is not None and refused == "password":
-                assert account.id is not None  # noqa: S101 - a stored account
-                _counted, locked = account_queries.record_failed_sign_in(
-                    session=write,
-                    account_id=account.id,
-                    attempts=int(current_app.config["LOCKOUT_ATTEMPTS"]),
-                    lock_minutes=float(current_app.config["LOCKOUT_MINUTES"]),
+            authz.audit(write, "login.failed", target, details)
+            if refused == "password" and claimed is not None and claimed >= attempts:
+                authz.audit(
+                    write,
+                    "account.locked",
+                    target,
+                    {"minutes": current_app.config["LOCKOUT_MINUTES"]},
                 )
-                authz.audit(write, "login.failed", target, details)
-                if locked:
-                    authz.audit(
-                        write,
-                        "account.locked",
-                        target,
-                        {"minutes": current_app.config["LOCKOUT_MINUTES"]},
-                    )
-            else:
-                authz.audit(write, "login.failed", target, details)
     if refused is not None:
         return _login_page(_failed_message())
     user = authz.require_user()
@@ -123,9 +127,13 @@ def login() -> Response:
 @authz.signed_in
 @authz.during_password_change
 def logout() -> Response:
-    """Sign out."""
+    """Sign out: the session ends on the server too, so a copy of the cookie (a shared PC,
+    a saved browser profile) no longer signs anyone in. Raising the account's session version
+    ends every session of the account, on every PC (one check, on the account row each
+    request reads anyway)."""
     user = authz.require_user()
     with get_db().write() as write:
+        account_queries.bump_session_version(session=write, account_id=user.id)
         authz.audit(write, "logout", f"account:{user.login}")
     authz.sign_out()
     flash(_("ログアウトしました。"), "notice")
