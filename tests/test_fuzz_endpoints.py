@@ -41,7 +41,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from werkzeug.test import TestResponse, encode_multipart
 
-from fitgap.cli.main import load_demo_meetings
+from fitgap.cli.demo import load_demo_meetings
 from fitgap.domain.files.marking_sheet import COL_INITIAL, COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.domain.labels import STATUS_LABELS_JA
 from fitgap.domain.meetings import minutes

@@ -7,8 +7,6 @@ would see them. Every change is recorded in the audit trail as `cli:<os user>` f
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -24,6 +22,7 @@ from fitgap.cli.support import (
     DataError,
     UsageError,
     check_output_files,
+    cli_actor,
     write_bytes_atomically,
 )
 from fitgap.cli.support import app_of as _app
@@ -39,19 +38,6 @@ from fitgap.store.db import Database
 from fitgap.store.models import Role
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def os_user() -> str:
-    """The operating system user running the command."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-
-
-def cli_actor() -> audit_queries.Actor:
-    """Who runs the command line, for the audit trail."""
-    return audit_queries.Actor(name=f"cli:{os_user()}", address="local")
 
 
 def _ready(app: Flask) -> Database:

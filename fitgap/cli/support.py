@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,10 @@ import click
 from flask import Flask
 
 from fitgap import create_app
+from fitgap.domain.files.catalog import InvalidInput
 from fitgap.domain.i18n import _
+from fitgap.store import audit as audit_queries
+from fitgap.store import catalog as catalog_queries
 from fitgap.store.db import Database
 
 
@@ -109,3 +115,54 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
 def write_atomically(path: Path, text: str) -> None:
     """Write a UTF-8 text file atomically, with LF line ends."""
     write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def fail(problems: InvalidInput) -> DataError:
+    count = len(problems.problems)
+    return DataError(f"{problems}\n" + _("%(count)s 件の問題があります", count=count))
+
+
+def audit_command(session: Any, action: str, target: str | None, details: dict[str, Any]) -> None:
+    """Record a change made on the command line, in its transaction."""
+    audit_queries.append(
+        session=session, actor=cli_actor(), action=action, target=target, details=details
+    )
+
+
+def audit_written(database: Database, kind: str, paths: list[str]) -> None:
+    """Record files an export command wrote."""
+    if paths:
+        with database.write() as session:
+            audit_command(session, "export.written", kind, {"files": paths})
+
+
+@contextmanager
+def progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (only drawn on a terminal)."""
+    with click.progressbar(length=max(length, 1), label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def require_loaded(database: Database) -> None:
+    if not database.is_current():
+        raise DataError(_("データベースが準備されていません。先に fitgap load を実行してください"))
+
+
+def require_town_and_area(session: Any, town_id: str, area_id: str) -> None:
+    if town_id not in catalog_queries.active_town_ids(session=session):
+        raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
+    if catalog_queries.get_area(session=session, area_id=area_id) is None:
+        raise DataError(_("業務 %(area)s はカタログにありません。", area=area_id))
+
+
+def os_user() -> str:
+    """The operating system user running the command."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+def cli_actor() -> audit_queries.Actor:
+    """Who runs the command line, for the audit trail."""
+    return audit_queries.Actor(name=f"cli:{os_user()}", address="local")
