@@ -9,10 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from fitgap.domain.i18n import N_
-
-# The longest note a mark may have, in characters: the web editor and the marking sheet
-# refuse longer ones alike.
-MAX_NOTE_LENGTH = 20_000
+from fitgap.domain.limits import MAX_NOTE_LENGTH as MAX_NOTE_LENGTH  # the web editor's import
 
 
 class Requirement(StrEnum):
@@ -129,6 +126,7 @@ class Town:
     budget_yen: int | None = None
     area_km2: float | None = None
     source: str = ""
+    line: int = field(default=0, compare=False)  # of its `id:` key in `source`
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,9 +19,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
+from fitgap.domain.limits import MAX_NOTE_LENGTH, MAX_YEN
 from fitgap.domain.risk.scoreboard import Divergence, DivergenceKind, Scoreboard, round_risk
 from fitgap.domain.search import Query, normalize
-from fitgap.domain.values import MAX_NOTE_LENGTH, Cost, Requirement, Status
+from fitgap.domain.values import Cost, Requirement, Status
 from fitgap.services.boards import area_boards
 from fitgap.store import queries
 from fitgap.store.db import MAX_INTEGER, get_db, get_session
@@ -42,7 +43,6 @@ STATUS_ORDER: tuple[Status, ...] = (
     Status.UNDECIDED,
 )
 MAX_REASON_LENGTH = 2_000
-MAX_YEN = 10**13  # above any municipal budget; keeps typos out of BIGINT columns
 
 
 def _(message: str, **params: Any) -> str:
