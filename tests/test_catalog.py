@@ -247,7 +247,8 @@ def test_town_problems(tmp_path: Path) -> None:
     found = problems_of(lambda: read_towns(tmp_path, base=tmp_path))
     assert found[0].startswith("a.yaml:5: ") and "population" in found[0]
     assert any(p.startswith("b.yaml:8: ") and "area_km2" in p for p in found)
-    assert any(p.startswith("b.yaml:0: ") and "ishii" in p for p in found)  # duplicate town id
+    # A duplicate town id is reported on the line of its `id:` key (1-based, never 0).
+    assert any(p.startswith("b.yaml:2: ") and "ishii" in p for p in found)
 
 
 MARKS = """

@@ -44,8 +44,9 @@ from werkzeug.test import TestResponse, encode_multipart
 from fitgap.cli.demo import load_demo_meetings
 from fitgap.domain.files.marking_sheet import COL_INITIAL, COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.domain.labels import STATUS_LABELS_JA
+from fitgap.domain.limits import MAX_NOTE_LENGTH
 from fitgap.domain.meetings import minutes
-from fitgap.domain.values import MAX_NOTE_LENGTH, Outcome, Status
+from fitgap.domain.values import Outcome, Status
 from fitgap.store import audit as audit_queries
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries

@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fitgap.domain.files.catalog import InvalidInput, read_catalog, read_marks, read_towns
+from fitgap.domain.files.marking_sheet import read_marking_sheet
+from tests import hostile
 from tests.test_catalog import GOOD_AREA, MARKS, TOWN
 
 SETTINGS = settings(
@@ -184,3 +186,107 @@ def test_user_attributes_are_kept_as_json(tmp_path: Path) -> None:
     except InvalidInput as error:
         problems = [str(p) for p in error.problems]
     assert len(problems) == 1 and problems[0].startswith("juki.yaml:20: x-since")
+
+
+# --- hostile shapes (tests/hostile.py): numbers, depth, aliases, sheet metadata and cells ------
+
+HOSTILE_NUMBERS = (
+    st.sampled_from(
+        [10**12, 10**30, -1, -(10**12), 0, 2**31, 2**63, 10**13, 10**13 + 1, 1.5, 1e300, True]
+    )
+    | st.integers()
+)
+XLSX_SETTINGS = settings(max_examples=40, deadline=None)
+
+
+def nested(depth: int, alias: bool) -> str:
+    inner = "*x" if alias else "1"
+    return "&x [1]" if depth == 0 else "[" * depth + inner + "]" * depth
+
+
+@SETTINGS
+@given(st.integers(0, 60), st.booleans())
+def test_nesting_and_aliases_in_user_attributes_give_a_clear_error(depth: int, alias: bool) -> None:
+    content = GOOD_AREA.replace(
+        'x-spec-ref: "2.1"', f"x-a: &x [1]\n    x-b: {nested(depth, alias)}"
+    )
+    path = as_file(content, "juki.yaml")
+    only_clear_errors(lambda: read_catalog(path.parent))
+
+
+@SETTINGS
+@given(st.sampled_from(["population", "households", "budget_yen", "area_km2"]), HOSTILE_NUMBERS)
+def test_town_numbers_of_any_size_give_a_result_or_a_clear_error(key: str, value: object) -> None:
+    content = "\n".join(line for line in TOWN.splitlines() if not line.startswith(key))
+    path = as_file(f"{content}\n{key}: {value}\n", "ishii.yaml")
+    only_clear_errors(lambda: read_towns(path.parent))
+
+
+@XLSX_SETTINGS
+@given(
+    st.integers(1, 12),
+    st.integers(1, 8),
+    HOSTILE_NUMBERS | st.sampled_from(["9" * 5000, "-7", "", "x", None]),
+)
+def test_sheet_metadata_of_any_value_gives_a_result_or_a_clear_error(
+    row: int, column: int, value: object
+) -> None:
+    data = hostile.with_meta_cell(row, column, value)
+    only_clear_errors(
+        lambda: read_marking_sheet(
+            data,
+            town_id=hostile.TOWN_ID,
+            area_id=hostile.AREA_ID,
+            function_ids=hostile.FUNCTION_IDS,
+        )
+    )
+
+
+@XLSX_SETTINGS
+@given(
+    st.integers(8, 12),
+    st.integers(1, 14),
+    HOSTILE_NUMBERS
+    # Text openpyxl can write (a cell holds no control characters).
+    | st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30)
+    | st.sampled_from(["9" * 5000, "=1+1", "１２３円"]),
+)
+def test_sheet_cells_of_any_value_give_a_result_or_a_clear_error(
+    row: int, column: int, value: object
+) -> None:
+    data = hostile.with_sheet_cell(row, column, value)
+    only_clear_errors(
+        lambda: read_marking_sheet(
+            data,
+            town_id=hostile.TOWN_ID,
+            area_id=hostile.AREA_ID,
+            function_ids=hostile.FUNCTION_IDS,
+        )
+    )
+
+
+@XLSX_SETTINGS
+@given(
+    st.sampled_from(["A", "L", "IV", "IW", "XFD"]),
+    st.sampled_from([1, 7, 50_000, 50_001, 1_048_576]),
+    st.sampled_from(["住民記録", "_fitgap"]),
+)
+def test_far_cells_and_rows_give_a_result_or_a_clear_error(
+    column: str, row: int, title: str
+) -> None:
+    data = hostile.good_sheet()
+    name = hostile.sheet_member(data, title)
+    original = hostile.members(data)[name]
+    cell = f'<row r="{row}"><c r="{column}{row}" t="n"><v>1</v></c></row>'.encode()
+    if row > 20:
+        original = original.replace(b"</sheetData>", cell + b"</sheetData>")
+    else:
+        original = original.replace(b"<sheetData>", b"<sheetData>" + cell)
+    only_clear_errors(
+        lambda: read_marking_sheet(
+            hostile.rezip(data, {name: original}),
+            town_id=hostile.TOWN_ID,
+            area_id=hostile.AREA_ID,
+            function_ids=hostile.FUNCTION_IDS,
+        )
+    )

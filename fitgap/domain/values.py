@@ -9,10 +9,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-# The longest note a mark may have, in characters: the web editor and the marking sheet
-# refuse longer ones alike.
-MAX_NOTE_LENGTH = 20_000
-
 
 class Requirement(StrEnum):
     """A function's class in the standard specification."""
@@ -133,6 +129,7 @@ class Town:
     budget_yen: int | None = None
     area_km2: float | None = None
     source: str = ""
+    line: int = field(default=0, compare=False)  # of its `id:` key in `source`
 
 
 @dataclass(frozen=True, slots=True)

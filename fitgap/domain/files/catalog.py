@@ -17,6 +17,7 @@ import yaml
 
 from fitgap.domain.files.yamlfile import STR_TAG, InvalidInput, Problem, Reader, compose, yaml_files
 from fitgap.domain.i18n import _, current_language, set_language
+from fitgap.domain.limits import MAX_AREA_KM2, MAX_COUNT, MAX_NOTE_LENGTH, MAX_YEN
 from fitgap.domain.values import (
     REQUIREMENT_SYNONYMS,
     STATUS_SYNONYMS,
@@ -304,11 +305,12 @@ def _read_town(node: yaml.Node, reader: Reader) -> Town | None:
         id=town_id or "",
         name=(name or "").strip(),
         prefecture=reader.optional_text(values.get("prefecture"), "prefecture"),
-        population=reader.integer(values.get("population"), "population"),
-        households=reader.integer(values.get("households"), "households"),
-        budget_yen=reader.integer(values.get("budget_yen"), "budget_yen"),
-        area_km2=reader.number(values.get("area_km2"), "area_km2"),
+        population=reader.integer(values.get("population"), "population", maximum=MAX_COUNT),
+        households=reader.integer(values.get("households"), "households", maximum=MAX_COUNT),
+        budget_yen=reader.integer(values.get("budget_yen"), "budget_yen", maximum=MAX_YEN),
+        area_km2=reader.number(values.get("area_km2"), "area_km2", maximum=MAX_AREA_KM2),
         source=reader.file,
+        line=values["id"].start_mark.line + 1 if "id" in values else node.start_mark.line + 1,
     )
     # Returned even with problems so duplicate ids are still found; read_towns refuses anyway.
     return town if town_id else None
@@ -323,7 +325,7 @@ def read_towns(folder: Path, *, base: Path | None = None) -> tuple[Town, ...]:
             problems.append(
                 Problem(
                     town.source,
-                    0,
+                    town.line,
                     _(
                         "町ID %(id)s は %(other)s でも使われています",
                         id=town.id,
@@ -370,6 +372,15 @@ def _read_mark(
                     ),
                 )
     note = reader.optional_text(values.get("note"), "note")
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        reader.problem(
+            values["note"],
+            _(
+                "note が長すぎます（%(length)s 文字）。%(limit)s 文字以内にしてください",
+                length=f"{len(note):,}",
+                limit=f"{MAX_NOTE_LENGTH:,}",
+            ),
+        )
     cost = None
     if "cost" in values:
         cost = _read_cost(values["cost"], reader, status, function_id)
@@ -393,8 +404,8 @@ def _read_cost(
     values = reader.mapping(node, "cost", {"initial_yen", "annual_yen"}, set())
     if values is None:
         return None
-    initial = reader.integer(values.get("initial_yen"), "cost.initial_yen")
-    annual = reader.integer(values.get("annual_yen"), "cost.annual_yen")
+    initial = reader.integer(values.get("initial_yen"), "cost.initial_yen", maximum=MAX_YEN)
+    annual = reader.integer(values.get("annual_yen"), "cost.annual_yen", maximum=MAX_YEN)
     return Cost.of(initial, annual)
 
 

@@ -31,8 +31,14 @@ from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
 from fitgap.domain.files.yamlfile import InvalidInput, Problem
 from fitgap.domain.i18n import N_, _
 from fitgap.domain.labels import STATUS_LABELS_JA, requirement_label, status_label
-from fitgap.domain.values import (
+from fitgap.domain.limits import (
+    MAX_INTEGER_DIGITS,
     MAX_NOTE_LENGTH,
+    MAX_SHEET_ROWS,
+    MAX_VERSION,
+    MAX_YEN,
+)
+from fitgap.domain.values import (
     STATUS_SYNONYMS,
     Cost,
     Function,
@@ -560,8 +566,13 @@ def _read_meta(
                 ),
             )
         )
-    if not isinstance(values.get("sheet"), str) or _int_or_none(values.get("header_row")) is None:
-        problems.append(damaged(0, "sheet, header_row"))
+    header_row = _int_or_none(values.get("header_row"))
+    if not isinstance(values.get("sheet"), str):
+        problems.append(damaged(_META_KEYS.index("sheet") + 1, "sheet"))
+    # Every number is checked against the sheet's limits before it bounds any loop.
+    if header_row is None or not 1 <= header_row < MAX_SHEET_ROWS:
+        problems.append(damaged(_META_KEYS.index("header_row") + 1, "header_row"))
+        header_row = HEADER_ROW
     entries: dict[int, _Entry] = {}
     table = len(_META_KEYS) + 2
     for number, row in enumerate(rows[table:], start=table + 1):
@@ -573,10 +584,15 @@ def _read_meta(
         initial, annual = _int_or_none(cells[5]), _int_or_none(cells[6])
         if (
             sheet_row is None
+            or not header_row < sheet_row <= MAX_SHEET_ROWS
             or version is None
+            or not 0 <= version <= MAX_VERSION
             or not isinstance(function_id, str)
             or status not in {s.value for s in Status}
             or not (note is None or isinstance(note, str))
+            or any(not (cost is None or 0 <= cost <= MAX_YEN) for cost in (initial, annual))
+            or (cells[5] is not None and initial is None)
+            or (cells[6] is not None and annual is None)
             or sheet_row in entries
         ):
             problems.append(damaged(number, f"{cell_ref(number, 1)}:{cell_ref(number, 7)}"))
@@ -621,6 +637,8 @@ def _amount(value: object, cell: str, column: str) -> tuple[int | None, str | No
         text = unicodedata.normalize("NFKC", value)
         text = re.sub(r"[\s,円¥\\]", "", text)
         if _AMOUNT.fullmatch(text):
+            if len(text.lstrip("-").lstrip("0")) > MAX_INTEGER_DIGITS:
+                return None, _too_much(cell, column)
             number = int(text)
     if number is None:
         return None, _(
@@ -631,7 +649,18 @@ def _amount(value: object, cell: str, column: str) -> tuple[int | None, str | No
         )
     if number < 0:
         return None, _("%(cell)s: %(column)s は 0 以上にしてください", cell=cell, column=column)
+    if number > MAX_YEN:
+        return None, _too_much(cell, column)
     return number, None
+
+
+def _too_much(cell: str, column: str) -> str:
+    return _(
+        "%(cell)s: %(column)s は %(limit)s 円以下にしてください",
+        cell=cell,
+        column=column,
+        limit=f"{MAX_YEN:,}",
+    )
 
 
 def _note(value: object) -> str | None:
@@ -700,10 +729,24 @@ def _read_row(
     return row, []
 
 
-def _values(sheet: Any) -> list[tuple[object, ...]]:
-    """Every row's values from row 1; the stored size of the sheet is not trusted."""
+def _values(sheet: Any, columns: int, where: str) -> list[tuple[object, ...]]:
+    """The first `columns` values of every row from row 1; the stored size of the sheet is not
+    trusted (xlsx_guard has checked the real one against the limits)."""
     sheet.reset_dimensions()
-    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    rows: list[tuple[object, ...]] = []
+    try:
+        for row in sheet.iter_rows(max_col=columns, values_only=True):
+            rows.append(tuple(row))
+            if len(rows) > MAX_SHEET_ROWS:  # xlsx_guard refuses such sheets; never loop on
+                break
+    except ValueError:  # a number openpyxl cannot read, e.g. of 5,000 digits
+        number = len(rows) + 1
+        message = _(
+            "%(row)s 行目に読めない数値のセルがあります（桁数が多すぎるなど）",
+            row=number,
+        )
+        raise InvalidInput([Problem(where, number, message)]) from None
+    return rows
 
 
 def read_marking_sheet(
@@ -730,7 +773,7 @@ def read_marking_sheet(
                 sheet=META_SHEET,
             )
             raise InvalidInput([Problem(display, 0, message)])
-        meta_rows = _values(workbook[META_SHEET])
+        meta_rows = _values(workbook[META_SHEET], len(_META_TABLE), f"{display}[{META_SHEET}]")
         values, entries, problems = _read_meta(meta_rows, display, town_id, area_id)
         title = values.get("sheet")
         if problems:
@@ -738,10 +781,10 @@ def read_marking_sheet(
         if title not in workbook.sheetnames:
             message = _("シート %(sheet)s がありません", sheet=title)
             raise InvalidInput([Problem(display, 0, message)])
-        sheet_rows = _values(workbook[str(title)])
+        sheet_rows = _values(workbook[str(title)], len(HEADERS), f"{display}[{title}]")
     finally:
         workbook.close()
-    header_row = _int_or_none(values["header_row"]) or HEADER_ROW
+    header_row = _int_or_none(values["header_row"]) or HEADER_ROW  # checked by _read_meta
     where = f"{display}[{title}]"
     known = set(function_ids)
     rows: list[SheetRow] = []

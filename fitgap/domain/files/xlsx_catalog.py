@@ -27,8 +27,16 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from fitgap.domain.files.catalog import CATALOG_FORMAT
-from fitgap.domain.files.yamlfile import ID_PATTERN, STR_TAG, InvalidInput, Problem
+from fitgap.domain.files.xlsx_guard import check_xlsx
+from fitgap.domain.files.yamlfile import (
+    ID_PATTERN,
+    STR_TAG,
+    InvalidInput,
+    Problem,
+    read_input_file,
+)
 from fitgap.domain.i18n import N_, _
+from fitgap.domain.limits import MAX_XLSX_FILE_BYTES
 from fitgap.domain.values import REQUIREMENT_SYNONYMS, Area, Function, Requirement
 
 __all__ = [
@@ -130,30 +138,35 @@ def cell_ref(row: int, column: int) -> str:
 
 
 def open_workbook(source: Path | bytes, display: str, *, read_only: bool) -> Any:
-    """An openpyxl workbook (cached values, not formulas); raise InvalidInput if unreadable."""
+    """An openpyxl workbook (cached values, not formulas); raise InvalidInput if unreadable or
+    beyond domain.limits (checked by xlsx_guard before openpyxl parses anything)."""
     if isinstance(source, Path) and source.suffix.lower() == ".xls":
         message = _("古い .xls 形式は読めません。Excel で .xlsx 形式に保存し直してください")
         raise InvalidInput([Problem(display, 0, message)])
+    data = (
+        read_input_file(source, display, MAX_XLSX_FILE_BYTES)
+        if isinstance(source, Path)
+        else source
+    )
+    check_xlsx(data, display)
     try:
         with warnings.catch_warnings():
             # Excel's extensions (slicers, x14 validations, ...) are dropped with a UserWarning;
             # they do not matter for reading values.
             warnings.simplefilter("ignore")
-            handle = BytesIO(source) if isinstance(source, bytes) else source
-            return load_workbook(handle, read_only=read_only, data_only=True)
-    except FileNotFoundError:
-        message = _("ファイルがありません")
+            return load_workbook(BytesIO(data), read_only=read_only, data_only=True)
     except (
         OSError,
         InvalidFileException,
         zipfile.BadZipFile,
         KeyError,
-        ValueError,
+        ValueError,  # also defusedxml's refusals of entities and DTDs
         TypeError,
+        SyntaxError,  # malformed XML (ElementTree's ParseError)
     ) as error:
         message = _(
             "Excel ファイル（.xlsx）として読めません: %(error)s",
-            error=str(error) or type(error).__name__,
+            error=str(error)[:300] or type(error).__name__,
         )
     raise InvalidInput([Problem(display, 0, message)])
 

@@ -7,7 +7,11 @@ quoted (an unquoted 0010010 is an int to YAML, and must be reported, never silen
 
 from __future__ import annotations
 
+import errno
+import math
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +21,7 @@ from typing import Any
 import yaml
 
 from fitgap.domain.i18n import _
+from fitgap.domain.limits import MAX_INTEGER_DIGITS, MAX_YAML_DEPTH, MAX_YAML_FILE_BYTES
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -186,30 +191,52 @@ class Reader:
             return None
         return value
 
-    def integer(self, node: yaml.Node | None, key: str, *, minimum: int = 0) -> int | None:
-        """A whole number not below `minimum`, or None when absent."""
+    def integer(
+        self, node: yaml.Node | None, key: str, *, maximum: int, minimum: int = 0
+    ) -> int | None:
+        """A whole number from `minimum` to `maximum` (domain.limits), or None when absent."""
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG):
             return None
         if isinstance(node, yaml.ScalarNode) and node.tag == INT_TAG:
-            value = _constructor.construct_object(node)
-            if isinstance(value, int) and value >= minimum:
+            # Turning thousands of digits into a number is slow (Python refuses past 4,300).
+            digits = sum(c.isdigit() for c in str(node.value))
+            value = _constructor.construct_object(node) if digits <= MAX_INTEGER_DIGITS else None
+            if isinstance(value, int) and minimum <= value <= maximum:
                 return value
             self.problem(
-                node, _("%(key)s は %(minimum)s 以上にしてください", key=key, minimum=minimum)
+                node,
+                _(
+                    "%(key)s は %(minimum)s 以上 %(maximum)s 以下にしてください",
+                    key=key,
+                    minimum=f"{minimum:,}",
+                    maximum=f"{maximum:,}",
+                ),
             )
             return None
         self.problem(node, _("%(key)s は整数で書いてください", key=key))
         return None
 
-    def number(self, node: yaml.Node | None, key: str) -> float | None:
-        """A non-negative number, or None when absent."""
+    def number(self, node: yaml.Node | None, key: str, *, maximum: float) -> float | None:
+        """A number from 0 to `maximum` (domain.limits), or None when absent."""
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG):
             return None
         if isinstance(node, yaml.ScalarNode) and node.tag in (INT_TAG, FLOAT_TAG):
-            value = float(_constructor.construct_object(node))
-            if value >= 0:
+            digits = sum(c.isdigit() for c in str(node.value))
+            value = (
+                float(_constructor.construct_object(node))
+                if digits <= MAX_INTEGER_DIGITS
+                else math.inf
+            )
+            if 0 <= value <= maximum:
                 return value
-            self.problem(node, _("%(key)s は 0 以上にしてください", key=key))
+            self.problem(
+                node,
+                _(
+                    "%(key)s は 0 以上 %(maximum)s 以下にしてください",
+                    key=key,
+                    maximum=f"{maximum:,g}",
+                ),
+            )
             return None
         self.problem(node, _("%(key)s は数値で書いてください", key=key))
         return None
@@ -273,12 +300,114 @@ def _json_like(value: Any) -> Any:
     raise TypeError(value)
 
 
-def compose(path: Path, display: str) -> tuple[yaml.Node | None, list[Problem]]:
-    """Read one file into a YAML node tree; encoding and syntax errors become problems."""
+def read_input_file(path: Path, display: str, limit: int) -> bytes:
+    """The bytes of an input file; InvalidInput unless it is a regular file of at most `limit`
+    bytes. Devices (/dev/zero), FIFOs and sockets are refused without reading (a FIFO would
+    hang), and a file that grows while read is cut at the limit and refused."""
+
+    def refuse(message: str) -> InvalidInput:
+        return InvalidInput([Problem(display, 0, message)])
+
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO without a writer must not hang; it is refused just below.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise refuse(_("ファイルがありません（リンク先がないリンクかもしれません）")) from None
     except OSError as error:
-        return None, [Problem(display, 0, _("読み込めません: %(error)s", error=error.strerror))]
+        if error.errno == errno.ELOOP:
+            raise refuse(_("シンボリックリンクがループしています")) from None
+        raise refuse(_("読み込めません: %(error)s", error=error.strerror)) from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(mode):
+            raise refuse(_("ファイルではなくフォルダです"))
+        raise refuse(_("通常のファイルではありません（デバイス・FIFO などは読み込めません）"))
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as error:
+            raise refuse(_("読み込めません: %(error)s", error=error.strerror)) from None
+    if len(data) > limit:
+        raise refuse(
+            _(
+                "ファイルが大きすぎます（上限 %(limit)s バイト）",
+                limit=f"{limit:,}",
+            )
+        )
+    return data
+
+
+def _alias_name(text: str, line: int) -> str:
+    """The alias (*name) written on a 1-based line of `text`, or "*" when none is found."""
+    lines = text.splitlines()
+    found = re.search(r"\*([^\s,\[\]{}]+)", lines[line - 1]) if 0 < line <= len(lines) else None
+    return f"*{found.group(1)}" if found else "*"
+
+
+def _shape_problems(root: yaml.Node, text: str, display: str) -> list[Problem]:
+    """Aliases and nesting deeper than MAX_YAML_DEPTH, found without expanding anything.
+
+    The composer gives an alias the very node of its anchor, so a node met twice is an alias;
+    each node is visited once, so a bomb of nested aliases costs no more than its text.
+    """
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    alias_lines: set[int] = set()
+    # (node, depth, line of the key (or of the list) that holds it: an alias has no node of its
+    # own, so that is the line to report it on)
+    stack: list[tuple[yaml.Node, int, int]] = [(root, 0, root.start_mark.line + 1)]
+    while stack:
+        node, depth, line = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if id(node) in seen:
+            if line in alias_lines:
+                continue
+            alias_lines.add(line)
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    _(
+                        "アンカーとエイリアス（&名前 と %(alias)s）は使えません。値をそのまま"
+                        "書いてください",
+                        alias=_alias_name(text, line),
+                    ),
+                )
+            )
+            continue
+        seen.add(id(node))
+        if depth >= MAX_YAML_DEPTH:
+            problems.append(
+                Problem(
+                    display,
+                    node.start_mark.line + 1,
+                    _(
+                        "入れ子が深すぎます（%(limit)s 段まで）",
+                        limit=MAX_YAML_DEPTH,
+                    ),
+                )
+            )
+            continue
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.append((value, depth + 1, key.start_mark.line + 1))
+                stack.append((key, depth + 1, key.start_mark.line + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in reversed(node.value):
+                stack.append((item, depth + 1, line))
+    return problems
+
+
+def compose(path: Path, display: str) -> tuple[yaml.Node | None, list[Problem]]:
+    """Read one file into a YAML node tree; a file that is not a regular one or is too big
+    (MAX_YAML_FILE_BYTES), encoding and syntax errors, aliases and too deep nesting are
+    problems."""
+    try:
+        raw = read_input_file(path, display, MAX_YAML_FILE_BYTES)
+    except InvalidInput as error:
+        return None, error.problems
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -300,9 +429,14 @@ def compose(path: Path, display: str) -> tuple[yaml.Node | None, list[Problem]]:
         ]
     if node is None:
         return None, [Problem(display, 1, _("ファイルが空です"))]
+    problems = _shape_problems(node, text, display)
+    if problems:
+        return None, problems
     return node, []
 
 
 def yaml_files(folder: Path) -> Iterator[Path]:
-    """The .yaml and .yml files of a folder, in a stable order."""
-    yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    """The .yaml and .yml entries of a folder, in a stable order: files, and also what only
+    looks like one (a folder named x.yaml, a broken link or a link loop), which compose()
+    then reports instead of it being skipped silently."""
+    yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))

@@ -7,15 +7,13 @@ from dataclasses import dataclass
 
 from flask import abort
 
-from fitgap.domain.values import MAX_NOTE_LENGTH, Cost, Status
+from fitgap.domain.limits import MAX_NOTE_LENGTH, MAX_YEN
+from fitgap.domain.values import Cost, Status
 from fitgap.services.marks import MarkEdit
 from fitgap.store.db import MAX_INTEGER
 from fitgap.web.presenters.function import Draft
 
 MAX_REASON_LENGTH = 2_000
-
-
-MAX_YEN = 10**13  # above any municipal budget; keeps typos out of BIGINT columns
 
 
 @dataclass(frozen=True, slots=True)
