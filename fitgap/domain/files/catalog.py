@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from fitgap.domain.files.group import GROUP_FILE_NAME, TOWN_GROUP_KEYS, read_town_group_keys
 from fitgap.domain.files.yamlfile import STR_TAG, InvalidInput, Problem, Reader, compose, yaml_files
 from fitgap.domain.i18n import _, current_language, set_language
 from fitgap.domain.values import (
@@ -210,7 +211,10 @@ def _read_function(node: yaml.Node, reader: Reader, area_id: str) -> Function | 
 
 
 def _read_files(
-    folder: Path, base: Path | None, read_one: Callable[[yaml.Node, Reader], Any]
+    folder: Path,
+    base: Path | None,
+    read_one: Callable[[yaml.Node, Reader], Any],
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[list[Any], list[Problem]]:
     problems: list[Problem] = []
     results: list[Any] = []
@@ -220,7 +224,7 @@ def _read_files(
         missing = _folder_problem(folder, base)
         if missing is not None:
             return [], [missing]
-        files = list(yaml_files(folder))
+        files = [path for path in yaml_files(folder) if path.name not in skip]
     if not files:
         return [], [Problem(_display(folder, base), 0, _("YAML ファイルが一つもありません"))]
     for path in files:
@@ -292,6 +296,7 @@ def _read_town(node: yaml.Node, reader: Reader) -> Town | None:
             "households",
             "budget_yen",
             "area_km2",
+            *TOWN_GROUP_KEYS,
         },
         required={"format", "id", "name"},
     )
@@ -309,14 +314,17 @@ def _read_town(node: yaml.Node, reader: Reader) -> Town | None:
         budget_yen=reader.integer(values.get("budget_yen"), "budget_yen"),
         area_km2=reader.number(values.get("area_km2"), "area_km2"),
         source=reader.file,
+        **read_town_group_keys(values, reader).as_town_fields(),
     )
     # Returned even with problems so duplicate ids are still found; read_towns refuses anyway.
     return town if town_id else None
 
 
 def read_towns(folder: Path, *, base: Path | None = None) -> tuple[Town, ...]:
-    """Read and validate every town file of `folder`; raise InvalidInput with all problems."""
-    towns, problems = _read_files(folder, base, _read_town)
+    """Read and validate every town file of `folder` (not its group file); raise InvalidInput
+    with all problems. Towns with a 団体コード come first, in code order."""
+    towns, problems = _read_files(folder, base, _read_town, frozenset({GROUP_FILE_NAME}))
+    towns.sort(key=lambda town: (town.code is None, town.code or ""))
     seen: dict[str, str] = {}
     for town in towns:
         if town.id in seen:
