@@ -14,6 +14,7 @@ from flask import Flask
 
 from fitgap import create_app
 from fitgap.cli import admin as cli_admin
+from fitgap.cli import group as cli_group
 from fitgap.cli.support import (
     FORCE_HELP,
     DataError,
@@ -32,12 +33,14 @@ from fitgap.domain.files.catalog import (
     read_marks,
     read_towns,
 )
+from fitgap.domain.files.group import read_group_folder
 from fitgap.domain.i18n import _, language_from_environment, set_language
 from fitgap.domain.risk.report import to_contract_json, to_text
 from fitgap.domain.values import Town
 from fitgap.services.scoring import scoreboard
 from fitgap.store import audit as audit_queries
 from fitgap.store import catalog as catalog_queries
+from fitgap.store import group as group_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 
@@ -112,6 +115,10 @@ def _read_inputs(app: Flask) -> tuple[Catalog, tuple[Town, ...]]:
         towns = read_towns(Path(app.config["TOWNS_DIR"]), base=base)
     except InvalidInput as error:
         problems.extend(error.problems)
+    try:
+        read_group_folder(Path(app.config["TOWNS_DIR"]), base=base)
+    except InvalidInput as error:
+        problems.extend(error.problems)
     if problems or catalog is None:
         raise _fail(InvalidInput(problems))
     return catalog, towns
@@ -160,6 +167,9 @@ def _load(app: Flask) -> catalog_queries.LoadReport:
             report = catalog_queries.load_catalog(
                 session=session, catalog=catalog, towns=towns, progress=progress
             )
+        group_queries.save_terms(
+            session=session, terms=read_group_folder(Path(app.config["TOWNS_DIR"]))
+        )
         _audit(
             session,
             "catalog.loaded",
@@ -540,7 +550,9 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                             STATUS_SYNONYMS[str(towns.get(town_id, {}).get("status", "undecided"))],
                             towns.get(town_id, {}).get("note"),
                         )
-                        for town_id in sorted(catalog_queries.active_town_ids(session=session))
+                        for town_id in sorted(
+                            t.id for t in catalog_queries.list_towns(session=session)
+                        )
                     ),
                     actions=tuple(
                         log.ActionDraft(
@@ -753,3 +765,4 @@ main.add_command(cli_admin.user)
 main.add_command(cli_admin.audit)
 main.add_command(cli_admin.backup)
 main.add_command(cli_admin.restore)
+main.add_command(cli_group.group)

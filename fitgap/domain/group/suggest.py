@@ -65,26 +65,40 @@ def suggest(
             town_ids=tuple(basis.towns[j].id for j in towns),
             risk=risk,
             min_merit_yen=least,
-            reason=_reason([names[j] for j in chosen if j not in towns], len(towns), risk, least),
+            reason=_reason(
+                [names[j] for j in towns], [names[j] for j in chosen if j not in towns], risk, least
+            ),
         )
         for towns, risk, least in found
     )
 
 
-def _reason(left_out: Sequence[str], size: int, risk: float, least: int) -> str:
+def _reason(inside: Sequence[str], left_out: Sequence[str], risk: float, least: int) -> str:
+    """The one line a consultant would say about a suggestion."""
+    yen = f"{least:,}円"
     if not left_out:
         return _(
             "候補の%(n)s町すべてにメリットがあります（最も少ない町でも %(yen)s）。リスク %(risk)s",
-            n=size,
-            yen=f"{least:,}円",
+            n=len(inside),
+            yen=yen,
+            risk=format_risk(risk),
+        )
+    if len(left_out) <= len(inside):
+        return _(
+            "%(names)sが加わらなければ、%(n)s町のどの町にもメリットがあります"
+            "（最も少ない町でも %(yen)s）。リスク %(risk)s",
+            names="・".join(left_out),
+            n=len(inside),
+            yen=yen,
             risk=format_risk(risk),
         )
     return _(
-        "%(names)sが加わらなければ、%(n)s町のどの町にもメリットがあります"
-        "（最も少ない町でも %(yen)s）。リスク %(risk)s",
-        names="・".join(left_out),
-        n=size,
-        yen=f"{least:,}円",
+        "%(names)sの%(n)s町なら、どの町にもメリットがあります（最も少ない町でも %(yen)s）。"
+        "ほかの%(others)s町は加わりません。リスク %(risk)s",
+        names="・".join(inside),
+        n=len(inside),
+        others=len(left_out),
+        yen=yen,
         risk=format_risk(risk),
     )
 
