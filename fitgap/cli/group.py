@@ -177,3 +177,41 @@ def group(
         click.echo(json.dumps(to_json(made, limit), ensure_ascii=False, indent=1))
     else:
         click.echo(to_text(made, {t.id: t.name for t in basis.towns}, limit))
+
+
+def create_demo_scenarios(database: Any) -> int:
+    """The demo's saved scenarios, one per stage of the talks: every town that took part,
+    then those still there after each date towns left, then the members (11 → 7 → 4)."""
+    from fitgap.cli.admin import cli_actor
+    from fitgap.domain.values import Membership
+
+    kept = group_service.KeptBasis()
+    with database.write() as session:
+        try:
+            basis, _stamp = kept.basis(session=session)
+        except group_service.NoGroupFile:
+            return 0
+        towns = list(basis.towns)
+        stages: list[tuple[str, list[str]]] = [
+            (_("検討開始（%(n)s町）", n=len(towns)), [t.id for t in towns])
+        ]
+        for since in sorted({t.left_since for t in towns if t.left_since is not None}):
+            staying = [t.id for t in towns if t.left_since is None or t.left_since > since]
+            if len(staying) < len(stages[-1][1]):
+                label = _("%(date)s 以降（%(n)s町）", date=since.isoformat(), n=len(staying))
+                stages.append((label, staying))
+        members = [t.id for t in towns if t.membership is Membership.MEMBER]
+        if members and members != stages[-1][1]:
+            stages.append((_("参加団体（%(n)s町）", n=len(members)), members))
+        elif members:
+            stages[-1] = (_("参加団体（%(n)s町）", n=len(members)), members)
+        for name, town_ids in stages:
+            group_service.save_scenario(
+                session=session,
+                basis=basis,
+                name=name,
+                town_ids=town_ids,
+                years=None,
+                actor=cli_actor(),
+            )
+    return len(stages)

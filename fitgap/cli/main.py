@@ -414,6 +414,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     if meetings_file.is_file():
         count = load_demo_meetings(app, meetings_file)
         click.echo(_("デモの会議 %(count)s 件を作成しました", count=count))
+    cli_group.create_demo_scenarios(_database(app))
     accounts = cli_admin.create_demo_accounts(app)
     app.config["DEMO_ACCOUNTS"] = accounts
     click.echo(_("デモのアカウント（デモ専用。ログイン画面にも表示されます）:"))

@@ -106,9 +106,11 @@ def parse_choice(
     if not town_ids:
         town_ids = group_service.default_towns(basis)
     try:
-        basis.indices(town_ids)
+        problems.extend(basis.problems(basis.indices(town_ids)))
     except GroupError as error:
         problems.extend(error.problems)
+    if not town_ids and not problems:
+        problems.append(_("町を一つ以上選んでください"))
     return Choice(tuple(town_ids), years, scenario, tuple(problems))
 
 

@@ -55,6 +55,12 @@ def page() -> Response:
         scenarios=group_queries.list_scenarios(session=session),
         poll_seconds=POLL_SECONDS,
         can_save=authz.can_moderate(),
+        # The poll names the clocks it was drawn at: while none has moved, nothing is redrawn.
+        poll_url=url_for(
+            "group.page",
+            **{key: request.args.getlist(key) for key in request.args if key != "v"},
+            v=stamp,
+        ),
         **page_context(basis=basis, report=made, choice=choice),
     )
 
