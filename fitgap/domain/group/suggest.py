@@ -11,9 +11,10 @@ that in seconds, nothing is recomputed per subset from the functions:
   sums of the class weights (the same zeta transform);
 - the package share is split per subset (it depends only on the towns' populations).
 
-Beyond that (a documented heuristic, not exhaustive): from all candidates, drop the town with
-the smallest merit until everyone gains; from there, drop the town with the highest risk while
-everyone still gains. Every subset met on the way in which everyone gains is suggested.
+Beyond that (a documented heuristic, not exhaustive): from all candidates, every town whose
+merit is negative leaves, round after round, until everyone gains; from there the town with
+the highest risk leaves, up to HEURISTIC_RISK_STEPS times, while everyone still gains. Every
+subset met on the way in which everyone gains is suggested.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = ["EXHAUSTIVE_LIMIT", "MIN_TOWNS", "Suggestion", "suggest"]
 
 EXHAUSTIVE_LIMIT = 16
 MIN_TOWNS = 2  # one town alone is not a group
+HEURISTIC_RISK_STEPS = 4  # beyond the exhaustive limit: how many riskiest towns to try leaving
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,11 +213,13 @@ def _heuristic(basis: GroupBasis, chosen: Sequence[int], years: int) -> list[Fou
         result = basis._evaluate(current, years)
         if result.everyone_gains:
             break
-        worst = min(range(len(current)), key=lambda x: (result.merits[x].merit_yen, -x))
-        del current[worst]
+        # Every town that loses leaves at once (a handful of rounds, not one per town).
+        current = [j for j, m in zip(current, result.merits, strict=True) if m.merit_yen >= 0]
     else:
         return []
-    while len(current) >= MIN_TOWNS:
+    for _step in range(HEURISTIC_RISK_STEPS):
+        if len(current) < MIN_TOWNS:
+            break
         result = basis._evaluate(current, years)
         if not result.everyone_gains:
             break

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from fitgap.domain.files.group import MAX_YEARS
 from fitgap.domain.group.agreement import Agreement
 from fitgap.domain.group.basis import GroupBasis, GroupError, GroupResult, TownMerit
-from fitgap.domain.i18n import _
+from fitgap.domain.i18n import _, current_language
 from fitgap.domain.labels import membership_label
 from fitgap.domain.values import Membership
 from fitgap.services import group as group_service
@@ -142,13 +142,16 @@ class MeritChart:
     name_width: int
 
 
-def _man_yen(yen: int) -> str:
-    return _("%(value)s万円", value=f"{yen / 10_000:+,.0f}")
+def _short_yen(yen: int) -> str:
+    """A bar's label: 万円 in Japanese, millions of yen in English (short enough to fit)."""
+    if current_language() == "ja":
+        return _("%(value)s万円", value=f"{yen / 10_000:+,.0f}")
+    return f"{yen / 1_000_000:+,.1f}M yen"
 
 
 def merit_chart(merits: Sequence[TownMerit], width: int = 640) -> MeritChart:
     """Horizontal bars from a zero line: right for a gain, left for a loss."""
-    name_width, value_room, row, bar = 130, 110, 34, 20
+    name_width, value_room, row, bar = 130, 120, 34, 20
     low = min([0, *(m.merit_yen for m in merits)])
     high = max([0, *(m.merit_yen for m in merits)])
     span = (high - low) or 1
@@ -170,7 +173,7 @@ def merit_chart(merits: Sequence[TownMerit], width: int = 640) -> MeritChart:
                 width=round(max(length, 1.0), 1),
                 y=k * row + (row - bar) / 2,
                 positive=positive,
-                label=_man_yen(value),
+                label=_short_yen(value),
                 label_x=round(x + length + 6 if positive else x - 6, 1),
                 label_anchor="start" if positive else "end",
             )

@@ -3,6 +3,8 @@ saved scenarios and their comparison."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, request, url_for
 from werkzeug.wrappers import Response
 
@@ -27,6 +29,13 @@ def _bad_request(problems: tuple[str, ...] | list[str]) -> Response:
 
 def _no_group_file(error: group_service.NoGroupFile) -> Response:
     return error_response(404, _("グループファイルがありません"), str(error))
+
+
+def _poll_args(stamp: str) -> dict[str, Any]:
+    """The page's query with the clocks' stamp it was drawn at (replacing an older one)."""
+    args: dict[str, Any] = {key: request.args.getlist(key) for key in request.args if key != "v"}
+    args["v"] = stamp
+    return args
 
 
 @bp.get("/group")
@@ -56,11 +65,7 @@ def page() -> Response:
         poll_seconds=POLL_SECONDS,
         can_save=authz.can_moderate(),
         # The poll names the clocks it was drawn at: while none has moved, nothing is redrawn.
-        poll_url=url_for(
-            "group.page",
-            **{key: request.args.getlist(key) for key in request.args if key != "v"},
-            v=stamp,
-        ),
+        poll_url=url_for("group.page", **_poll_args(stamp)),
         **page_context(basis=basis, report=made, choice=choice),
     )
 
