@@ -28,10 +28,12 @@ __all__ = [
     "MeritChart",
     "agreement_level",
     "compare_context",
+    "is_small_number",
     "kept_basis",
     "merit_chart",
     "page_context",
     "parse_choice",
+    "parse_years",
 ]
 
 SUGGESTIONS_SHOWN = 5
@@ -65,6 +67,21 @@ def agreement_level(rate: float | None) -> int:
     return len(AGREEMENT_LEVELS) - 1
 
 
+def is_small_number(text: str) -> bool:
+    """Whether the text is a plain number an id or a year count can be (ASCII digits, short:
+    "²" is a digit to Python but not a number, a huge one overflows the database)."""
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
+def parse_years(raw: str) -> tuple[int | None, list[str]]:
+    """A scenario's years from a form ("" is none), or the problem with it."""
+    if not raw:
+        return None, []
+    if is_small_number(raw) and 1 <= int(raw) <= MAX_YEARS:
+        return int(raw), []
+    return None, [_("年数は 1〜%(maximum)s の整数で入力してください", maximum=MAX_YEARS)]
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
     """The towns and horizon asked for, and what was wrong with the request."""
@@ -88,7 +105,7 @@ def parse_choice(
     if raw_scenario:
         found = (
             group_queries.get_scenario(session=session, scenario_id=int(raw_scenario))
-            if str(raw_scenario).isdigit()
+            if is_small_number(str(raw_scenario))
             else None
         )
         if found is None:
@@ -99,7 +116,7 @@ def parse_choice(
             years = found.years or years
     raw_years = args.get("years")
     if raw_years:
-        if not str(raw_years).isdigit() or not 1 <= int(raw_years) <= MAX_YEARS:
+        if not is_small_number(str(raw_years)) or not 1 <= int(raw_years) <= MAX_YEARS:
             problems.append(_("年数は 1〜%(maximum)s の整数で入力してください", maximum=MAX_YEARS))
         else:
             years = int(raw_years)

@@ -15,7 +15,14 @@ from fitgap.store import group as group_queries
 from fitgap.web import authz, htmx
 from fitgap.web.database import get_db, get_session
 from fitgap.web.errors import error_response
-from fitgap.web.presenters.group import compare_context, kept_basis, page_context, parse_choice
+from fitgap.web.presenters.group import (
+    compare_context,
+    is_small_number,
+    kept_basis,
+    page_context,
+    parse_choice,
+    parse_years,
+)
 
 bp = Blueprint("group", __name__)
 
@@ -79,8 +86,9 @@ def save_scenario() -> Response:
             basis, _stamp = kept_basis().basis(session=session)
         except group_service.NoGroupFile as error:
             return _no_group_file(error)
-        raw_years = request.form.get("years", "")
-        years = int(raw_years) if raw_years.isdigit() else None
+        years, problems = parse_years(request.form.get("years", "").strip())
+        if problems:
+            return _bad_request(problems)
         try:
             scenario = group_service.save_scenario(
                 session=session,
@@ -117,7 +125,7 @@ def compare() -> Response:
     scenarios = group_queries.list_scenarios(session=session)
     wanted = request.args.getlist("scenario")
     if wanted:
-        if not all(w.isdigit() for w in wanted):
+        if not all(is_small_number(w) for w in wanted):
             return _bad_request([_("シナリオの指定に誤りがあります")])
         picked = {int(w) for w in wanted}
         scenarios = [s for s in scenarios if s.id in picked]

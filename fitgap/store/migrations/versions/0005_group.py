@@ -52,13 +52,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("group_scenario")
     op.drop_table("group_terms")
-    with op.batch_alter_table("town") as batch:
-        for column in (
-            "left_reason",
-            "left_since",
-            "membership",
-            "migration_yen",
-            "current_annual_yen",
-            "code",
-        ):
-            batch.drop_column(column)
+    # ALTER TABLE ... DROP COLUMN directly (SQLite 3.35+): a batch copy of `town` would drop
+    # the table that marks, accounts and meetings point to.
+    for column in (
+        "left_reason",
+        "left_since",
+        "membership",
+        "migration_yen",
+        "current_annual_yen",
+        "code",
+    ):
+        op.execute(f"ALTER TABLE town DROP COLUMN {column}")
