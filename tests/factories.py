@@ -68,9 +68,25 @@ def make_towns(folder: Path, ids: tuple[str, ...] = tuple(TOWNS)) -> None:
             "id": town_id,
             "name": name,
             "population": population,
+            "current_system": {"annual_yen": population * 2000, "migration_yen": 10_000_000},
         }
         text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
         (folder / "towns" / f"{town_id}.yaml").write_text(text, encoding="utf-8")
+
+
+def make_group(folder: Path, **changes: object) -> Path:
+    """Write the group file (towns/group.yaml); `changes` replace top-level keys."""
+    document: dict[str, object] = {
+        "format": "fitgap-group/1",
+        "name": "テスト共同利用",
+        "years": 10,
+        "package": {"initial_yen": 100_000_000, "annual_yen": 40_000_000},
+        "split": {"equal": 30, "population": 70},
+        **changes,
+    }
+    path = folder / "towns" / "group.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def make_marks(folder: Path, town_id: str, marks: dict[str, str | dict[str, object]]) -> Path:

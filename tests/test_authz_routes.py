@@ -20,7 +20,7 @@ from fitgap.store import catalog as catalog_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
 from fitgap.web import authz
-from tests.factories import make_catalog, make_marks, make_towns
+from tests.factories import make_catalog, make_group, make_marks, make_towns
 from tests.helpers import Invoke, csrf_token, make_account, sign_in
 
 ROLES = ("anonymous", "ishii", "naka", "moderator", "observer", "admin")
@@ -29,6 +29,7 @@ L = "login"  # redirected to the sign-in page
 ANYONE = (L, 200, 200, 200, 200, 200)
 MODERATOR = (L, 403, 403, 200, 403, 403)
 ADMIN = (L, 403, 403, 403, 403, 200)
+READERS = (L, 403, 403, 200, 200, 403)
 NO = (405,) * 6
 Row = tuple[int | str, ...]
 
@@ -60,6 +61,12 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403)),
     "dashboard.dashboard": (ANYONE, NO),
     "language.switch": (NO, (303,) * 6),
+    # The group page: the moderator and observers read it; only the moderator saves (the walk
+    # sends no name: 400 proves it got past every check) and deletes scenarios.
+    "group.page": (READERS, NO),
+    "group.compare": (READERS, NO),
+    "group.save_scenario": (NO, (L, 403, 403, 400, 403, 403)),
+    "group.delete_scenario": (NO, (L, 403, 403, 303, 403, 403)),
     # The marking sheet of 石井町 for 住民記録: anyone signed in may download it; only 石井町's
     # staff may upload it (the walk sends no file: 400 proves it got past every check).
     "sheets.download": (ANYONE, NO),
@@ -99,6 +106,7 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
     make_catalog(files, "juki", count=3)
     make_catalog(files, "kaigo", count=2, prefix="002")
     make_towns(files)
+    make_group(files)
     assert fitgap("load").exit_code == 0
     make_marks(files, "ishii", {"0010001": "customization", "0010002": "fit"})
     make_marks(files, "naka", {"0010001": "fit"})
@@ -123,6 +131,7 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
         "kind": "csv",
         "account_id": target,
         "filename": "fitgap.css",
+        "scenario_id": 1,
     }
 
 

@@ -670,6 +670,14 @@ def _no_paths(_world: World) -> Mapping[str, st.SearchStrategy[str]]:
     return {}
 
 
+def _scenario_fields(world: World) -> Mapping[str, st.SearchStrategy[Value]]:
+    return {
+        "name": choice(("4町案", "11町案")),
+        "town": choice(world.towns),
+        "years": choice(("", "10", "5"), st.sampled_from(NUMBERS)),
+    }
+
+
 SPECS: dict[str, Spec] = {
     "catalog.save_mark": Spec(_mark_paths, _mark_fields, examples=120),
     "catalog.preview": Spec(lambda w: {"function_id": ids(w.functions)}, _mark_fields, examples=60),
@@ -707,6 +715,10 @@ SPECS: dict[str, Spec] = {
     ),
     "sheets.upload": Spec(_sheet_paths, _sheet_fields, upload=True, examples=20),
     "sheets.apply": Spec(_sheet_paths, _sheet_fields, upload=True, examples=20),
+    "group.save_scenario": Spec(_no_paths, _scenario_fields, examples=40),
+    "group.delete_scenario": Spec(
+        lambda _w: {"scenario_id": ids(("1", "2", "3"))}, _no_fields, examples=15
+    ),
 }
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -729,6 +741,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "auth": ("auth.login", "auth.logout", "auth.keepalive", "auth.password", "language.switch"),
     "sheets": ("sheets.upload", "sheets.apply"),
+    "group": ("group.save_scenario", "group.delete_scenario"),
 }
 
 
@@ -1161,6 +1174,7 @@ def _examples(world: World) -> Iterable[tuple[str, str]]:
         "meeting_id": world.meetings[0],
         "item_id": world.items[0],
         "account_id": world.targets[0],
+        "scenario_id": "1",
         "kind": "csv",
         "filename": "fitgap.css",
     }.items()

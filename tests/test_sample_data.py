@@ -9,7 +9,8 @@ from pathlib import Path
 from flask import Flask
 
 from fitgap.domain.files.catalog import read_catalog, read_marks, read_towns
-from fitgap.domain.values import Requirement, Status
+from fitgap.domain.files.group import read_group_folder
+from fitgap.domain.values import Membership, Requirement, Status
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
@@ -28,16 +29,43 @@ def test_sample_catalog_is_realistic() -> None:
 
 def test_sample_towns_are_the_four_towns_of_the_real_case() -> None:
     towns = {t.id: t for t in read_towns(REPO / "towns")}
-    assert {t.name for t in towns.values()} == {"石井町", "神山町", "那賀町", "東みよし町"}
+    members = {t.name for t in towns.values() if t.membership is Membership.MEMBER}
+    assert members == {"石井町", "神山町", "那賀町", "東みよし町"}
     assert towns["ishii"].population == 25489 and towns["naka"].area_km2 == 694.98
+    # Listed in 団体コード order, the real codes with their check digits.
+    assert [(t.id, t.code) for t in list(towns.values())[:4]] == [
+        ("ishii", "363413"),
+        ("kamiyama", "363421"),
+        ("naka", "363685"),
+        ("higashimiyoshi", "364894"),
+    ]
+
+
+def test_the_candidates_that_left_are_fictional_and_say_so() -> None:
+    """Seven sample towns took part in the talks and left: 11 → 7 → 4 can be replayed."""
+    towns = read_towns(REPO / "towns")
+    left = [t for t in towns if t.membership is Membership.LEFT]
+    assert len(towns) == 11 and len(left) == 7
+    assert all(t.name.startswith("サンプル町") and t.code is None for t in left)
+    assert all(t.left_since and t.left_reason for t in left)
+    assert len({t.left_since for t in left}) == 2  # 11 → 7, then 7 → 4
+    assert all(t.current_annual_yen for t in towns)
+    for town in left:
+        text = (REPO / "towns" / f"{town.id}.yaml").read_text(encoding="utf-8")
+        assert "架空の団体" in text
+        marks = (REPO / "demo" / "marks" / f"{town.id}.yaml").read_text(encoding="utf-8")
+        assert "架空の団体" in marks
+    terms = read_group_folder(REPO / "towns")
+    assert terms is not None and terms.split.equal + terms.split.population == 100
 
 
 def test_sample_marks_tell_a_believable_story() -> None:
     catalog = read_catalog(REPO / "requirements_catalog")
     functions = {f.id: f for f in catalog.functions}
+    members = {t.id for t in read_towns(REPO / "towns") if t.membership is Membership.MEMBER}
     files = read_marks(
-        sorted((REPO / "demo" / "marks").glob("*.yaml")),
-        town_ids={t.id for t in read_towns(REPO / "towns")},
+        sorted(REPO / "demo" / "marks" / f"{town}.yaml" for town in members),
+        town_ids=members,
         function_ids=set(functions),
     )
     assert len(files) == 4
@@ -65,7 +93,8 @@ def test_demo_prepares_a_database(
     settings["DEMO_MARKS_DIR"] = str(sample / "marks")
     result = fitgap("demo", "--no-serve")
     assert result.exit_code == 0, result.output
-    assert "デモの判定 868 件を取り込みました" in result.output
+    # 4 member towns and 7 fictional towns that left, 217 functions each.
+    assert "デモの判定 2387 件を取り込みました" in result.output
     with db.session() as session:
         assert len(catalog_queries.active_function_ids(session=session)) == 217
         assert len(mark_queries.export_marks(session=session, town_id="kamiyama")) == 217

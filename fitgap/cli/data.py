@@ -24,11 +24,13 @@ from fitgap.domain.files.catalog import (
     read_catalog,
     read_towns,
 )
+from fitgap.domain.files.group import read_group_folder
 from fitgap.domain.i18n import _
 from fitgap.domain.risk.report import to_contract_json, to_text
 from fitgap.domain.values import Town
 from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries
+from fitgap.store import group as group_queries
 from fitgap.store import marks as mark_queries
 
 
@@ -44,6 +46,10 @@ def read_inputs(app: Flask) -> tuple[Catalog, tuple[Town, ...]]:
         problems.extend(error.problems)
     try:
         towns = read_towns(Path(app.config["TOWNS_DIR"]), base=base)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    try:
+        read_group_folder(Path(app.config["TOWNS_DIR"]), base=base)
     except InvalidInput as error:
         problems.extend(error.problems)
     if problems or catalog is None:
@@ -94,6 +100,9 @@ def load_files(app: Flask) -> catalog_queries.LoadReport:
             report = catalog_queries.load_catalog(
                 session=session, catalog=catalog, towns=towns, progress=advance
             )
+        group_queries.save_terms(
+            session=session, terms=read_group_folder(Path(app.config["TOWNS_DIR"]))
+        )
         audit_command(
             session,
             "catalog.loaded",

@@ -10,6 +10,7 @@ from flask import Flask
 
 from fitgap import create_app
 from fitgap.cli import admin as cli_admin
+from fitgap.cli import group as cli_group
 from fitgap.cli.data import load_files, print_load_report
 from fitgap.cli.marks import import_marks
 from fitgap.cli.serve import serve_app
@@ -59,6 +60,7 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
     if meetings_file.is_file():
         count = load_demo_meetings(app, meetings_file)
         click.echo(_("デモの会議 %(count)s 件を作成しました", count=count))
+    cli_group.create_demo_scenarios(_database(app))
     accounts = cli_admin.create_demo_accounts(app)
     app.config["DEMO_ACCOUNTS"] = accounts
     click.echo(_("デモのアカウント（デモ専用。ログイン画面にも表示されます）:"))
@@ -118,7 +120,9 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                             STATUS_SYNONYMS[str(towns.get(town_id, {}).get("status", "undecided"))],
                             towns.get(town_id, {}).get("note"),
                         )
-                        for town_id in sorted(catalog_queries.active_town_ids(session=session))
+                        for town_id in sorted(
+                            t.id for t in catalog_queries.list_towns(session=session)
+                        )
                     ),
                     actions=tuple(
                         log.ActionDraft(

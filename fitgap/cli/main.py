@@ -12,6 +12,7 @@ import click
 
 from fitgap.cli import admin as cli_admin
 from fitgap.cli import catalog, data, demo, exports, marks, serve
+from fitgap.cli import group as cli_group
 from fitgap.cli.support import (
     DataError,
 )
@@ -61,5 +62,6 @@ for command in (
     cli_admin.audit,
     cli_admin.backup,
     cli_admin.restore,
+    cli_group.group,
 ):
     main.add_command(command)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from fitgap.domain.i18n import N_, _
 from fitgap.domain.risk.divergence import DivergenceKind
-from fitgap.domain.values import Outcome, Requirement, Role, Status
+from fitgap.domain.values import Membership, Outcome, Requirement, Role, Status
 
 __all__ = [
     "DIVERGENCE_ADVICE_JA",
     "DIVERGENCE_LABELS_JA",
+    "MEMBERSHIP_LABELS_JA",
     "OUTCOME_LABELS_JA",
     "REQUIREMENT_LABELS_JA",
     "ROLE_LABELS_JA",
@@ -22,6 +23,7 @@ __all__ = [
     "STATUS_LABELS_JA",
     "divergence_advice",
     "divergence_label",
+    "membership_label",
     "outcome_label",
     "requirement_label",
     "role_label",
@@ -92,6 +94,12 @@ OUTCOME_LABELS_JA: dict[Outcome, str] = {
     Outcome.POSTPONED: N_("継続協議（次回以降）"),
 }
 
+MEMBERSHIP_LABELS_JA: dict[Membership, str] = {
+    Membership.CANDIDATE: N_("検討中"),
+    Membership.MEMBER: N_("参加"),
+    Membership.LEFT: N_("離脱"),
+}
+
 ROLE_LABELS_JA: dict[Role, str] = {
     Role.STAFF: N_("職員"),
     Role.MODERATOR: N_("進行役"),
@@ -133,3 +141,8 @@ def outcome_label(outcome: Outcome | str) -> str:
 def role_label(role: Role | str) -> str:
     """An account's role in the current language."""
     return _(ROLE_LABELS_JA[Role(role)])
+
+
+def membership_label(membership: Membership | str) -> str:
+    """Where a town stands with the group (参加, 検討中, 離脱) in the current language."""
+    return _(MEMBERSHIP_LABELS_JA[Membership(membership)])

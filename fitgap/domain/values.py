@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +37,14 @@ class Outcome(StrEnum):
     SHARED_CUSTOMIZATION = "shared_customization"
     TOWN_EXCEPTION = "town_exception"
     POSTPONED = "postponed"
+
+
+class Membership(StrEnum):
+    """Where a town stands with the joint project: only members form the group."""
+
+    CANDIDATE = "candidate"  # still talking, not (yet) in the group
+    MEMBER = "member"
+    LEFT = "left"  # took part in the talks and left
 
 
 class Role(StrEnum):
@@ -130,6 +139,12 @@ class Town:
     area_km2: float | None = None
     source: str = ""
     line: int = field(default=0, compare=False)  # of its `id:` key in `source`
+    code: str | None = None  # the 6-digit 団体コード (text)
+    current_annual_yen: int | None = None  # today's yearly cost of the town's own system
+    migration_yen: int | None = None  # one-off cost of moving to the shared package
+    membership: Membership = Membership.MEMBER
+    left_since: date | None = None
+    left_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,12 @@ _TOWN_COLUMNS = (
     "budget_yen",
     "area_km2",
     "position",
+    "code",
+    "current_annual_yen",
+    "migration_yen",
+    "membership",
+    "left_since",
+    "left_reason",
 )
 
 
@@ -170,6 +176,12 @@ def load_catalog(
             "budget_yen": town.budget_yen,
             "area_km2": town.area_km2,
             "position": position,
+            "code": town.code,
+            "current_annual_yen": town.current_annual_yen,
+            "migration_yen": town.migration_yen,
+            "membership": town.membership.value,
+            "left_since": town.left_since,
+            "left_reason": town.left_reason,
         }
         for position, town in enumerate(towns)
     }
@@ -192,7 +204,20 @@ def active_function_ids(*, session: Session) -> frozenset[str]:
 
 
 def list_towns(*, session: Session) -> list[Town]:
-    """The towns taking part, in file order."""
+    """The group's member towns, in file order (団体コード order when the files give codes).
+
+    Candidates and towns that left are not part of the group: they count in no score, meeting
+    or grid; only the group page (list_all_towns) weighs them."""
+    statement = (
+        select(Town)
+        .where(_town.c.archived_at.is_(None), _town.c.membership == domain.Membership.MEMBER.value)
+        .order_by(_town.c.position, _town.c.id)
+    )
+    return list(session.scalars(statement))
+
+
+def list_all_towns(*, session: Session) -> list[Town]:
+    """Every town of the files, members, candidates and towns that left, in file order."""
     statement = (
         select(Town).where(_town.c.archived_at.is_(None)).order_by(_town.c.position, _town.c.id)
     )

@@ -466,7 +466,11 @@ def area_divergent_counts(*, session: Session) -> dict[str, int]:
     decided = (
         select(_mark.c.function_id)
         .join(_town, _town.c.id == _mark.c.town_id)
-        .where(_town.c.archived_at.is_(None), _mark.c.status != domain.Status.UNDECIDED.value)
+        .where(
+            _town.c.archived_at.is_(None),
+            _town.c.membership == domain.Membership.MEMBER.value,  # only members form the group
+            _mark.c.status != domain.Status.UNDECIDED.value,
+        )
         .group_by(_mark.c.function_id)
         .having(func.count(func.distinct(_mark.c.status)) > 1)
         .subquery()

@@ -82,6 +82,14 @@ class TownBase(SQLModel):
     budget_yen: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
     area_km2: float | None = None
     position: int = 0
+    code: str | None = Field(default=None, max_length=6)  # 団体コード
+    current_annual_yen: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    migration_yen: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    # Only members form the group (scores, meetings, the grid); candidates and towns that left
+    # appear on the group page only.
+    membership: str = Field(default="member", max_length=16)
+    left_since: date | None = Field(default=None, sa_type=Date, nullable=True)
+    left_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
 
 
 class Town(TownBase, table=True):
@@ -242,6 +250,35 @@ class ActionItem(SQLModel, table=True):
     what: str = Field(sa_type=Text, nullable=False)
     due_on: date | None = Field(default=None, sa_type=Date, nullable=True)
     position: int = 0
+
+
+# --- forming the group -----------------------------------------------------------------------
+
+
+class GroupTerms(SQLModel, table=True):
+    """The group file's terms as last loaded (one row; none when there is no group file)."""
+
+    __tablename__ = "group_terms"
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str = Field(max_length=200)
+    years: int
+    package_initial_yen: int = Field(sa_type=BigInteger, nullable=False)
+    package_annual_yen: int = Field(sa_type=BigInteger, nullable=False)
+    split_equal: int
+    split_population: int
+
+
+class GroupScenario(SQLModel, table=True):
+    """A named choice of towns on the group page (e.g. the 11, the 7, the 4)."""
+
+    __tablename__ = "group_scenario"
+    __table_args__ = (UniqueConstraint("name", name="uq_group_scenario_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    towns: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    years: int | None = None
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _timestamp()
 
 
 # --- accounts and the audit trail -------------------------------------------------------------

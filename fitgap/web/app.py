@@ -154,15 +154,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["risk"] = lambda value: f"{round_risk(value):.1f}"
     app.jinja_env.filters["yen"] = lambda n: "" if n is None else f"{n:,}円"
+    app.jinja_env.filters["signed_yen"] = lambda n: "" if n is None else f"{n:+,}円"
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from fitgap.web.views import admin, auth, catalog, dashboard, language, meetings, sheets
+    from fitgap.web.views import admin, auth, catalog, dashboard, group, language, meetings, sheets
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(group.bp)
     app.register_blueprint(language.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(sheets.bp)

@@ -70,6 +70,8 @@ PAGES: dict[str, dict[str, str]] = {
     "catalog.function": {},
     "sheets.upload_form": {},
     "dashboard.dashboard": {},
+    "group.page": {},
+    "group.compare": {},
     "meetings.index": {},
     "meetings.new": {},
     "meetings.show": {},
@@ -89,6 +91,7 @@ VARIANTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("ishii", "catalog.area", {"status": "customization", "town": "naka"}),
     ("observer", "dashboard.dashboard", {"area": "juki", "split": "population", "live": "0"}),
     ("observer", "meetings.follow", {"live": "0"}),
+    ("moderator", "group.page", {"scenario": "1"}),
     ("admin", "admin.audit", {"verify": "1"}),
 )
 SIGNED_OUT_ONLY = {"auth.login"}

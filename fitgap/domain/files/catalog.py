@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from fitgap.domain.files.group import GROUP_FILE_NAME, TOWN_GROUP_KEYS, read_town_group_keys
 from fitgap.domain.files.yamlfile import STR_TAG, InvalidInput, Problem, Reader, compose, yaml_files
 from fitgap.domain.i18n import _, current_language, set_language
 from fitgap.domain.limits import MAX_AREA_KM2, MAX_COUNT, MAX_NOTE_LENGTH, MAX_YEN
@@ -211,7 +212,10 @@ def _read_function(node: yaml.Node, reader: Reader, area_id: str) -> Function | 
 
 
 def _read_files(
-    folder: Path, base: Path | None, read_one: Callable[[yaml.Node, Reader], Any]
+    folder: Path,
+    base: Path | None,
+    read_one: Callable[[yaml.Node, Reader], Any],
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[list[Any], list[Problem]]:
     problems: list[Problem] = []
     results: list[Any] = []
@@ -221,7 +225,7 @@ def _read_files(
         missing = _folder_problem(folder, base)
         if missing is not None:
             return [], [missing]
-        files = list(yaml_files(folder))
+        files = [path for path in yaml_files(folder) if path.name not in skip]
     if not files:
         return [], [Problem(_display(folder, base), 0, _("YAML ファイルが一つもありません"))]
     for path in files:
@@ -293,6 +297,7 @@ def _read_town(node: yaml.Node, reader: Reader) -> Town | None:
             "households",
             "budget_yen",
             "area_km2",
+            *TOWN_GROUP_KEYS,
         },
         required={"format", "id", "name"},
     )
@@ -311,14 +316,17 @@ def _read_town(node: yaml.Node, reader: Reader) -> Town | None:
         area_km2=reader.number(values.get("area_km2"), "area_km2", maximum=MAX_AREA_KM2),
         source=reader.file,
         line=values["id"].start_mark.line + 1 if "id" in values else node.start_mark.line + 1,
+        **read_town_group_keys(values, reader).as_town_fields(),
     )
     # Returned even with problems so duplicate ids are still found; read_towns refuses anyway.
     return town if town_id else None
 
 
 def read_towns(folder: Path, *, base: Path | None = None) -> tuple[Town, ...]:
-    """Read and validate every town file of `folder`; raise InvalidInput with all problems."""
-    towns, problems = _read_files(folder, base, _read_town)
+    """Read and validate every town file of `folder` (not its group file); raise InvalidInput
+    with all problems. Towns with a 団体コード come first, in code order."""
+    towns, problems = _read_files(folder, base, _read_town, frozenset({GROUP_FILE_NAME}))
+    towns.sort(key=lambda town: (town.code is None, town.code or ""))
     seen: dict[str, str] = {}
     for town in towns:
         if town.id in seen:
