@@ -505,7 +505,8 @@ def test_recording_a_decision_from_the_console(
     post(client, f"/meetings/{meeting}/current", data={"go": "next"})
     console = client.get(f"/meetings/{meeting}/console").text
     assert "0010006" in console and 'name="outcome"' in console
-    assert "他の町はこう運用しています" in console
+    # Each town's verdict and note once, in one table (no second list of the same notes).
+    assert "各町の判定と運用（備考）" in console and "他の町はこう運用しています" not in console
     item = item_of(db, meeting, "0010006")
     url = f"/meetings/{meeting}/agenda/{item}/decision"
     refused = post(

@@ -53,7 +53,7 @@ def mark(db: Database) -> tuple[str, int]:
 
 def test_a_form_post_needs_the_right_csrf_token(staff: FlaskClient, db: Database) -> None:
     url = "/functions/0010001/marks/ishii"
-    form = {"status": "customization", "version": "1"}
+    form = {"status": "workflow_change", "version": "1"}
     for token in (None, "wrong", csrf_token(staff) + "x"):
         data = form if token is None else {**form, "csrf_token": token}
         response = staff.post(url, data=data)
@@ -63,12 +63,12 @@ def test_a_form_post_needs_the_right_csrf_token(staff: FlaskClient, db: Database
         assert "The CSRF" not in page  # Flask-WTF's English reason is not shown
     assert mark(db) == ("fit", 1)
     saved = staff.post(url, data={**form, "csrf_token": csrf_token(staff)})
-    assert saved.status_code == 303 and mark(db) == ("customization", 2)
+    assert saved.status_code == 303 and mark(db) == ("workflow_change", 2)
 
 
 def test_an_htmx_post_sends_the_token_in_a_header(staff: FlaskClient, db: Database) -> None:
     url = "/functions/0010001/marks/ishii"
-    form = {"status": "customization", "version": "1"}
+    form = {"status": "workflow_change", "version": "1"}
     for headers in (HTMX, {**HTMX, "X-CSRFToken": "wrong"}):
         response = staff.post(url, data=form, headers=headers)
         body = response.get_data(as_text=True)
@@ -79,7 +79,7 @@ def test_an_htmx_post_sends_the_token_in_a_header(staff: FlaskClient, db: Databa
     assert mark(db) == ("fit", 1)
     good = {**HTMX, "X-CSRFToken": csrf_token(staff)}
     assert staff.post(url, data=form, headers=good).status_code == 200
-    assert mark(db) == ("customization", 2)
+    assert mark(db) == ("workflow_change", 2)
 
 
 def test_a_token_from_an_earlier_session_is_refused_kindly(

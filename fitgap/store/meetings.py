@@ -6,7 +6,7 @@ the towns' marks, is a use case of its own: `fitgap.services.meetings`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -254,14 +254,23 @@ def item_of(session: Session, meeting_id: int, item_id: int) -> AgendaItem:
 
 def move_item(*, session: Session, meeting_id: int, item_id: int, offset: int) -> None:
     """Move an item up (offset −1) or down (+1) the agenda."""
+    _move(session, meeting_id, item_id, lambda index: index + offset)
+
+
+def move_item_to_top(*, session: Session, meeting_id: int, item_id: int) -> None:
+    """Move an item to the head of the agenda, the others keeping their order."""
+    _move(session, meeting_id, item_id, lambda _index: 0)
+
+
+def _move(session: Session, meeting_id: int, item_id: int, to: Callable[[int], int]) -> None:
     meeting = lock_meeting(session, meeting_id)
     items = agenda(session=session, meeting_id=meeting_id)
     index = next((k for k, item in enumerate(items) if item.id == item_id), None)
     if index is None:
         raise LookupError(item_id)
-    target = index + offset
-    if 0 <= target < len(items):
-        items[index], items[target] = items[target], items[index]
+    target = to(index)
+    if 0 <= target < len(items) and target != index:
+        items.insert(target, items.pop(index))
         # Renumber all: positions stay 0..n-1 whatever earlier adds and drops left behind.
         for position, item in enumerate(items):
             item.position = position

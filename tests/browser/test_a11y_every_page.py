@@ -576,11 +576,6 @@ def test_forms_sent_back_with_problems(chromium: Browser, site: Site) -> None:
     audit.assert_clean()
 
 
-def _totals_cell(page: Page, row: int) -> str:
-    """石井町's cell in a row of the area totals (0: decided, 1: customizations, 2: risk)."""
-    return page.locator("#area-totals tbody tr").nth(row).locator("td.mine").inner_text()
-
-
 def test_workspace_interactions(chromium: Browser, site: Site) -> None:
     audit = Audit()
     focus: list[str] = []
@@ -603,14 +598,20 @@ def test_workspace_interactions(chromium: Browser, site: Site) -> None:
     ):
         check_focus_ring(page, selector, "the grid", focus)
 
-    # A status from the keyboard: key 3 on 0010010's buttons (a customization). The row is
-    # swapped and the totals come out of band.
-    before = _totals_cell(page, 1)
+    # A status from the keyboard: key 3 on 0010010's buttons (a customization) asks for the
+    # reason first; key 2 (a workflow change) is saved: the row is swapped and the totals come
+    # out of band.
     page.keyboard.press("3")
-    expect(page.locator("#st-0010010-customization")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#reason-0010010")).to_be_focused()
+    check_focus_ring(page, "#reason-0010010 a", "the grid asking for a reason", focus)
+    audit.check(page, "grid asking for a customization's reason (422)")
+    before = page.locator("#area-totals").inner_text()
+    page.locator("#st-0010010-fit").focus()
+    page.keyboard.press("2")
+    expect(page.locator("#st-0010010-workflow_change")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#live")).to_contain_text("保存しました")
-    assert int(_totals_cell(page, 1).split()[0]) == int(before.split()[0]) + 1
-    check_focus_ring(page, "#st-0010010-customization", "the grid after a change", focus)
+    assert page.locator("#area-totals").inner_text() != before
+    check_focus_ring(page, "#st-0010010-workflow_change", "the grid after a change", focus)
     audit.check(page, "grid after a status change")
 
     # The next rows.
@@ -626,7 +627,7 @@ def test_workspace_interactions(chromium: Browser, site: Site) -> None:
     other.click("#st-0010020-fit")
     expect(other.locator("#st-0010020-fit")).to_have_attribute("aria-pressed", "true")
     other.close()
-    page.click("#st-0010020-customization")
+    page.click("#st-0010020-not_applicable")
     expect(page.locator("#conflict-0010020")).to_be_focused()
     audit.check(page, "grid with a conflict")
     check_focus_ring(page, "td.conflict a", "the grid conflict", focus)
@@ -643,7 +644,7 @@ def test_workspace_interactions(chromium: Browser, site: Site) -> None:
     page.goto(grid)
     page.check("input[name=divergent]")
     page.wait_for_url("**divergent=1**")
-    expect(page.locator("#f-0010010")).to_be_visible()  # only 石井町 customizes it now
+    expect(page.locator("#f-0010010")).to_be_visible()  # only 石井町 changes its workflow now
     divergent = page.evaluate(
         """() => [...document.querySelectorAll('#function-rows tr:has(.mark-form)')]
             .every(row => row.querySelector('.badge[class*=divergence-]'))"""
@@ -756,7 +757,8 @@ def test_meeting_interactions(chromium: Browser, site: Site) -> None:
         "#summary",
         "#status-ishii",
         "form.decision-form button[type=submit]",
-        "table.agenda .controls button:not([disabled])",
+        "table.agenda .agenda-controls button:not([aria-disabled])",
+        "table.agenda details.menu summary",
         "#function_id",
     ):
         check_focus_ring(moderator, selector, "the console", focus)

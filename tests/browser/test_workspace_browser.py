@@ -144,26 +144,32 @@ def test_marking_in_the_browser(chromium: Any, server: str) -> None:
     assert page.locator("#function-rows .mark-form").count() > 10
     check_accessibility(page, "the grid")
 
-    # Every town fits 0010010; 石井町 now wants a customization: key 3 on its status buttons.
+    # Every town fits 0010010; 石井町 wants a customization: key 3 on its status buttons. A
+    # customization needs a reason: the row says so (focus on it) and nothing is saved.
     page.evaluate("() => { window.notReloaded = true; }")
     before = page.inner_text("#area-totals")
     fit = page.locator("#st-0010010-fit")
     assert fit.get_attribute("aria-pressed") == "true"
     fit.focus()
     page.keyboard.press("3")
-    page.wait_for_selector("#st-0010010-customization[aria-pressed=true]")
+    page.wait_for_selector("#reason-0010010")
+    assert page.evaluate("() => document.activeElement.id") == "reason-0010010"
+    assert page.locator("#st-0010010-fit").get_attribute("aria-pressed") == "true"
+    check_accessibility(page, "the grid asking for a customization's reason")
+    # A workflow change instead (key 2): saved, the row and the totals change without a reload.
+    page.locator("#st-0010010-fit").focus()
+    page.keyboard.press("2")
+    page.wait_for_selector("#st-0010010-workflow_change[aria-pressed=true]")
     row = page.locator("tr", has=page.locator("#f-0010010"))
-    assert "単独カスタマイズ" in row.inner_text() and "リスク" in row.inner_text()
+    assert "適合と業務見直しに分かれる" in row.inner_text()
     page.wait_for_function(
         "() => document.getElementById('live').textContent.includes('保存しました')"
     )
     assert page.inner_text("#area-totals") != before  # the totals came out of band, whole:
     assert page.locator("#area-totals table.totals-table").count() == 1
     assert page.locator("#function-grid .totals-table, #function-rows section").count() == 0
-    ishii = page.locator("#area-totals tbody tr").nth(1).locator("td.mine")
-    assert ishii.inner_text().startswith("3")  # 石井町 had 2 customizations
     assert page.evaluate("() => window.notReloaded === true")
-    assert page.evaluate("() => document.activeElement.id") == "st-0010010-customization"
+    assert page.evaluate("() => document.activeElement.id") == "st-0010010-workflow_change"
     if SCREENSHOTS is not None:
         page.evaluate("() => document.getElementById('area-totals').scrollIntoView()")
         shoot(page, "grid.png")
@@ -181,12 +187,12 @@ def test_marking_in_the_browser(chromium: Any, server: str) -> None:
     other.click("#st-0010020-fit")
     other.wait_for_selector("#st-0010020-fit[aria-pressed=true]")
     other.close()
-    page.click("#st-0010020-customization")
+    page.click("#st-0010020-workflow_change")
     page.wait_for_selector("#conflict-0010020")
     assert page.evaluate("() => document.activeElement.id") == "conflict-0010020"
     check_accessibility(page, "the grid with a conflict")
-    page.click("#st-0010020-customization")  # overwrite with mine
-    page.wait_for_selector("#st-0010020-customization[aria-pressed=true]")
+    page.click("#st-0010020-workflow_change")  # overwrite with mine
+    page.wait_for_selector("#st-0010020-workflow_change[aria-pressed=true]")
     assert page.evaluate("() => window.notReloaded === true")
 
     # Headings collapse and expand.

@@ -299,6 +299,26 @@ def grid_row(
     )
 
 
+def in_heading_order(functions: Sequence[CatalogFunction]) -> list[CatalogFunction]:
+    """The functions grouped under their 大項目 and 中項目, each heading where it first appears
+    and the catalog's order kept within it, so a heading is shown once however the function
+    ids interleave (住民データ's functions are 0010010–20, 0010050–70 and 0010090)."""
+    first_seen: dict[tuple[str, ...], int] = {}
+    for function in functions:
+        for depth in (1, 2):
+            first_seen.setdefault(tuple(function.path[:depth]), len(first_seen))
+
+    def key(indexed: tuple[int, CatalogFunction]) -> tuple[int, int, int]:
+        index, function = indexed
+        return (
+            first_seen[tuple(function.path[:1])],
+            first_seen[tuple(function.path[:2])],
+            index,
+        )
+
+    return [function for _index, function in sorted(enumerate(functions), key=key)]
+
+
 def headings_for(
     matching: Sequence[CatalogFunction], start: int, stop: int
 ) -> list[tuple[Heading, ...]]:
@@ -386,7 +406,9 @@ def grid_page(session: Session, area_row: Area, args: MultiDict[str, str], page:
     towns = catalog_queries.list_towns(session=session)
     my_town = users_town(towns)
     edit_town = editable_town(towns, area_row.id)
-    functions = catalog_queries.area_functions(session=session, area_id=area_row.id)
+    functions = in_heading_order(
+        catalog_queries.area_functions(session=session, area_id=area_row.id)
+    )
     board = current_board(session=session, area_id=area_row.id, towns=towns)
     filters = GridFilters.from_args(args, {town.id for town in towns})
     town_ids = [town.id for town in towns]

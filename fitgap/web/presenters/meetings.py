@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from fitgap.domain.i18n import _
 from fitgap.domain.risk.scoreboard import Scoreboard
-from fitgap.domain.risk.scores import Divergence, Evidence
+from fitgap.domain.risk.scores import Divergence
 from fitgap.domain.values import Status
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
@@ -18,7 +19,6 @@ from fitgap.store.models import (
     AgendaItem,
     CatalogFunction,
     Decision,
-    DecisionTown,
     Mark,
     Meeting,
 )
@@ -34,12 +34,10 @@ class ItemView:
     function: CatalogFunction
     marks: dict[str, Mark]
     divergence: Divergence | None
-    evidence: tuple[Evidence, ...]
     drop: float  # the group's risk drop (in the area) if every customizing town moved
     drop_towns: tuple[str, ...]
     drop_town_names: tuple[str, ...]
     decision: Decision | None
-    decision_towns: list[DecisionTown]
     actions: list[ActionItem]
     elapsed: int
 
@@ -47,7 +45,7 @@ class ItemView:
 def item_view(
     *, session: Session, meeting: Meeting, item: AgendaItem, board: Scoreboard, number: int
 ) -> ItemView:
-    """The requirement, each town's mark, the others' evidence, the risk at stake, the timer."""
+    """The requirement, each town's mark and note, the risk at stake, the decision, the timer."""
     function = session.get(CatalogFunction, item.function_id)
     if function is None:
         raise LookupError(item.function_id)
@@ -70,16 +68,10 @@ def item_view(
         function=function,
         marks=marks,
         divergence=divergence,
-        evidence=board.evidence(function.id) if in_board else (),
         drop=ask.group_drop if ask else 0.0,
         drop_towns=ask.towns if ask else (),
         drop_town_names=tuple(board.town_name(t) for t in ask.towns) if ask else (),
         decision=decision,
-        decision_towns=meeting_queries.decision_towns(session=session, decision_ids=ids).get(
-            ids[0], []
-        )
-        if ids
-        else [],
         actions=meeting_queries.action_items(session=session, decision_ids=ids).get(ids[0], [])
         if ids
         else [],
@@ -174,3 +166,30 @@ def screen_context(
         "poll_seconds": poll_seconds,
         "town_name": board.town_name,
     }
+
+
+def agenda_message(session: Session, meeting_id: int, item_id: int, action: str | None) -> str:
+    """What a screen reader hears after an agenda change (the item's new place for a move)."""
+    if action == "drop":
+        return _("議題から外しました。")
+    items = meeting_queries.agenda(session=session, meeting_id=meeting_id)
+    number = next((k for k, item in enumerate(items, start=1) if item.id == item_id), 0)
+    name = next((item.function_id for item in items if item.id == item_id), "")
+    if action == "later":
+        return _("%(id)s を次回以降にしました。", id=name)
+    if action == "now":
+        return _("%(id)s を今回の議題に戻しました。", id=name)
+    return _("%(id)s を %(n)s 番目に移しました。", id=name, n=number)
+
+
+def decision_message(session: Session, item_id: int) -> str:
+    """What a screen reader hears once a decision is recorded."""
+    item = session.get(AgendaItem, item_id)
+    decision = (
+        meeting_queries.current_decision(session=session, function_id=item.function_id)
+        if item
+        else None
+    )
+    if decision is None:
+        return _("決定を記録しました。")
+    return _("決定 #%(id)s を記録しました。", id=decision.id)

@@ -255,6 +255,37 @@
     applyGroups(toggle.closest("tbody"));
   });
 
+  // --- search while typing, but not while a Japanese input method is still converting -------
+  // Typing てんにゅう and converting it to 転入 fires input events for every kana; searching on
+  // them would flash "0 件" and push half-typed words into the address and the history. Those
+  // events are stopped before htmx sees them (capture phase on the document); when the
+  // conversion is committed, one input event starts the search once.
+
+  var composing = false;
+
+  function searchField(target) {
+    return target && target.matches && target.matches("input[type=search][data-search]");
+  }
+
+  document.addEventListener("compositionstart", function (event) {
+    if (searchField(event.target)) {
+      composing = true;
+    }
+  }, true);
+  document.addEventListener("compositionend", function (event) {
+    if (searchField(event.target)) {
+      composing = false;
+      event.target.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+  }, true);
+  ["input", "keyup", "change"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (searchField(event.target) && (composing || event.isComposing)) {
+        event.stopPropagation();
+      }
+    }, true);
+  });
+
   // --- a confirmation before a button that cannot be undone (without JS: no question) -------
 
   document.addEventListener("submit", function (event) {

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from fitgap.domain.i18n import _
 from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.values import Status
 from fitgap.services.marks import record_mark
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
@@ -112,6 +113,7 @@ def _row_response(
     conflict: Conflict | None = None,
     message: str | None = None,
     status: int = 200,
+    needs_reason: bool = False,
 ) -> Response:
     my_town = users_town(towns)
     edit_town = editable_town(towns, function_row.area_id)
@@ -142,7 +144,10 @@ def _row_response(
         my_town=my_town,
         edit_town=edit_town,
         page_url=safe_next(next_url, fallback),
-        totals=area_totals(board, function_row.area_id, towns) if conflict is None else None,
+        needs_reason=needs_reason,
+        totals=area_totals(board, function_row.area_id, towns)
+        if conflict is None and not needs_reason
+        else None,
         message=message,
         **template_helpers(),
     )
@@ -163,7 +168,21 @@ def function(function_id: str) -> Response:
     """One function: requirement text, every town's verdict and note, history, the editor."""
     session = get_session()
     function_row = _get_function(session, function_id)
-    return htmx.render("catalog/function.html", **function_context(session, function_row))
+    context = function_context(session, function_row)
+    if request.args.get("status") == Status.CUSTOMIZATION.value and context["editable"]:
+        # Sent here by the grid to write why the standard does not fit: the verdict is chosen,
+        # the note and cost are the ones saved now, and saving goes back to the grid.
+        mark = context["my_mark"]
+        context["draft"] = Draft(
+            status=Status.CUSTOMIZATION.value,
+            note=(mark.note if mark else None) or "",
+            cost_initial_yen=mark.cost_initial_yen if mark else None,
+            cost_annual_yen=mark.cost_annual_yen if mark else None,
+        )
+        context["next_url"] = safe_next(
+            request.args.get("next"), url_for("catalog.function", function_id=function_id)
+        )
+    return htmx.render("catalog/function.html", **context)
 
 
 @bp.get("/functions/<function_id>/editor")
@@ -218,6 +237,60 @@ def _missing_reason(
     return response
 
 
+def _has_customization_reason(
+    session: Session, sent: MarkForm, town_id: str, function_id: str
+) -> bool:
+    """Whether a customization comes with why the standard does not fit: the editor's note,
+    or for a grid button the note of a mark that already is a customization (a note written
+    for another verdict explains that verdict, not this one)."""
+    if sent.full:
+        return sent.note is not None
+    current = catalog_queries.marks_for_functions(session=session, function_ids=[function_id])
+    mark = current.get((town_id, function_id))
+    return bool(mark and mark.status == Status.CUSTOMIZATION.value and mark.note)
+
+
+def _missing_customization_reason(
+    session: Session, function_row: CatalogFunction, town: Town, towns: list[Town], sent: MarkForm
+) -> Response:
+    """422: a customization without a reason. The grid's row says so and links to the editor
+    with the verdict chosen; the editor (and, without JavaScript, the grid's button) comes
+    back as the function page's editor with what was typed and the problem."""
+    message = _(
+        "カスタマイズにするときは、標準の機能で足りない理由を「理由・運用のメモ」に"
+        "書いてください。打合せでは、この理由をもとに業務見直しで対応できないかを検討します。"
+    )
+    if sent.context == "grid" and htmx.is_htmx():
+        return _row_response(
+            session,
+            function_row,
+            towns,
+            next_url=sent.next_url,
+            message=message,
+            status=422,
+            needs_reason=True,
+        )
+    correction = authz.is_correction(town.id)
+    context = function_context(session, function_row, town_id=town.id if correction else None)
+    mark = context["my_mark"]
+    context["draft"] = Draft(
+        status=sent.status.value,
+        note=(sent.note if sent.full else (mark.note if mark else None)) or "",
+        cost_initial_yen=sent.cost.initial_yen if sent.cost else None,
+        cost_annual_yen=sent.cost.annual_yen if sent.cost else None,
+    )
+    context["problems"] = [message]
+    context["reason"] = sent.reason
+    if sent.context == "grid":
+        context["next_url"] = safe_next(
+            sent.next_url, url_for("catalog.area", area_id=function_row.area_id)
+        )
+    template = "catalog/_editor.html" if htmx.is_htmx() else "catalog/function.html"
+    response = htmx.render(template, **context)
+    response.status_code = 422
+    return response
+
+
 @bp.post("/functions/<function_id>/marks/<town_id>")
 @authz.roles(*authz.MARKING_ROLES)
 def save_mark(function_id: str, town_id: str) -> Response:
@@ -236,6 +309,10 @@ def save_mark(function_id: str, town_id: str) -> Response:
     correction = authz.is_correction(town_id)
     if correction and sent.reason is None:
         return _missing_reason(session, function_row, town, towns, sent)
+    if sent.status is Status.CUSTOMIZATION and not _has_customization_reason(
+        session, sent, town_id, function_id
+    ):
+        return _missing_customization_reason(session, function_row, town, towns, sent)
     edit = sent.edit(town_id, function_id, reason=sent.reason if correction else None)
     _end_read(session)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, datetime
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
@@ -32,7 +33,9 @@ from fitgap.web.forms.meetings import (
 from fitgap.web.fragments import fragment_cache
 from fitgap.web.presenters.meetings import (
     agenda_context,
+    agenda_message,
     current_view,
+    decision_message,
     decision_values,
     screen_context,
 )
@@ -205,10 +208,14 @@ def _console(
     meeting: Meeting,
     *,
     problems: list[str] | None = None,
+    problems_at: str | None = None,
     values: dict[str, str] | None = None,
     selected: int | None = None,
     status: int = 200,
+    message: str | None = None,
 ) -> Response:
+    """The console page; for htmx only its body, swapped in place (with `message` announced).
+    `problems_at` puts the problems next to the form they are about ("decision", "agenda")."""
     context = agenda_context(meeting)
     items: list[AgendaItem] = context["items"]
     item_id = selected or meeting.current_item_id
@@ -216,19 +223,40 @@ def _console(
     session = get_session()
     response = htmx.render(
         "meetings/console.html",
+        "console_body",
         meeting=meeting,
         area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
         towns=catalog_queries.list_towns(session=session),
         view=view,
         problems=problems or [],
+        problems_at=problems_at,
         values=values if values is not None else decision_values(view),
         outcomes=list(Outcome),
         decision_statuses=DECISION_STATUSES,
         action_rows=range(ACTION_ROWS),
+        message=message if htmx.is_htmx() else None,
         **context,
     )
     response.status_code = status
     return response
+
+
+def _after_change(
+    meeting_id: int,
+    anchor: str,
+    message: str | Callable[[], str],
+    selected: int | None = None,
+) -> Response:
+    """After a console form: htmx gets the console's body anew, in place (no jump), with
+    `message` (or what it returns, read after the change) for screen readers; a plain form
+    goes back to the console page at `anchor`."""
+    if not htmx.is_htmx():
+        return _back_to_console(meeting_id, anchor, selected)
+    session = get_session()
+    session.commit()  # end the read snapshot taken before the write
+    session.expire_all()  # and forget the rows read then: the meeting has changed
+    text = message if isinstance(message, str) else message()
+    return _console(_meeting_or_404(meeting_id), selected=selected, message=text)
 
 
 def _selected_item() -> int | None:
@@ -245,8 +273,8 @@ def console(meeting_id: int) -> Response:
     return _console(_meeting_or_404(meeting_id), selected=_selected_item())
 
 
-def _back_to_console(meeting_id: int, anchor: str = "") -> Response:
-    target = url_for("meetings.console", meeting_id=meeting_id) + anchor
+def _back_to_console(meeting_id: int, anchor: str = "", selected: int | None = None) -> Response:
+    target = url_for("meetings.console", meeting_id=meeting_id, item=selected) + anchor
     return redirect(target, code=303)
 
 
@@ -284,7 +312,7 @@ def set_current(meeting_id: int) -> Response:
                 )
     except LookupError:
         abort(404)
-    return _back_to_console(meeting_id, "#current")
+    return _after_change(meeting_id, "#current", _("会議室の画面の議題を切り替えました。"))
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda")
@@ -300,19 +328,23 @@ def add_item(meeting_id: int) -> Response:
                 function_id=request.form.get("function_id", ""),
             )
     except meeting_queries.MeetingError as error:
-        return _console(meeting, problems=error.problems, status=422)
-    return _back_to_console(meeting_id, "#agenda")
+        return _console(meeting, problems=error.problems, problems_at="agenda", status=422)
+    return _after_change(meeting_id, "#agenda", _("議題を追加しました。"))
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>")
 @moderator_only
 def change_item(meeting_id: int, item_id: int) -> Response:
-    """Move an item up or down, leave it for later (or take it back), or drop it."""
+    """Move an item up, down or to the top, leave it for later (or take it back), or drop it."""
     meeting = _meeting_or_404(meeting_id)
     action = request.form.get("action")
     try:
         with get_db().write() as session:
-            if action in ("up", "down"):
+            if action == "top":
+                meeting_queries.move_item_to_top(
+                    session=session, meeting_id=meeting_id, item_id=item_id
+                )
+            elif action in ("up", "down"):
                 meeting_queries.move_item(
                     session=session,
                     meeting_id=meeting_id,
@@ -330,8 +362,12 @@ def change_item(meeting_id: int, item_id: int) -> Response:
     except LookupError:
         abort(404)
     except meeting_queries.MeetingError as error:
-        return _console(meeting, problems=error.problems, status=422)
-    return _back_to_console(meeting_id, f"#item-{item_id}")
+        return _console(meeting, problems=error.problems, problems_at="agenda", status=422)
+    return _after_change(
+        meeting_id,
+        f"#item-{item_id}",
+        lambda: agenda_message(get_session(), meeting_id, item_id, action),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/agenda/<int:item_id>/decision")
@@ -345,7 +381,14 @@ def decide(meeting_id: int, item_id: int) -> Response:
     supersedes = _row_id(raw_supersedes)
     values = {key: request.form.get(key, "") for key in request.form}
     if draft is None or problems:
-        return _console(meeting, problems=problems, values=values, selected=item_id, status=422)
+        return _console(
+            meeting,
+            problems=problems,
+            problems_at="decision",
+            values=values,
+            selected=item_id,
+            status=422,
+        )
     try:
         with get_db().write() as session:
             meetings.record_decision(
@@ -360,13 +403,25 @@ def decide(meeting_id: int, item_id: int) -> Response:
         abort(404)
     except meeting_queries.MeetingError as error:
         return _console(
-            meeting, problems=error.problems, values=values, selected=item_id, status=422
+            meeting,
+            problems=error.problems,
+            problems_at="decision",
+            values=values,
+            selected=item_id,
+            status=422,
         )
     except MarkConflict:
         message = _("記録中に町の判定が変わりました。もう一度記録してください。")
-        return _console(meeting, problems=[message], values=values, selected=item_id, status=409)
-    return redirect(
-        url_for("meetings.console", meeting_id=meeting_id, item=item_id) + "#current", code=303
+        return _console(
+            meeting,
+            problems=[message],
+            problems_at="decision",
+            values=values,
+            selected=item_id,
+            status=409,
+        )
+    return _after_change(
+        meeting_id, "#current", lambda: decision_message(get_session(), item_id), selected=item_id
     )
 
 
