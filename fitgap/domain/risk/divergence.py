@@ -17,6 +17,7 @@ __all__ = [
     "CLASS_WEIGHTS",
     "STATUS_INDEX",
     "UNDECIDED_INDEX",
+    "VIOLATION_BAND",
     "AreaTotals",
     "DivergenceKind",
     "Row",
@@ -182,6 +183,17 @@ def area_totals(
     )
 
 
-def risk_of(units: int, max_units: int) -> float:
-    """100 × units / max_units: a score from its exact integer parts (0 when nothing can score)."""
-    return 100.0 * units / max_units if max_units else 0.0
+# The risk scale has two bands. Below 50: permitted customizations only, as a share of the
+# worst case of the scope (50 = every cell a customization). From 50 up: at least one
+# customization of a prohibited function; a violation breaks the standard the package
+# follows, so it reads and ranks above any number of permitted customizations, at every
+# level (function, town, area, group).
+VIOLATION_BAND = 50.0
+
+
+def risk_of(units: int, max_units: int, violation: bool = False) -> float:
+    """A score from its exact integer parts: 50 × units / max_units, plus 50 when the scope
+    holds a violation (0 when nothing can score)."""
+    if not max_units:
+        return 0.0
+    return VIOLATION_BAND * units / max_units + (VIOLATION_BAND if violation else 0.0)

@@ -21,6 +21,7 @@ from fitgap.domain.risk.divergence import (
     CLASS_WEIGHTS,
     STATUS_INDEX,
     UNDECIDED_INDEX,
+    VIOLATION_BAND,
     AreaTotals,
     DivergenceKind,
     Row,
@@ -229,33 +230,49 @@ class Scoreboard:
         # Worst case for one town: it customizes every function, each time alone (m = 1).
         return (2 * n - 1) * sum(area.class_sum for area in scope)
 
+    def _cells(self, functions: Iterable[int], town: int | None = None) -> list[tuple[int, int]]:
+        """The (function, town) cells of the scope that are customizations."""
+        rows = self._rows
+        found: list[tuple[int, int]] = []
+        for i in functions:
+            customizers = rows[i].customizers
+            if not customizers:
+                continue
+            if town is None:
+                found.extend((i, j) for j in customizers)
+            elif town in customizers:
+                found.append((i, town))
+        return found
+
     def _contributions(
-        self, functions: Iterable[int], max_units: int, town: int | None = None
+        self, cells: Sequence[tuple[int, int]], max_units: int
     ) -> tuple[Contribution, ...]:
         rows = self._rows
         n = len(self._towns)
+        prohibited = self._prohibited
+        # The violation band's 50 points belong to the violations, in proportion to their
+        # units, so that the points still add up to the score.
+        violation_units = sum(rows[i].unit for i, _j in cells if prohibited[i])
         found: list[Contribution] = []
-        for i in functions:
+        for i, j in cells:
             row = rows[i]
-            if not row.customizers:
-                continue
             function = self._functions[i]
-            for j in row.customizers:
-                if town is not None and j != town:
-                    continue
-                found.append(
-                    Contribution(
-                        town_id=self._town_ids[j],
-                        town_name=self._town_names[j],
-                        function_id=function.id,
-                        area_id=function.area_id,
-                        requirement=function.requirement,
-                        sharing=len(row.customizers),
-                        n_towns=n,
-                        units=row.unit,
-                        points=risk_of(row.unit, max_units),
-                    )
+            points = risk_of(row.unit, max_units)
+            if prohibited[i]:
+                points += VIOLATION_BAND * row.unit / violation_units
+            found.append(
+                Contribution(
+                    town_id=self._town_ids[j],
+                    town_name=self._town_names[j],
+                    function_id=function.id,
+                    area_id=function.area_id,
+                    requirement=function.requirement,
+                    sharing=len(row.customizers),
+                    n_towns=n,
+                    units=row.unit,
+                    points=points,
                 )
+            )
         found.sort(key=lambda c: (-c.units, c.function_id, c.town_id))
         return tuple(found)
 
@@ -268,15 +285,18 @@ class Scoreboard:
         scope = self._scope(area_id)
         units = sum(sum(area.town_units) for area in scope)
         max_units = self._group_max(scope)
+        violations = sum(sum(area.town_violations) for area in scope)
         contributions = (
-            self._contributions(self._scope_functions(area_id), max_units) if breakdown else ()
+            self._contributions(self._cells(self._scope_functions(area_id)), max_units)
+            if breakdown
+            else ()
         )
         return GroupScore(
-            risk=risk_of(units, max_units),
+            risk=risk_of(units, max_units, violations > 0),
             units=units,
             max_units=max_units,
             counts=_counts(c for area in scope for c in area.town_counts),
-            violations=sum(sum(area.town_violations) for area in scope),
+            violations=violations,
             contributions=contributions,
             area_id=area_id,
             n_towns=len(self._towns),
@@ -290,7 +310,9 @@ class Scoreboard:
         j = self._town_index[town_id]
         scope = self._scope(area_id)
         contributions = (
-            self._contributions(self._scope_functions(area_id), self._town_max(scope), j)
+            self._contributions(
+                self._cells(self._scope_functions(area_id), j), self._town_max(scope)
+            )
             if breakdown
             else ()
         )
@@ -305,12 +327,13 @@ class Scoreboard:
     ) -> TownScore:
         units = sum(area.town_units[j] for area in scope)
         max_units = self._town_max(scope)
+        violations = sum(area.town_violations[j] for area in scope)
         return TownScore(
-            risk=risk_of(units, max_units),
+            risk=risk_of(units, max_units, violations > 0),
             units=units,
             max_units=max_units,
             counts=_counts(area.town_counts[j] for area in scope),
-            violations=sum(area.town_violations[j] for area in scope),
+            violations=violations,
             contributions=contributions,
             id=self._town_ids[j],
             name=self._town_names[j],
@@ -322,14 +345,15 @@ class Scoreboard:
     ) -> tuple[TownScore, ...]:
         """Every town's score, in input order."""
         scope = self._scope(area_id)
-        by_town: list[list[Contribution]] = [[] for _j in self._towns]
+        by_town: list[list[tuple[int, int]]] = [[] for _j in self._towns]
         if breakdown:
             # One pass over the scope for all towns, not one per town.
-            everything = self._contributions(self._scope_functions(area_id), self._town_max(scope))
-            for item in everything:
-                by_town[self._town_index[item.town_id]].append(item)
+            for cell in self._cells(self._scope_functions(area_id)):
+                by_town[cell[1]].append(cell)
+        town_max = self._town_max(scope)
         return tuple(
-            self._town_score(j, scope, area_id, tuple(by_town[j])) for j in range(len(self._towns))
+            self._town_score(j, scope, area_id, self._contributions(by_town[j], town_max))
+            for j in range(len(self._towns))
         )
 
     def area_score(self, area_id: str, *, breakdown: bool = True) -> AreaScore:
@@ -354,7 +378,8 @@ class Scoreboard:
     def _function_risk(self, i: int) -> float:
         row = self._rows[i]
         n = len(self._towns)
-        return risk_of(row.unit * len(row.customizers), self._weights[i] * n * n)
+        violation = self._prohibited[i] and bool(row.customizers)
+        return risk_of(row.unit * len(row.customizers), self._weights[i] * n * n, violation)
 
     def _function_score(self, i: int) -> FunctionScore:
         row = self._rows[i]
@@ -363,13 +388,14 @@ class Scoreboard:
         # Worst case for a function: every town customizes it (each then adds class × n).
         max_units = self._weights[i] * n * n
         units = row.unit * len(row.customizers)
+        violation = self._prohibited[i] and bool(row.customizers)
         return FunctionScore(
-            risk=risk_of(units, max_units),
+            risk=risk_of(units, max_units, violation),
             units=units,
             max_units=max_units,
             counts=StatusCounts(*row.counts),
             violations=len(row.customizers) if self._prohibited[i] else 0,
-            contributions=self._contributions((i,), max_units),
+            contributions=self._contributions(self._cells((i,)), max_units),
             id=function.id,
             area_id=function.area_id,
             requirement=function.requirement,
@@ -449,6 +475,7 @@ class Scoreboard:
     def _ask_keys(
         self, area_id: str | None, *, singles: bool, groups: int | None
     ) -> list[steering.AskKey]:
+        scope = self._scope(area_id)
         return steering.ask_keys(
             self._rows,
             self._functions,
@@ -457,6 +484,8 @@ class Scoreboard:
             self._scope_functions(area_id),
             singles=singles,
             groups=groups,
+            group_max=self._group_max(scope),
+            violations=sum(sum(area.town_violations) for area in scope),
         )
 
     def _asks(self, area_id: str | None, keys: Iterable[steering.AskKey]) -> tuple[BestAsk, ...]:
@@ -464,10 +493,14 @@ class Scoreboard:
         return steering.asks(
             self._rows,
             self._functions,
+            self._weights,
             self._town_ids,
             keys,
             group_max=self._group_max(scope),
             town_max=self._town_max(scope),
+            town_violations=[
+                sum(area.town_violations[j] for area in scope) for j in range(len(self._towns))
+            ],
         )
 
     def customization_asks(self, area_id: str | None = None) -> tuple[BestAsk, ...]:
@@ -484,7 +517,8 @@ class Scoreboard:
         """The asks for the next meeting: largest group risk drop first, then function, town."""
         # With one customizing town the all-towns ask is the town's own ask: list it once.
         keys = self._ask_keys(area_id, singles=True, groups=2)
-        # Exact integer units within one scope, so ties are real ties; "" puts the
+        # Exact integer units within one scope (the violation band counted in units of the
+        # scope's maximum), so ties are real ties; "" puts the
         # all-towns ask before the single-town asks of the same function.
         keys.sort()
         return self._asks(area_id, keys if limit is None else keys[:limit])
