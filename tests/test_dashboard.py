@@ -17,7 +17,7 @@ from fitgap.services.scoring import scoreboard
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.web.database import current_board
-from fitgap.web.views import dashboard as dashboard_view
+from fitgap.web.presenters import dashboard as dashboard_presenter
 
 from conftest import Invoke, observe
 from factories import make_catalog, make_marks, make_towns
@@ -54,8 +54,8 @@ def test_dashboard_shows_scores_asks_evidence_and_costs(
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     # One lone mandatory customization among 4 mandatory + 1 prohibited functions, 4 towns:
-    # 7 units of 4² × (4 × 1 + 3) = 112, i.e. 6.25, shown rounded half up.
-    assert "6.3<small> / 100</small>" in page
+    # 7 units of 4² × (4 × 1 + 3) = 112, i.e. 50 × 7 / 112 = 3.125, shown as 3.1.
+    assert "3.1<small> / 100</small>" in page
     assert "単独カスタマイズ" in page
     assert "石井町に0010001の業務見直しを依頼すると" in page
     assert "EUCで代替" in page  # the other town's evidence next to the ask
@@ -241,7 +241,7 @@ def test_the_savings_list_shows_the_biggest_first_and_says_how_many_in_all(
     two_areas(files, fitgap)
     save(db, "naka", "0020001", Status.CUSTOMIZATION)  # no estimate: no known saving
     observe(client)
-    monkeypatch.setattr(dashboard_view, "TOP_SAVINGS", 1)
+    monkeypatch.setattr(dashboard_presenter, "TOP_SAVINGS", 1)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "削減額の大きい順に1件を表示しています（全2件）。" in page
     savings = page.split("業務見直しに切り替えた場合の削減額", 1)[1]

@@ -21,6 +21,7 @@ __all__ = [
     "AreaTotals",
     "DivergenceKind",
     "Row",
+    "apply_mark",
     "area_totals",
     "build_row",
     "risk_of",
@@ -189,6 +190,51 @@ def area_totals(
 # follows, so it reads and ranks above any number of permitted customizations, at every
 # level (function, town, area, group).
 VIOLATION_BAND = 50.0
+
+
+def apply_mark(
+    rows: list[Row],
+    areas: list[AreaTotals],
+    i: int,
+    j: int,
+    mark: Mark,
+    *,
+    weight: int,
+    area: int,
+    prohibited: bool,
+    n: int,
+) -> None:
+    """Put town j's mark on function i into these (copied) rows and area totals."""
+    old = rows[i]
+    statuses = list(old.statuses)
+    statuses[j] = mark.status
+    marks = list(old.marks)
+    marks[j] = mark
+    new = build_row(statuses, marks, weight, prohibited, n)
+
+    totals = areas[area]
+    town_counts = list(totals.town_counts)
+    changed = list(town_counts[j])
+    changed[STATUS_INDEX.get(old.statuses[j], UNDECIDED_INDEX)] -= 1
+    changed[STATUS_INDEX.get(mark.status, UNDECIDED_INDEX)] += 1
+    town_counts[j] = tuple(changed)
+    units = list(totals.town_units)
+    for k in old.customizers:
+        units[k] -= old.unit
+    for k in new.customizers:
+        units[k] += new.unit
+    violations = totals.town_violations
+    if prohibited:
+        updated = list(violations)
+        for k in old.customizers:
+            updated[k] -= 1
+        for k in new.customizers:
+            updated[k] += 1
+        violations = tuple(updated)
+    rows[i] = new
+    areas[area] = AreaTotals(
+        totals.functions, totals.class_sum, tuple(town_counts), tuple(units), violations
+    )
 
 
 def risk_of(units: int, max_units: int, violation: bool = False) -> float:

@@ -19,12 +19,11 @@ from fitgap.domain.i18n import _
 from fitgap.domain.risk import steering
 from fitgap.domain.risk.divergence import (
     CLASS_WEIGHTS,
-    STATUS_INDEX,
-    UNDECIDED_INDEX,
     VIOLATION_BAND,
     AreaTotals,
     DivergenceKind,
     Row,
+    apply_mark,
     area_totals,
     build_row,
     risk_of,
@@ -145,46 +144,37 @@ class Scoreboard:
 
     def with_mark(self, mark: Mark) -> Scoreboard:
         """A new scoreboard with this mark replacing the town's mark on that function."""
-        i = self._function_index.get(mark.function_id)
-        j = self._town_index.get(mark.town_id)
-        if i is None or j is None:
-            # Same rule as galapagos_risk: marks outside the catalog or the towns do not count.
+        return self.with_marks((mark,))
+
+    def with_marks(self, marks: Iterable[Mark]) -> Scoreboard:
+        """A new scoreboard with these marks applied in order."""
+        rows: list[Row] | None = None
+        areas: list[AreaTotals] | None = None
+        for mark in marks:
+            i = self._function_index.get(mark.function_id)
+            j = self._town_index.get(mark.town_id)
+            if i is None or j is None:
+                # Same rule as galapagos_risk: marks outside the catalog or the towns do not
+                # count.
+                continue
+            if rows is None or areas is None:
+                # Copied once for the whole batch, so that replaying a long history (the
+                # dashboard's progress) costs one copy per batch, not one per mark.
+                rows = list(self._rows)
+                areas = list(self._areas)
+            apply_mark(
+                rows,
+                areas,
+                i,
+                j,
+                mark,
+                weight=self._weights[i],
+                area=self._fn_area[i],
+                prohibited=self._prohibited[i],
+                n=len(self._towns),
+            )
+        if rows is None or areas is None:
             return self
-        n = len(self._towns)
-        old = self._rows[i]
-        statuses = list(old.statuses)
-        statuses[j] = mark.status
-        marks = list(old.marks)
-        marks[j] = mark
-        new = build_row(statuses, marks, self._weights[i], self._prohibited[i], n)
-
-        a = self._fn_area[i]
-        area = self._areas[a]
-        town_counts = list(area.town_counts)
-        changed = list(town_counts[j])
-        changed[STATUS_INDEX.get(old.statuses[j], UNDECIDED_INDEX)] -= 1
-        changed[STATUS_INDEX.get(mark.status, UNDECIDED_INDEX)] += 1
-        town_counts[j] = tuple(changed)
-        units = list(area.town_units)
-        for k in old.customizers:
-            units[k] -= old.unit
-        for k in new.customizers:
-            units[k] += new.unit
-        violations = area.town_violations
-        if self._prohibited[i]:
-            updated = list(violations)
-            for k in old.customizers:
-                updated[k] -= 1
-            for k in new.customizers:
-                updated[k] += 1
-            violations = tuple(updated)
-
-        rows = list(self._rows)
-        rows[i] = new
-        areas = list(self._areas)
-        areas[a] = AreaTotals(
-            area.functions, area.class_sum, tuple(town_counts), tuple(units), violations
-        )
         return Scoreboard(
             functions=self._functions,
             towns=self._towns,
@@ -197,13 +187,6 @@ class Scoreboard:
             function_index=self._function_index,
             town_index=self._town_index,
         )
-
-    def with_marks(self, marks: Iterable[Mark]) -> Scoreboard:
-        """A new scoreboard with these marks applied in order."""
-        board = self
-        for mark in marks:
-            board = board.with_mark(mark)
-        return board
 
     # -- scopes ----------------------------------------------------------------------------
 
@@ -245,14 +228,19 @@ class Scoreboard:
         return found
 
     def _contributions(
-        self, cells: Sequence[tuple[int, int]], max_units: int
+        self,
+        cells: Sequence[tuple[int, int]],
+        max_units: int,
+        violation_units: int | None = None,
     ) -> tuple[Contribution, ...]:
         rows = self._rows
         n = len(self._towns)
         prohibited = self._prohibited
         # The violation band's 50 points belong to the violations, in proportion to their
-        # units, so that the points still add up to the score.
-        violation_units = sum(rows[i].unit for i, _j in cells if prohibited[i])
+        # units, so that the points still add up to the score (the score's violations are
+        # these cells' unless the caller names their units).
+        if violation_units is None:
+            violation_units = sum(rows[i].unit for i, _j in cells if prohibited[i])
         found: list[Contribution] = []
         for i, j in cells:
             row = rows[i]
@@ -374,6 +362,24 @@ class Scoreboard:
     def area_scores(self, *, breakdown: bool = True) -> tuple[AreaScore, ...]:
         """Every area's score, in catalog order."""
         return tuple(self.area_score(area_id, breakdown=breakdown) for area_id in self._area_ids)
+
+    def in_group(
+        self, function_ids: Iterable[str], area_id: str | None = None
+    ) -> dict[str, tuple[Contribution, ...]]:
+        """These functions' contributions as counted in the group's score (or the area's):
+        the same points as the group's breakdown, without building all of it."""
+        scope = self._scope(area_id)
+        rows, prohibited = self._rows, self._prohibited
+        violation_units = sum(
+            rows[i].unit * len(rows[i].customizers)
+            for i in self._scope_functions(area_id)
+            if prohibited[i] and rows[i].customizers
+        )
+        found: dict[str, tuple[Contribution, ...]] = {}
+        for function_id in function_ids:
+            cells = self._cells((self._function_index[function_id],))
+            found[function_id] = self._contributions(cells, self._group_max(scope), violation_units)
+        return found
 
     def _function_risk(self, i: int) -> float:
         row = self._rows[i]
@@ -512,15 +518,22 @@ class Scoreboard:
         return self._asks(area_id, self._ask_keys(area_id, singles=False, groups=1))
 
     def best_asks(
-        self, area_id: str | None = None, limit: int | None = None
+        self,
+        area_id: str | None = None,
+        limit: int | None = None,
+        *,
+        one_per_function: bool = False,
     ) -> tuple[BestAsk, ...]:
-        """The asks for the next meeting: largest group risk drop first, then function, town."""
+        """The asks for the next meeting: largest group risk drop first, then function, town;
+        with `one_per_function`, only each function's best ask."""
         # With one customizing town the all-towns ask is the town's own ask: list it once.
         keys = self._ask_keys(area_id, singles=True, groups=2)
         # Exact integer units within one scope (the violation band counted in units of the
         # scope's maximum), so ties are real ties; "" puts the
         # all-towns ask before the single-town asks of the same function.
         keys.sort()
+        if one_per_function:
+            keys = steering.first_per_function(keys)
         return self._asks(area_id, keys if limit is None else keys[:limit])
 
 

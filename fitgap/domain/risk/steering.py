@@ -30,6 +30,7 @@ __all__ = [
     "evidence",
     "explain_ask",
     "explain_contribution",
+    "first_per_function",
 ]
 
 _FIT = Status.FIT
@@ -96,6 +97,17 @@ def ask_keys(
             for j in row.customizers:
                 keys.append((-drop, function_id, town_ids[j], i, j))
     return keys
+
+
+def first_per_function(keys: Iterable[AskKey]) -> list[AskKey]:
+    """Of sorted keys, each function's first (its best ask), in order."""
+    seen: set[int] = set()
+    kept: list[AskKey] = []
+    for key in keys:
+        if key[3] not in seen:
+            seen.add(key[3])
+            kept.append(key)
+    return kept
 
 
 def asks(
