@@ -119,7 +119,7 @@ def test_accounts_sign_in_and_files_read_as_sentences() -> None:
 def test_the_lines_follow_the_language() -> None:
     token = set_language("en")
     try:
-        assert audit_action_label("mark.changed") == "Verdict changed"
+        assert audit_action_label("mark.changed") == "Change mark"
         lines = record_lines("mark.changed", {"before": "fit", "after": "customization"}, NAMES)
         assert lines == ["Verdict: Fit → Customization"]
     finally:

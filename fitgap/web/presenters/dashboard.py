@@ -44,10 +44,11 @@ class Grade:
 # of its worst case, so the low end is split finely; above 50 is the violation band.
 _GRADES = (
     (0.0, N_("なし"), N_("0（カスタマイズなし）")),
-    (2.0, N_("低"), N_("0 を超え 2 以下")),
-    (5.0, N_("やや低"), N_("2 を超え 5 以下")),
-    (15.0, N_("中"), N_("5 を超え 15 以下")),
-    (50.0, N_("高"), N_("15 を超え 50 以下")),
+    (0.5, N_("ごく低"), N_("0 を超え 0.5 以下")),
+    (1.0, N_("低"), N_("0.5 を超え 1 以下")),
+    (2.5, N_("やや低"), N_("1 を超え 2.5 以下")),
+    (5.0, N_("中"), N_("2.5 を超え 5 以下")),
+    (50.0, N_("高"), N_("5 を超え 50 以下")),
     (100.0, N_("違反"), N_("50 を超える（実装不可機能のカスタマイズあり）")),
 )
 
@@ -70,8 +71,9 @@ class Reading:
     """The group's risk in plain words: what it is, compared with what, and what to do."""
 
     band: str  # なし / 認められたカスタマイズだけ / 違反あり
-    sentences: tuple[str, ...]
+    sentences: tuple[str, ...]  # the counts, and the number compared with a yardstick
     asks: tuple[tuple[BestAsk, str], ...]  # the three changes that lower it most
+    scale: str  # what 0, 50 and 100 mean
 
 
 def _function_text(function_id: str, names: dict[str, str]) -> str:
@@ -104,12 +106,12 @@ def reading(
             violations=group.violations,
             undecided=f"{group.undecided:,}",
         ),
-        _(
-            "リスクは 0〜100 で、0 はカスタマイズなし。認められた機能（実装必須・標準オプション）の"
-            "カスタマイズだけなら 50 以下で、50 は全町がすべての機能をカスタマイズした場合です。"
-            "実装不可機能のカスタマイズ（違反）が1件でもあると 50 を超えます。"
-        ),
     ]
+    scale = _(
+        "リスクは 0〜100 で、0 はカスタマイズなし。認められた機能（実装必須・標準オプション）の"
+        "カスタマイズだけなら 50 以下で、50 は全町がすべての機能をカスタマイズした場合です。"
+        "実装不可機能のカスタマイズ（違反）が1件でもあると 50 を超えます。"
+    )
     if group.max_units and n:
         # One lone customization of a mandatory function: the yardstick a town can picture.
         lone = 50.0 * (2 * n - 1) / group.max_units
@@ -135,7 +137,7 @@ def reading(
         else:
             sentences.append(_("カスタマイズはありません。このまま 0 を保つのが目標です。"))
     shown = tuple((ask, explain_ask(ask, board)) for ask in asks[:READING_ASKS])
-    return Reading(band, tuple(sentences), shown)
+    return Reading(band, tuple(sentences), shown, scale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +248,7 @@ def dashboard_context(
         "to_discuss": to_discuss,
         "page": page,
         "pages": pages,
+        "page_size": PAGE_SIZE,
         "first_row": (page - 1) * PAGE_SIZE + 1,
         "asks": [(ask, explain_ask(ask, board)) for ask in asks],
         "lens": lens,

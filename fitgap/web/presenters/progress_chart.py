@@ -68,11 +68,11 @@ class ProgressChart:
 
 
 def _nice_top(value: int) -> int:
-    """A round top for the count axis (at least 4, so that it has four steps)."""
-    for step in (4, 8, 10, 20, 40, 50, 100, 200, 400, 500, 1000, 2000, 5000, 10000):
-        if value <= step:
-            return step
-    return -(-value // 10000) * 10000
+    """A round top for the count axis that splits into four whole steps."""
+    for top in (4, 8, 12, 20, 40, 60, 80, 100, 200, 400, 600, 800, 1000, 2000, 4000, 8000):
+        if value <= top:
+            return top
+    return -(-value // 4000) * 4000
 
 
 def _line(points: list[tuple[float, float]]) -> str:
