@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest import MonkeyPatch
 
+from fitgap.domain.risk.progress import Figures
 from fitgap.domain.risk.report import to_contract_json
 from fitgap.domain.values import Mark, Status
 from fitgap.services.boards import PROJECT
+from fitgap.services.progress import group_progress, local_day
 from fitgap.services.scoring import scoreboard
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
@@ -374,3 +377,21 @@ def test_the_progress_table_follows_the_history_per_town(
     town = client.get("/dashboard?town=kamiyama").get_data(as_text=True)
     assert "神山町の推移（グラフと同じ数値）" in town
     assert "全体の推移" in client.get("/dashboard?town=nowhere").get_data(as_text=True)
+
+
+def test_the_past_is_replayed_from_the_stored_history(
+    files: Path, fitgap: Invoke, db: Database
+) -> None:
+    prepare(files, fitgap)  # today: ishii customizes 0010001
+    today = local_day(datetime.now(UTC))
+    tomorrow = today + timedelta(days=1)
+    with db.session() as session:
+        board = scoreboard(session=session)
+        fixed = board.with_mark(Mark("ishii", "0010001", Status.WORKFLOW_CHANGE))
+        # Seen from tomorrow, today is the past (read back from mark_change), and tomorrow's
+        # point is the board handed in (here: ishii has dropped the customization).
+        progress = group_progress(session=session, board=fixed, area_id=None, today=tomorrow)
+    assert [c.day for c in progress.checkpoints] == [today, tomorrow]
+    assert [f.customizations for f in progress.group] == [1, 0]
+    assert [f.customizations for f in progress.towns["ishii"]] == [1, 0]
+    assert progress.group[0] == Figures.of(board.group_score(breakdown=False))

@@ -549,13 +549,17 @@ def first_change_at(*, session: Session, area_id: str | None = None) -> datetime
 
 
 def status_history(
-    *, session: Session, area_id: str | None = None
+    *, session: Session, area_id: str | None = None, before: datetime | None = None
 ) -> Iterable[tuple[datetime, str, str, str]]:
-    """Every recorded change as (when, town, function, status), in the order it was made;
-    streamed, since the whole project's history runs to hundreds of thousands of rows."""
+    """Every recorded change (made before `before`, if given) as (when, town, function,
+    status), in the order it was made; streamed, since the whole project's history runs to
+    hundreds of thousands of rows."""
+    conditions = _history_filter(area_id)
+    if before is not None:
+        conditions.append(_change.c.changed_at < before)
     statement = (
         select(_change.c.changed_at, _change.c.town_id, _change.c.function_id, _change.c.status)
-        .where(*_history_filter(area_id))
+        .where(*conditions)
         .order_by(_change.c.id)
         .execution_options(yield_per=5000)
     )

@@ -57,11 +57,7 @@ def dashboard() -> Response:
     if town is not None and town not in board.town_ids:
         town = None
     progress = group_progress(
-        session=session,
-        board=board,
-        area_id=area_id,
-        stamp=stamp,
-        today=presenter.today_in_japan(),
+        session=session, board=board, area_id=area_id, today=presenter.today_in_japan()
     )
     here = {"area": area_id or "", "split": split.value}
     return htmx.render(
