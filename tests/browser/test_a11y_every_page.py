@@ -257,6 +257,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
         "meeting_id": meetings[0].id,
         "account_id": staff.id,
         "kind": "csv",
+        "list_name": "functions",
         "filename": "fitgap.css",
     }
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

@@ -84,11 +84,11 @@ def dashboard() -> Response:
     )
 
 
-@bp.get("/dashboard/<kind>.csv")
+@bp.get("/dashboard/<list_name>.csv")
 @authz.signed_in
-def download(kind: str) -> Response:
+def download(list_name: str) -> Response:
     """A full list of the dashboard (functions, asks or savings) as CSV for Excel."""
-    if kind not in CSV_LISTS:
+    if list_name not in CSV_LISTS:
         abort(404)
     session = get_session()
     areas = catalog_queries.list_areas(session=session)
@@ -96,21 +96,21 @@ def download(kind: str) -> Response:
     if area_id is not None and area_id not in {a.id for a in areas}:
         abort(404)
     board = current_board(session=session, area_id=area_id)
-    if kind == "functions":
+    if list_name == "functions":
         data = presenter.functions_csv(
             session=session,
             board=board,
             area_id=area_id,
             area_names={a.id: a.name for a in areas},
         )
-    elif kind == "asks":
+    elif list_name == "asks":
         data = presenter.asks_csv(session=session, board=board, area_id=area_id)
     else:
         data = presenter.savings_csv(session=session, board=board, area_id=area_id, split=_split())
     response = Response(data, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     scope = area_id or "all"
-    response.headers["Content-Disposition"] = f'attachment; filename="{kind}-{scope}.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{list_name}-{scope}.csv"'
     return response
 
 
