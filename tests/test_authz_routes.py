@@ -60,6 +60,8 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     # without a reason is 422; another town's or another area's staff get 403.
     "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403)),
     "dashboard.dashboard": (ANYONE, NO),
+    "dashboard.definition": (ANYONE, NO),
+    "dashboard.download": (ANYONE, NO),
     "language.switch": (NO, (303,) * 6),
     # The marking sheet of 石井町 for 住民記録: anyone signed in may download it; only 石井町's
     # staff may upload it (the walk sends no file: 400 proves it got past every check).
@@ -122,6 +124,7 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
         "meeting_id": meeting.id,
         "item_id": items[0].id,
         "kind": "csv",
+        "list_name": "functions",
         "account_id": target,
         "filename": "fitgap.css",
     }
