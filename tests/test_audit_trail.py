@@ -298,18 +298,27 @@ def test_concurrent_writers_never_fork_the_chain(db: Database) -> None:
 # --- the administrators' page and export -----------------------------------------------------
 
 
+def table_of(page: str) -> str:
+    """The audit page's table body (the filter above it lists every action)."""
+    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
 def test_the_audit_page_filters_verifies_and_exports(
     project: Path, client: FlaskClient, db: Database
 ) -> None:
     make_account(db, "someone", "observer")
     login(client, "someone", "Wrong-password-1")
     sign_in(client, db, "admin", "admin")
-    page = client.get("/admin/audit").get_data(as_text=True)
-    assert "login.failed" in page and "catalog.loaded" in page and "account:someone" in page
-    only = client.get("/admin/audit?action=login.failed").get_data(as_text=True)
-    assert "account:someone" in only and "catalog.loaded</td>" not in only
-    by_admin = client.get("/admin/audit?actor=admin").get_data(as_text=True)
-    assert "<td>login</td>" in by_admin and "login.failed</td>" not in by_admin
+    page = table_of(client.get("/admin/audit").get_data(as_text=True))
+    assert (
+        "ログインの失敗" in page and "カタログの読み込み" in page and "アカウント someone" in page
+    )
+    assert "理由：パスワードの誤り" in page  # the details, in words
+    assert 'lang="en">login.failed</small>' in page  # the code stays, small, for IT staff
+    only = table_of(client.get("/admin/audit?action=login.failed").get_data(as_text=True))
+    assert "アカウント someone" in only and "カタログの読み込み" not in only
+    by_admin = table_of(client.get("/admin/audit?actor=admin").get_data(as_text=True))
+    assert "ログイン<br>" in by_admin and "ログインの失敗" not in by_admin
     tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
     assert "条件に合う記録はありません" in client.get(f"/admin/audit?since={tomorrow}").get_data(
         as_text=True

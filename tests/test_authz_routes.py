@@ -60,6 +60,8 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     # without a reason is 422; another town's or another area's staff get 403.
     "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403)),
     "dashboard.dashboard": (ANYONE, NO),
+    "dashboard.definition": (ANYONE, NO),
+    "dashboard.download": (ANYONE, NO),
     "language.switch": (NO, (303,) * 6),
     # The group page: the moderator and observers read it; only the moderator saves (the walk
     # sends no name: 400 proves it got past every check) and deletes scenarios.
@@ -129,6 +131,7 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
         "meeting_id": meeting.id,
         "item_id": items[0].id,
         "kind": "csv",
+        "list_name": "functions",
         "account_id": target,
         "filename": "fitgap.css",
         "scenario_id": 1,

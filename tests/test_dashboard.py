@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 from pytest import MonkeyPatch
 
+from fitgap.domain.risk.progress import Figures
 from fitgap.domain.risk.report import to_contract_json
 from fitgap.domain.values import Mark, Status
 from fitgap.services.boards import PROJECT
+from fitgap.services.progress import group_progress, local_day
 from fitgap.services.scoring import scoreboard
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.web.database import current_board
-from fitgap.web.views import dashboard as dashboard_view
+from fitgap.web.presenters import dashboard as dashboard_presenter
 from tests.factories import make_catalog, make_marks, make_towns
 from tests.helpers import Invoke, observe
 
@@ -53,8 +56,8 @@ def test_dashboard_shows_scores_asks_evidence_and_costs(
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     # One lone mandatory customization among 4 mandatory + 1 prohibited functions, 4 towns:
-    # 7 units of 4² × (4 × 1 + 3) = 112, i.e. 6.25, shown rounded half up.
-    assert "6.3<small> / 100</small>" in page
+    # 7 units of 4² × (4 × 1 + 3) = 112, i.e. 50 × 7 / 112 = 3.125, shown as 3.1.
+    assert "3.1<small> / 100</small>" in page
     assert "単独カスタマイズ" in page
     assert "石井町に0010001の業務見直しを依頼すると" in page
     assert "EUCで代替" in page  # the other town's evidence next to the ask
@@ -240,8 +243,154 @@ def test_the_savings_list_shows_the_biggest_first_and_says_how_many_in_all(
     two_areas(files, fitgap)
     save(db, "naka", "0020001", Status.CUSTOMIZATION)  # no estimate: no known saving
     observe(client)
-    monkeypatch.setattr(dashboard_view, "TOP_SAVINGS", 1)
+    monkeypatch.setattr(dashboard_presenter, "TOP_SAVINGS", 1)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "削減額の大きい順に1件を表示しています（全2件）。" in page
     savings = page.split("業務見直しに切り替えた場合の削減額", 1)[1]
     assert "0010001" in savings and "0020001" not in savings
+
+
+# --- issue 14: the dashboard explains itself ---------------------------------------------------
+
+
+def test_the_dashboard_reads_its_number_and_names_the_three_best_changes(
+    files: Path, fitgap: Invoke, client: FlaskClient
+) -> None:
+    prepare(files, fitgap)
+    observe(client)
+    page = client.get("/dashboard").get_data(as_text=True)
+    reading = page.split('class="reading-text"', 1)[1].split("</section>", 1)[0]
+    # Compared with what: the cells, and the yardstick of one lone customization.
+    assert "4町 × 5機能 = 20 件の判定のうち、カスタマイズは 1 件" in reading
+    assert "1つの町だけが実装必須機能を1件カスタマイズした場合" in reading
+    assert "50 は全町がすべての機能をカスタマイズした場合" in reading
+    # What to do: the change that lowers it most, with the function's name beside its id.
+    assert "リスクを最も下げる1つの変更" in reading
+    assert re.search(r"0010001「[^」]+」</a>：石井町に0010001の業務見直しを依頼すると", reading)
+    assert "認められたカスタマイズだけ" in page  # the band, in words
+    assert "fitgap score" not in page
+    assert 'href="/dashboard/definition"' in page
+
+
+def test_the_heat_map_grades_close_values_apart_and_has_a_legend() -> None:
+    grade = dashboard_presenter.grade_of
+    assert grade(0.0).word == "なし"
+    assert grade(0.8).level != grade(2.4).level  # the issue's example: no longer alike
+    assert [grade(r).level for r in (0.3, 0.8, 2.4, 4.0, 20.0, 60.0)] == [1, 2, 3, 4, 5, 6]
+    assert grade(60.0).word == "違反"
+    assert len(dashboard_presenter.grades()) == 7
+
+
+def test_a_functions_share_of_the_group_risk_is_on_the_groups_scale(
+    files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    two_areas(files, fitgap)
+    save(db, "naka", "0020001", Status.CUSTOMIZATION)
+    save(db, "ishii", "0020001", Status.CUSTOMIZATION)
+    with db.session() as session:
+        board = scoreboard(session=session)
+    group = board.group_score()
+    parts = board.in_group([f.id for f in board.function_scores()])
+    total = sum(c.points for items in parts.values() for c in items)
+    assert abs(total - group.risk) < 1e-9  # the shares add up to the group's risk
+    assert parts["0020001"] == tuple(
+        c for c in group.contributions if c.function_id == "0020001"
+    ) or sorted(c.points for c in parts["0020001"]) == sorted(
+        c.points for c in group.contributions if c.function_id == "0020001"
+    )
+
+
+def test_the_full_lists_download_as_csv_with_names(
+    files: Path, fitgap: Invoke, client: FlaskClient
+) -> None:
+    prepare(files, fitgap)
+    observe(client)
+    for kind, header in (
+        ("functions", "機能ID,機能名,業務,相違の種類"),
+        ("asks", "順位,機能ID,機能名,依頼する町"),
+        ("savings", "町,機能ID,機能名,カスタマイズする町の数"),
+    ):
+        response = client.get(f"/dashboard/{kind}.csv")
+        assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf"), kind
+        lines = response.data.decode("utf-8-sig").split("\r\n")
+        assert lines[0].startswith(header), lines[0]
+        assert "0010001" in lines[1], (kind, lines[1])
+    assert client.get("/dashboard/secrets.csv").status_code == 404
+    assert client.get("/dashboard/functions.csv?area=nowhere").status_code == 404
+
+
+def test_the_functions_list_is_paged(
+    files: Path, fitgap: Invoke, client: FlaskClient, monkeypatch: MonkeyPatch
+) -> None:
+    prepare(files, fitgap)
+    make_marks(files, "naka", {"0010002": "workflow_change", "0010003": "not_applicable"})
+    assert fitgap("marks", "import", "marks/naka.yaml").exit_code == 0
+    observe(client)
+    monkeypatch.setattr(dashboard_presenter, "PAGE_SIZE", 1)
+    # 0010001 (a customization) and 0010002 (fit against workflow change) are to discuss.
+    first = client.get("/dashboard").get_data(as_text=True)
+    assert "全 2 件中 1〜1 件目" in first and "page=2" in first and "0010002" not in first
+    second = client.get("/dashboard?page=2").get_data(as_text=True)
+    assert "全 2 件中 2〜2 件目" in second and "page=1" in second and "page=3" not in second
+    assert '<a href="/functions/0010002">' in second
+    beyond = client.get("/dashboard?page=99").get_data(as_text=True)
+    assert "全 2 件中 2〜2 件目" in beyond
+
+
+def test_a_zero_group_saving_says_why(files: Path, fitgap: Invoke, client: FlaskClient) -> None:
+    prepare(files, fitgap)
+    make_marks(
+        files,
+        "naka",
+        {
+            "0010001": {
+                "status": "customization",
+                "cost": {"initial_yen": 2_000_000, "annual_yen": 100_000},
+            }
+        },
+    )
+    assert fitgap("marks", "import", "marks/naka.yaml").exit_code == 0
+    observe(client)
+    page = client.get("/dashboard").get_data(as_text=True)
+    savings = page.split("業務見直しに切り替えた場合の削減額", 1)[1]
+    # ishii's own build is smaller than naka's, so ishii leaving saves the group nothing.
+    assert "0円" in savings
+    assert "全体では減りません。石井町の負担分 1,500,000円 はほかの町に移ります。" in savings
+
+
+def test_the_progress_table_follows_the_history_per_town(
+    files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    prepare(files, fitgap)
+    save(db, "ishii", "0010001", Status.WORKFLOW_CHANGE)  # today: ishii drops it again
+    observe(client)
+    page = client.get("/dashboard").get_data(as_text=True)
+    table = page.split('id="progress-caption"', 1)[1].split("</table>", 1)[0]
+    assert "全体の推移（グラフと同じ数値）" in table
+    # One checkpoint (today): the history replayed to its end, 0 customizations.
+    rows = re.findall(r"<tr><th scope=\"row\">([^<]+)</th>(.*?)</tr>", table, re.S)
+    assert len(rows) == 1
+    cells = re.findall(r'<td class="num">([^<]*)</td>', rows[0][1])
+    assert cells == ["0.0", "0", "0", "17"]  # 20 cells, 3 of them marked
+    assert '<svg viewBox="0 0 720 352" role="img"' in page
+    town = client.get("/dashboard?town=kamiyama").get_data(as_text=True)
+    assert "神山町の推移（グラフと同じ数値）" in town
+    assert "全体の推移" in client.get("/dashboard?town=nowhere").get_data(as_text=True)
+
+
+def test_the_past_is_replayed_from_the_stored_history(
+    files: Path, fitgap: Invoke, db: Database
+) -> None:
+    prepare(files, fitgap)  # today: ishii customizes 0010001
+    today = local_day(datetime.now(UTC))
+    tomorrow = today + timedelta(days=1)
+    with db.session() as session:
+        board = scoreboard(session=session)
+        fixed = board.with_mark(Mark("ishii", "0010001", Status.WORKFLOW_CHANGE))
+        # Seen from tomorrow, today is the past (read back from mark_change), and tomorrow's
+        # point is the board handed in (here: ishii has dropped the customization).
+        progress = group_progress(session=session, board=fixed, area_id=None, today=tomorrow)
+    assert [c.day for c in progress.checkpoints] == [today, tomorrow]
+    assert [f.customizations for f in progress.group] == [1, 0]
+    assert [f.customizations for f in progress.towns["ishii"]] == [1, 0]
+    assert progress.group[0] == Figures.of(board.group_score(breakdown=False))

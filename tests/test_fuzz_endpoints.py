@@ -1091,6 +1091,7 @@ def _read_paths(world: World, endpoint: str) -> dict[str, st.SearchStrategy[str]
         "item_id": world.items,
         "account_id": world.targets,
         "kind": ("md", "csv", "xlsx"),
+        "list_name": ("functions", "asks", "savings"),
         "filename": ("fitgap.css", "fitgap.js"),
     }
     rule = next(r for r in world.app.url_map.iter_rules() if r.endpoint == endpoint)
@@ -1176,6 +1177,7 @@ def _examples(world: World) -> Iterable[tuple[str, str]]:
         "account_id": world.targets[0],
         "scenario_id": "1",
         "kind": "csv",
+        "list_name": "functions",
         "filename": "fitgap.css",
     }.items()
 

@@ -563,7 +563,8 @@ def test_screens_follow_the_meeting_through_its_version(
     assert changed.status_code == 200 and body.lstrip().startswith('<div id="live-item"')
     assert "v=2" in body and "0010006" in body and 'class="own-town"' in body
     assert '<div id="live" hx-swap-oob="innerHTML">次の議題：0010006' in body
-    assert "16.4 点下がります" in body  # 21 of 16 × (5 + 3) = 128 units: the drop at stake
+    # 21 of 16 × (5 + 3) = 128 units, and the last violation leaves: 50 × 21 / 128 + 50
+    assert "58.2 点下がります" in body
     assert 'class="timer" data-elapsed="' in body
     item = item_of(db, meeting, "0010006")
     same_item = client.get(f"/meetings/{meeting}/live?v=1&view=room&item={item}").text

@@ -105,11 +105,11 @@ def test_class_weights_are_the_documented_ones() -> None:
 def test_function_units_and_risks(board: Scoreboard) -> None:
     expected = {
         # id: (units, max units, risk)
-        "0230265": (7, 16, 43.75),
-        "0230270": (12, 16, 75.0),
-        "0230280": (21, 48, 43.75),
+        "0230265": (7, 16, 21.875),
+        "0230270": (12, 16, 37.5),
+        "0230280": (21, 48, 71.875),  # the violation band: 50 + 50 × 21 / 48
         "0010010": (0, 16, 0.0),
-        "0010020": (16, 16, 100.0),
+        "0010020": (16, 16, 50.0),
         "0010030": (0, 16, 0.0),
         "0010040": (0, 16, 0.0),
     }
@@ -140,7 +140,7 @@ def test_contribution_units_follow_the_sharing(board: Scoreboard) -> None:
 def test_group_score(board: Scoreboard) -> None:
     group = board.group_score()
     assert (group.units, group.max_units) == (56, 144)
-    assert round(group.risk, 1) == 38.9
+    assert round(group.risk, 1) == 69.4  # 50 × 56 / 144 + 50: one violation
     assert (group.customizations, group.violations, group.undecided) == (8, 1, 1)
     assert group.counts.as_dict() == {
         "fit": 15,
@@ -160,10 +160,10 @@ def test_town_scores(board: Scoreboard) -> None:
         "higashimiyoshi": (4, 63),
     }
     assert {t: round(s.risk, 1) for t, s in scores.items()} == {
-        "ishii": 27.0,
-        "kamiyama": 39.7,
-        "naka": 15.9,
-        "higashimiyoshi": 6.3,
+        "ishii": 13.5,
+        "kamiyama": 69.8,
+        "naka": 7.9,
+        "higashimiyoshi": 3.2,
     }
     assert {t: s.customizations for t, s in scores.items()} == {
         "ishii": 3,
@@ -178,16 +178,28 @@ def test_town_scores(board: Scoreboard) -> None:
 def test_area_scores(board: Scoreboard) -> None:
     areas = {a.id: a for a in board.area_scores()}
     assert list(areas) == ["kaigo", "juki"]  # order of the catalog
-    assert (areas["kaigo"].units, areas["kaigo"].max_units, areas["kaigo"].risk) == (40, 80, 50.0)
-    assert (areas["juki"].units, areas["juki"].max_units, areas["juki"].risk) == (16, 64, 25.0)
+    assert (areas["kaigo"].units, areas["kaigo"].max_units, areas["kaigo"].risk) == (40, 80, 75.0)
+    assert (areas["juki"].units, areas["juki"].max_units, areas["juki"].risk) == (16, 64, 12.5)
 
 
-def test_group_risk_is_the_class_weighted_mean_of_function_risks(board: Scoreboard) -> None:
-    scores = board.function_scores()
-    weighted = sum(CLASS_WEIGHTS[s.requirement] * s.risk for s in scores)
-    assert weighted / sum(CLASS_WEIGHTS[s.requirement] for s in scores) == pytest.approx(
-        board.group_score().risk
-    )
+def test_a_violation_reads_above_every_permitted_customization_at_every_level(
+    board: Scoreboard,
+) -> None:
+    # Function: the prohibited 0230280, customized by one town, outranks 0010020, which all
+    # four towns customize; town: kamiyama's one violation outranks ishii's three
+    # customizations; area: kaigo holds the violation; group: in the violation band.
+    functions = {s.id: s.risk for s in board.function_scores()}
+    assert functions["0230280"] > 50.0 >= max(r for f, r in functions.items() if f != "0230280")
+    towns = {t.id: t.risk for t in board.town_scores()}
+    assert towns["kamiyama"] > 50.0 >= max(r for t, r in towns.items() if t != "kamiyama")
+    areas = {a.id: a.risk for a in board.area_scores()}
+    assert areas["kaigo"] > 50.0 >= areas["juki"]
+    assert board.group_score().risk > 50.0
+    # The same marks without the violation fall below the band at every level.
+    fixed = board.with_mark(Mark("kamiyama", "0230280", W))
+    assert fixed.group_score().risk < 50.0
+    assert all(t.risk < 50.0 for t in fixed.town_scores())
+    assert all(a.risk < 50.0 for a in fixed.area_scores())
 
 
 def test_town_scores_over_one_area(board: Scoreboard) -> None:
@@ -199,9 +211,9 @@ def test_town_scores_over_one_area(board: Scoreboard) -> None:
         "higashimiyoshi": (0, 35),
     }
     assert {t: round(s.risk, 1) for t, s in scores.items()} == {
-        "ishii": 37.1,
-        "kamiyama": 60.0,
-        "naka": 17.1,
+        "ishii": 18.6,
+        "kamiyama": 80.0,
+        "naka": 8.6,
         "higashimiyoshi": 0.0,
     }
 
@@ -238,7 +250,7 @@ def test_a_lone_customization_among_undecided_towns_is_not_yet_divergent() -> No
     board = galapagos_risk(FUNCTIONS, TOWNS, [Mark("naka", "0230265", C)])
     divergence = board.divergence("0230265")
     assert (divergence.kind, divergence.divergent) == (DivergenceKind.LONE_CUSTOMIZATION, False)
-    assert board.function_score("0230265").risk == 43.75
+    assert board.function_score("0230265").risk == 21.875
 
 
 def test_every_kind_has_a_label_and_advice() -> None:
@@ -254,21 +266,21 @@ def test_every_kind_has_a_label_and_advice() -> None:
 def test_explain_contribution_gives_one_sentence_each(board: Scoreboard) -> None:
     sentences = [explain_contribution(c) for c in board.breakdown()]
     assert sentences == [
-        "神山町は実装不可機能0230280をひとりだけカスタマイズするため、寄与は14.6点です。",
-        "石井町は0230265をひとりだけカスタマイズするため、寄与は4.9点です。",
-        "石井町は0230270を他の1団体と共同でカスタマイズするため、寄与は4.2点です。",
-        "那賀町は0230270を他の1団体と共同でカスタマイズするため、寄与は4.2点です。",
-        "東みよし町は0010020を全4団体で共同カスタマイズするため、寄与は2.8点です。",
-        "石井町は0010020を全4団体で共同カスタマイズするため、寄与は2.8点です。",
-        "神山町は0010020を全4団体で共同カスタマイズするため、寄与は2.8点です。",
-        "那賀町は0010020を全4団体で共同カスタマイズするため、寄与は2.8点です。",
+        "神山町は実装不可機能0230280をひとりだけカスタマイズするため、寄与は57.3点です。",
+        "石井町は0230265をひとりだけカスタマイズするため、寄与は2.4点です。",
+        "石井町は0230270を他の1団体と共同でカスタマイズするため、寄与は2.1点です。",
+        "那賀町は0230270を他の1団体と共同でカスタマイズするため、寄与は2.1点です。",
+        "東みよし町は0010020を全4団体で共同カスタマイズするため、寄与は1.4点です。",
+        "石井町は0010020を全4団体で共同カスタマイズするため、寄与は1.4点です。",
+        "神山町は0010020を全4団体で共同カスタマイズするため、寄与は1.4点です。",
+        "那賀町は0010020を全4団体で共同カスタマイズするため、寄与は1.4点です。",
     ]
 
 
 def test_the_same_contribution_counts_differently_in_the_town_score(board: Scoreboard) -> None:
     (lone,) = [c for c in board.breakdown(town_id="ishii") if c.function_id == "0230265"]
-    assert lone.points == pytest.approx(100 * 7 / 63)
-    assert explain_contribution(lone).endswith("寄与は11.1点です。")
+    assert lone.points == pytest.approx(50 * 7 / 63)
+    assert explain_contribution(lone).endswith("寄与は5.6点です。")
 
 
 def test_breakdowns_add_up_to_their_scores(board: Scoreboard) -> None:
@@ -301,7 +313,8 @@ def test_best_asks_are_ranked_by_group_drop_then_function_then_town(board: Score
         ("0010020", "kamiyama", 1),
         ("0010020", "naka", 1),
     ]
-    assert [round(a.group_drop, 1) for a in asks[:6]] == [14.6, 11.1, 8.3, 4.9, 3.5, 3.5]
+    # The first also takes the group out of the violation band: 50 × 21 / 144 + 50.
+    assert [round(a.group_drop, 1) for a in asks[:6]] == [57.3, 5.6, 4.2, 2.4, 1.7, 1.7]
     assert board.best_asks(limit=2) == asks[:2]
 
 
@@ -349,11 +362,11 @@ def test_the_other_towns_notes_are_the_evidence(board: Scoreboard) -> None:
 def test_explain_ask(board: Scoreboard) -> None:
     first, second = board.best_asks(limit=2)
     assert explain_ask(first, board) == (
-        "神山町に0230280の業務見直しを依頼すると、リスクが14.6点下がります。"
+        "神山町に0230280の業務見直しを依頼すると、リスクが57.3点下がります。"
     )
     assert explain_ask(second, board) == (
         "石井町、神山町、那賀町、東みよし町に0010020の業務見直しをそろって依頼すると、"
-        "リスクが11.1点下がります。"
+        "リスクが5.6点下がります。"
     )
 
 
@@ -438,7 +451,7 @@ def test_contract_json_has_the_contract_shape(board: Scoreboard) -> None:
     result = to_contract_json(board)
     json.dumps(result, ensure_ascii=False)  # plain JSON types only
     assert result["group"] == result["group"] | {
-        "risk": 38.9,
+        "risk": 69.4,
         "customizations": 8,
         "violations": 1,
         "undecided": 1,
@@ -446,20 +459,20 @@ def test_contract_json_has_the_contract_shape(board: Scoreboard) -> None:
     towns = result["towns"]
     assert isinstance(towns, list)
     assert [(t["id"], t["risk"], t["customizations"]) for t in towns] == [
-        ("ishii", 27.0, 3),
-        ("kamiyama", 39.7, 2),
-        ("naka", 15.9, 2),
-        ("higashimiyoshi", 6.3, 1),
+        ("ishii", 13.5, 3),
+        ("kamiyama", 69.8, 2),
+        ("naka", 7.9, 2),
+        ("higashimiyoshi", 3.2, 1),
     ]
     areas = result["areas"]
     assert isinstance(areas, list)
-    assert [(a["id"], a["risk"]) for a in areas] == [("kaigo", 50.0), ("juki", 25.0)]
+    assert [(a["id"], a["risk"]) for a in areas] == [("kaigo", 75.0), ("juki", 12.5)]
     functions = result["functions"]
     assert isinstance(functions, list)
     assert functions[0] == functions[0] | {
         "id": "0230265",
         "area": "kaigo",
-        "risk": 43.8,
+        "risk": 21.9,
         "divergent": True,
         "violation": False,
         "statuses": {
@@ -480,19 +493,19 @@ def test_contract_json_has_the_contract_shape(board: Scoreboard) -> None:
 def test_contract_json_over_one_area(board: Scoreboard) -> None:
     result = to_contract_json(board, "kaigo")
     assert result["group"] == result["group"] | {
-        "risk": 50.0,
+        "risk": 75.0,
         "customizations": 4,
         "violations": 1,
         "undecided": 1,
     }
     assert [(t["id"], t["risk"]) for t in result["towns"]] == [
-        ("ishii", 37.1),
-        ("kamiyama", 60.0),
-        ("naka", 17.1),
+        ("ishii", 18.6),
+        ("kamiyama", 80.0),
+        ("naka", 8.6),
         ("higashimiyoshi", 0.0),
     ]
     assert result["areas"] == [
-        {"id": "kaigo", "risk": 50.0, "customizations": 4, "violations": 1, "undecided": 1}
+        {"id": "kaigo", "risk": 75.0, "customizations": 4, "violations": 1, "undecided": 1}
         | {"functions": 3}
     ]
     assert [f["id"] for f in result["functions"]] == [
@@ -512,21 +525,21 @@ def test_an_unknown_area_is_reported(board: Scoreboard) -> None:
 def test_text_report(board: Scoreboard) -> None:
     text = to_text(board)
     lines = text.splitlines()
-    assert lines[0] == "ガラパゴス・リスク（全体）: 38.9 / 100"
+    assert lines[0] == "ガラパゴス・リスク（全体）: 69.4 / 100"
     assert lines[1] == "カスタマイズ 8件（うち実装不可機能 1件）、未判定 1件、4団体 × 7機能"
-    assert any(line.split() == ["石井町", "(ishii)", "27.0", "3", "0", "0"] for line in lines)
-    assert any(line.split() == ["kaigo", "50.0", "4", "1"] for line in lines)
+    assert any(line.split() == ["石井町", "(ishii)", "13.5", "3", "0", "0"] for line in lines)
+    assert any(line.split() == ["kaigo", "75.0", "4", "1"] for line in lines)
     flagged = lines.index("要協議の機能（違反を先に、リスクの高い順、上位10件）")
-    assert lines[flagged + 2].split()[:3] == ["0230280", "kaigo", "43.8"]  # violation first
-    assert lines[flagged + 3].split()[:3] == ["0010020", "juki", "100.0"]
+    assert lines[flagged + 2].split()[:3] == ["0230280", "kaigo", "71.9"]  # violation first
+    assert lines[flagged + 3].split()[:3] == ["0010020", "juki", "50.0"]
     assert "0010040" not in text  # nothing to discuss there
-    assert "  1. 神山町に0230280の業務見直しを依頼すると、リスクが14.6点下がります。" in lines
+    assert "  1. 神山町に0230280の業務見直しを依頼すると、リスクが57.3点下がります。" in lines
     assert any("標準の帳票で運用しています。" in line for line in lines)
 
 
 def test_text_report_over_one_area(board: Scoreboard) -> None:
     text = to_text(board, "juki", top=1)
-    assert text.splitlines()[0] == "ガラパゴス・リスク（業務 juki）: 25.0 / 100"
+    assert text.splitlines()[0] == "ガラパゴス・リスク（業務 juki）: 12.5 / 100"
     assert "0230265" not in text
     assert "  2. " not in text
 
@@ -600,9 +613,9 @@ def test_the_domain_module_imports_no_web_or_database_code() -> None:
 
 
 def test_risks_are_rounded_half_up_for_output_only() -> None:
-    # 25 mandatory functions, 4 towns, 7 lone customizations: 100 × 7 × 7 / (16 × 25) = 12.25.
+    # 25 mandatory functions, 4 towns, 14 lone customizations: 50 × 14 × 7 / (16 × 25) = 12.25.
     catalog = [function(f"00100{k:02d}", "juki", Requirement.MANDATORY) for k in range(25)]
-    marks = [Mark(TOWNS[k % 4].id, catalog[k].id, C) for k in range(7)]
+    marks = [Mark(TOWNS[k % 4].id, catalog[k].id, C) for k in range(14)]
     board = galapagos_risk(catalog, TOWNS, marks)
     assert board.group_score().risk == 12.25  # exact inside
     assert to_contract_json(board)["group"]["risk"] == 12.3  # 四捨五入, not 12.2
@@ -660,5 +673,5 @@ def test_the_documented_sentences_are_what_the_engine_says(board: Scoreboard) ->
     for contribution in board.breakdown():
         if contribution.sharing < 4:
             assert f"- {explain_contribution(contribution)}\n" in text
-    assert "= **38.9**" in text
-    assert "100 × 7 / 63 = 11.1" in text
+    assert "= **69.4**" in text
+    assert "50 × 7 / 63 = 5.6" in text

@@ -301,6 +301,49 @@ def test_a_prohibited_customization_is_a_violation_and_outweighs_any_other(
     assert sum(t.violations for t in board.town_scores()) == violations
 
 
+@PROPERTY
+@given(projects(), st.data())
+def test_a_violation_reads_and_ranks_above_every_permitted_customization_at_every_level(
+    project: Project, data: st.DataObject
+) -> None:
+    # Whatever was generated, a score with a violation lies above 50 and one without at or
+    # below it: for functions, towns (overall and per area), areas and the group alike.
+    board = project.board()
+    for score in all_scores(board):
+        assert (score.risk > 50.0) == (score.violations > 0)
+        violations = [c.points for c in score.contributions if c.violation]
+        permitted = [c.points for c in score.contributions if not c.violation]
+        if violations and permitted:
+            assert min(violations) > max(permitted)
+    # One lone violation outranks any pile of permitted customizations: the worst permitted
+    # function (every town customizes it) and a town customizing every permitted function.
+    extra = [
+        Function("9999998", "area-0", "x", Requirement.PROHIBITED, ""),
+        Function("9999999", "area-0", "x", Requirement.MANDATORY, ""),
+    ]
+    lone = data.draw(st.sampled_from(project.towns))
+    marks = [m for m in project.marks if m.status is not C]
+    marks += [Mark(town.id, "9999999", C) for town in project.towns]
+    marks += [
+        Mark(town.id, f.id, C)
+        for town in project.towns
+        for f in project.functions
+        if f.requirement is not Requirement.PROHIBITED
+    ]
+    marks.append(Mark(lone.id, "9999998", C))
+    worst = galapagos_risk([*project.functions, *extra], project.towns, marks)
+    functions = {s.id: s.risk for s in worst.function_scores()}
+    assert functions["9999998"] > max(r for f, r in functions.items() if f != "9999998")
+    towns = {t.id: t.risk for t in worst.town_scores()}
+    assert all(towns[lone.id] > r for t, r in towns.items() if t != lone.id)
+    assert worst.group_score().risk > 50.0
+    # The ask that removes the last violation comes first and takes the group below 50.
+    first = worst.best_asks(limit=1)[0]
+    assert (first.function_id, first.town_id) == ("9999998", lone.id)
+    fixed = worst.with_mark(Mark(lone.id, "9999998", Status.WORKFLOW_CHANGE))
+    assert fixed.group_score().risk <= 50.0
+
+
 # -- breakdown --------------------------------------------------------------------------------
 
 
@@ -323,7 +366,7 @@ def test_every_score_comes_with_the_contributions_that_add_up_to_it(project: Pro
 @given(projects())
 def test_best_asks_are_ranked_deterministically(project: Project) -> None:
     asks = project.board().best_asks()
-    keys = [(-a.group_drop_units, a.function_id, a.town_id or "") for a in asks]
+    keys = [(-a.group_drop, a.function_id, a.town_id or "") for a in asks]
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
 

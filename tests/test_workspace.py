@@ -178,7 +178,7 @@ def test_grid_shows_headings_classes_badges_and_totals(
     assert re.search(r'<h3 class="group-heading">\s*<button[^>]*>職権', page)
     assert 'href="/areas/juki?path=%E8%A8%BC%E6%98%8E"' in page  # path=証明
     assert "標準オプション機能" in page and "実装不可機能" in page
-    assert "単独カスタマイズ" in page and "リスク 43.8" in page  # 0010001: one town customizes
+    assert "単独カスタマイズ" in page and "リスク 21.9" in page  # 0010001: one town customizes
     assert 'id="area-totals"' in page and "相違のある機能" in page
     assert 'class="mark-form"' not in page  # an observer: read only
     assert "閲覧のみです。" in page

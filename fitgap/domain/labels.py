@@ -13,6 +13,7 @@ from fitgap.domain.risk.divergence import DivergenceKind
 from fitgap.domain.values import Membership, Outcome, Requirement, Role, Status
 
 __all__ = [
+    "AUDIT_ACTION_LABELS_JA",
     "DIVERGENCE_ADVICE_JA",
     "DIVERGENCE_LABELS_JA",
     "MEMBERSHIP_LABELS_JA",
@@ -21,6 +22,7 @@ __all__ = [
     "ROLE_LABELS_JA",
     "SHORT_STATUS_LABELS_JA",
     "STATUS_LABELS_JA",
+    "audit_action_label",
     "divergence_advice",
     "divergence_label",
     "membership_label",
@@ -106,6 +108,41 @@ ROLE_LABELS_JA: dict[Role, str] = {
     Role.OBSERVER: N_("閲覧者"),
     Role.ADMIN: N_("管理者"),
 }
+
+# Every action the audit trail records (fitgap.store.audit.ACTIONS), as 情報政策課 staff
+# read it; the code itself stays beside it on the page and unchanged in the CSV export.
+AUDIT_ACTION_LABELS_JA: dict[str, str] = {
+    "login": N_("ログイン"),
+    "logout": N_("ログアウト"),
+    "login.failed": N_("ログインの失敗"),
+    "account.locked": N_("アカウントのロック（失敗の繰り返し）"),
+    "password.changed": N_("パスワードの変更（本人）"),
+    "account.created": N_("アカウントの作成"),
+    "account.updated": N_("アカウントの変更"),
+    "account.disabled": N_("アカウントの無効化"),
+    "account.enabled": N_("アカウントの再有効化"),
+    "account.unlocked": N_("アカウントのロック解除"),
+    "account.password_reset": N_("パスワードの再発行（管理者）"),
+    "mark.changed": N_("判定の変更"),
+    "marks.imported": N_("判定の一括取り込み"),
+    "decision.recorded": N_("会議の決定の記録"),
+    "decision.superseded": N_("会議の決定の置き換え"),
+    "meeting.created": N_("会議の登録"),
+    "meeting.updated": N_("会議の変更"),
+    "export.downloaded": N_("議事録のダウンロード"),
+    "export.written": N_("ファイルの書き出し（コマンド）"),
+    "catalog.loaded": N_("カタログの読み込み"),
+    "audit.exported": N_("監査ログの書き出し"),
+    "audit.pruned": N_("古い監査ログの削除"),
+    "backup.created": N_("バックアップの作成"),
+    "backup.restored": N_("バックアップからの復元"),
+}
+
+
+def audit_action_label(action: str) -> str:
+    """An audit record's action in the current language (its code when fitgap has no label)."""
+    label = AUDIT_ACTION_LABELS_JA.get(action)
+    return _(label) if label is not None else action
 
 
 def status_label(status: Status | str | None) -> str:

@@ -6,7 +6,7 @@ executemany statements.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -240,6 +240,19 @@ def get_area(*, session: Session, area_id: str) -> Area | None:
 def get_function(*, session: Session, function_id: str) -> CatalogFunction | None:
     """One function, archived or not."""
     return session.get(CatalogFunction, function_id)
+
+
+def function_names(*, session: Session, function_ids: Iterable[str]) -> dict[str, str]:
+    """The names of these functions (archived ones too), by id; unknown ids are left out."""
+    wanted = sorted(set(function_ids))
+    names: dict[str, str] = {}
+    # In slices, so that a long list stays within every database's parameter limit.
+    for start in range(0, len(wanted), 500):
+        statement = select(_function.c.id, _function.c.name).where(
+            _function.c.id.in_(wanted[start : start + 500])
+        )
+        names.update({row[0]: row[1] for row in session.execute(statement)})
+    return names
 
 
 def count_functions(*, session: Session, area_id: str) -> int:

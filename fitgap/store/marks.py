@@ -535,3 +535,37 @@ def marks_by_keys(*, session: Session, keys: Iterable[tuple[str, str]]) -> list[
     function_ids = sorted({function_id for _, function_id in wanted})
     statement = select(*_MARK_ROW).where(_mark.c.function_id.in_(function_ids))
     return [_domain_mark(row) for row in session.execute(statement) if (row[0], row[1]) in wanted]
+
+
+# --- progress over time ---
+
+
+def _history_filter(area_id: str | None) -> list[Any]:
+    if area_id is None:
+        return []
+    return [_change.c.function_id.in_(select(_function.c.id).where(_function.c.area_id == area_id))]
+
+
+def first_change_at(*, session: Session, area_id: str | None = None) -> datetime | None:
+    """When the first mark of the project (or of one area) was recorded."""
+    statement = select(func.min(_change.c.changed_at)).where(*_history_filter(area_id))
+    return session.execute(statement).scalar()
+
+
+def status_history(
+    *, session: Session, area_id: str | None = None, before: datetime | None = None
+) -> Iterable[tuple[datetime, str, str, str]]:
+    """Every recorded change (made before `before`, if given) as (when, town, function,
+    status), in the order it was made; streamed, since the whole project's history runs to
+    hundreds of thousands of rows."""
+    conditions = _history_filter(area_id)
+    if before is not None:
+        conditions.append(_change.c.changed_at < before)
+    statement = (
+        select(_change.c.changed_at, _change.c.town_id, _change.c.function_id, _change.c.status)
+        .where(*conditions)
+        .order_by(_change.c.id)
+        .execution_options(yield_per=5000)
+    )
+    for row in session.execute(statement):
+        yield row[0], row[1], row[2], row[3]

@@ -72,6 +72,7 @@ PAGES: dict[str, dict[str, str]] = {
     "dashboard.dashboard": {},
     "group.page": {},
     "group.compare": {},
+    "dashboard.definition": {},
     "meetings.index": {},
     "meetings.new": {},
     "meetings.show": {},
@@ -90,6 +91,7 @@ PAGES: dict[str, dict[str, str]] = {
 VARIANTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("ishii", "catalog.area", {"status": "customization", "town": "naka"}),
     ("observer", "dashboard.dashboard", {"area": "juki", "split": "population", "live": "0"}),
+    ("moderator", "dashboard.dashboard", {"town": "naka", "page": "2", "live": "0"}),
     ("observer", "meetings.follow", {"live": "0"}),
     ("moderator", "group.page", {"scenario": "1"}),
     ("admin", "admin.audit", {"verify": "1"}),
@@ -112,6 +114,7 @@ NOT_PAGES: dict[str, str] = {
     "static": "stylesheets, scripts and the htmx library, no HTML",
     "auth.health": "plain text for the reverse proxy and monitoring",
     "admin.audit_csv": "a CSV download",
+    "dashboard.download": "a CSV download (the dashboard's full lists)",
     "sheets.download": "an Excel download",
     "meetings.download": "a Markdown, CSV or Excel download",
     "meetings.download_all": "a Markdown, CSV or Excel download",
@@ -256,6 +259,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
         "meeting_id": meetings[0].id,
         "account_id": staff.id,
         "kind": "csv",
+        "list_name": "functions",
         "filename": "fitgap.css",
     }
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
@@ -792,4 +796,69 @@ def test_meeting_interactions(chromium: Browser, site: Site) -> None:
     moderator.context.close()
     town.context.close()
     assert focus == [], "\n".join(focus)
+    audit.assert_clean()
+
+
+# --- issue 14: the dashboard explains itself, progress over time, the audit page ------------
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_dashboard_explains_itself(
+    chromium: Browser, site: Site, size: tuple[int, int]
+) -> None:
+    audit = Audit()
+    context = chromium.new_context(
+        viewport={"width": size[0], "height": size[1]}, locale="ja-JP", accept_downloads=True
+    )
+    page = context.new_page()
+    audit.watch(page)
+    sign_in(page, site, "observer")
+    page.goto(site.url + site.path("dashboard.dashboard", live="0"))
+    # The reading and the three most effective changes are on the first screen.
+    reading = page.locator(".reading-text")
+    expect(reading).to_contain_text("50 は全町がすべての機能をカスタマイズした場合")
+    expect(page.locator(".top-asks li")).to_have_count(3)
+    box = page.locator(".top-asks").bounding_box()
+    assert box is not None and box["y"] + box["height"] <= size[1], box
+    # Names beside ids, no command to run, and the whole lists in the browser.
+    first = page.locator(".top-asks li a").first.inner_text()
+    assert re.fullmatch(r"\d{7}「.+」", first), first
+    text = page.locator("main").inner_text()
+    assert "fitgap score" not in text and "--format" not in text
+    with page.expect_download() as download:
+        page.get_by_role("link", name="全件を CSV でダウンロード（Excel で開けます）").click()
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and "機能名".encode() in data
+    # The heat map writes each cell's step as a word, and says what each step means.
+    assert page.locator("table.heat td .grade").count() > 0
+    expect(page.locator(".heat-legend")).to_contain_text("50 を超える")
+    # The progress chart is drawn by the server, names itself, and has its table.
+    chart = page.locator(".progress-chart svg")
+    expect(chart).to_have_attribute("role", "img")
+    expect(page.locator("#progress-title")).to_contain_text("推移")
+    assert page.locator("#progress-caption").count() == 1
+    assert page.locator(".progress-table tbody tr").count() >= 1
+    # Nothing wider than the window: no sideways scrolling of the page.
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    audit.check(page, f"dashboard at {size[0]}")
+    page.goto(site.url + site.path("dashboard.definition"))
+    expect(page.locator("h1")).to_have_text("ガラパゴス・リスクの定義")
+    audit.check(page, f"definition at {size[0]}")
+    audit.assert_clean()
+    context.close()
+
+
+def test_the_audit_page_reads_as_japanese(chromium: Browser, site: Site) -> None:
+    audit = Audit()
+    page = _open(chromium, site, audit, "admin")
+    page.goto(site.url + site.path("admin.audit"))
+    table = page.locator("table.audit tbody")
+    expect(table).to_contain_text("ログイン")
+    expect(table).to_contain_text("判定の一括取り込み")  # the demo's import
+    # Readable details instead of raw JSON; the code stays, small, for IT staff.
+    assert "{" not in table.inner_text()
+    assert page.locator("table.audit .audit-code").count() > 0
+    options = page.locator("#action option").all_inner_texts()
+    assert "判定の変更" in options and "mark.changed" not in options
+    audit.check(page, "audit page")
     audit.assert_clean()

@@ -17,9 +17,11 @@ __all__ = [
     "CLASS_WEIGHTS",
     "STATUS_INDEX",
     "UNDECIDED_INDEX",
+    "VIOLATION_BAND",
     "AreaTotals",
     "DivergenceKind",
     "Row",
+    "apply_mark",
     "area_totals",
     "build_row",
     "risk_of",
@@ -182,6 +184,62 @@ def area_totals(
     )
 
 
-def risk_of(units: int, max_units: int) -> float:
-    """100 × units / max_units: a score from its exact integer parts (0 when nothing can score)."""
-    return 100.0 * units / max_units if max_units else 0.0
+# The risk scale has two bands. Below 50: permitted customizations only, as a share of the
+# worst case of the scope (50 = every cell a customization). From 50 up: at least one
+# customization of a prohibited function; a violation breaks the standard the package
+# follows, so it reads and ranks above any number of permitted customizations, at every
+# level (function, town, area, group).
+VIOLATION_BAND = 50.0
+
+
+def apply_mark(
+    rows: list[Row],
+    areas: list[AreaTotals],
+    i: int,
+    j: int,
+    mark: Mark,
+    *,
+    weight: int,
+    area: int,
+    prohibited: bool,
+    n: int,
+) -> None:
+    """Put town j's mark on function i into these (copied) rows and area totals."""
+    old = rows[i]
+    statuses = list(old.statuses)
+    statuses[j] = mark.status
+    marks = list(old.marks)
+    marks[j] = mark
+    new = build_row(statuses, marks, weight, prohibited, n)
+
+    totals = areas[area]
+    town_counts = list(totals.town_counts)
+    changed = list(town_counts[j])
+    changed[STATUS_INDEX.get(old.statuses[j], UNDECIDED_INDEX)] -= 1
+    changed[STATUS_INDEX.get(mark.status, UNDECIDED_INDEX)] += 1
+    town_counts[j] = tuple(changed)
+    units = list(totals.town_units)
+    for k in old.customizers:
+        units[k] -= old.unit
+    for k in new.customizers:
+        units[k] += new.unit
+    violations = totals.town_violations
+    if prohibited:
+        updated = list(violations)
+        for k in old.customizers:
+            updated[k] -= 1
+        for k in new.customizers:
+            updated[k] += 1
+        violations = tuple(updated)
+    rows[i] = new
+    areas[area] = AreaTotals(
+        totals.functions, totals.class_sum, tuple(town_counts), tuple(units), violations
+    )
+
+
+def risk_of(units: int, max_units: int, violation: bool = False) -> float:
+    """A score from its exact integer parts: 50 × units / max_units, plus 50 when the scope
+    holds a violation (0 when nothing can score)."""
+    if not max_units:
+        return 0.0
+    return VIOLATION_BAND * units / max_units + (VIOLATION_BAND if violation else 0.0)

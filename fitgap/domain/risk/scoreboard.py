@@ -19,11 +19,11 @@ from fitgap.domain.i18n import _
 from fitgap.domain.risk import steering
 from fitgap.domain.risk.divergence import (
     CLASS_WEIGHTS,
-    STATUS_INDEX,
-    UNDECIDED_INDEX,
+    VIOLATION_BAND,
     AreaTotals,
     DivergenceKind,
     Row,
+    apply_mark,
     area_totals,
     build_row,
     risk_of,
@@ -144,46 +144,37 @@ class Scoreboard:
 
     def with_mark(self, mark: Mark) -> Scoreboard:
         """A new scoreboard with this mark replacing the town's mark on that function."""
-        i = self._function_index.get(mark.function_id)
-        j = self._town_index.get(mark.town_id)
-        if i is None or j is None:
-            # Same rule as galapagos_risk: marks outside the catalog or the towns do not count.
+        return self.with_marks((mark,))
+
+    def with_marks(self, marks: Iterable[Mark]) -> Scoreboard:
+        """A new scoreboard with these marks applied in order."""
+        rows: list[Row] | None = None
+        areas: list[AreaTotals] | None = None
+        for mark in marks:
+            i = self._function_index.get(mark.function_id)
+            j = self._town_index.get(mark.town_id)
+            if i is None or j is None:
+                # Same rule as galapagos_risk: marks outside the catalog or the towns do not
+                # count.
+                continue
+            if rows is None or areas is None:
+                # Copied once for the whole batch, so that replaying a long history (the
+                # dashboard's progress) costs one copy per batch, not one per mark.
+                rows = list(self._rows)
+                areas = list(self._areas)
+            apply_mark(
+                rows,
+                areas,
+                i,
+                j,
+                mark,
+                weight=self._weights[i],
+                area=self._fn_area[i],
+                prohibited=self._prohibited[i],
+                n=len(self._towns),
+            )
+        if rows is None or areas is None:
             return self
-        n = len(self._towns)
-        old = self._rows[i]
-        statuses = list(old.statuses)
-        statuses[j] = mark.status
-        marks = list(old.marks)
-        marks[j] = mark
-        new = build_row(statuses, marks, self._weights[i], self._prohibited[i], n)
-
-        a = self._fn_area[i]
-        area = self._areas[a]
-        town_counts = list(area.town_counts)
-        changed = list(town_counts[j])
-        changed[STATUS_INDEX.get(old.statuses[j], UNDECIDED_INDEX)] -= 1
-        changed[STATUS_INDEX.get(mark.status, UNDECIDED_INDEX)] += 1
-        town_counts[j] = tuple(changed)
-        units = list(area.town_units)
-        for k in old.customizers:
-            units[k] -= old.unit
-        for k in new.customizers:
-            units[k] += new.unit
-        violations = area.town_violations
-        if self._prohibited[i]:
-            updated = list(violations)
-            for k in old.customizers:
-                updated[k] -= 1
-            for k in new.customizers:
-                updated[k] += 1
-            violations = tuple(updated)
-
-        rows = list(self._rows)
-        rows[i] = new
-        areas = list(self._areas)
-        areas[a] = AreaTotals(
-            area.functions, area.class_sum, tuple(town_counts), tuple(units), violations
-        )
         return Scoreboard(
             functions=self._functions,
             towns=self._towns,
@@ -196,13 +187,6 @@ class Scoreboard:
             function_index=self._function_index,
             town_index=self._town_index,
         )
-
-    def with_marks(self, marks: Iterable[Mark]) -> Scoreboard:
-        """A new scoreboard with these marks applied in order."""
-        board = self
-        for mark in marks:
-            board = board.with_mark(mark)
-        return board
 
     # -- scopes ----------------------------------------------------------------------------
 
@@ -229,33 +213,54 @@ class Scoreboard:
         # Worst case for one town: it customizes every function, each time alone (m = 1).
         return (2 * n - 1) * sum(area.class_sum for area in scope)
 
+    def _cells(self, functions: Iterable[int], town: int | None = None) -> list[tuple[int, int]]:
+        """The (function, town) cells of the scope that are customizations."""
+        rows = self._rows
+        found: list[tuple[int, int]] = []
+        for i in functions:
+            customizers = rows[i].customizers
+            if not customizers:
+                continue
+            if town is None:
+                found.extend((i, j) for j in customizers)
+            elif town in customizers:
+                found.append((i, town))
+        return found
+
     def _contributions(
-        self, functions: Iterable[int], max_units: int, town: int | None = None
+        self,
+        cells: Sequence[tuple[int, int]],
+        max_units: int,
+        violation_units: int | None = None,
     ) -> tuple[Contribution, ...]:
         rows = self._rows
         n = len(self._towns)
+        prohibited = self._prohibited
+        # The violation band's 50 points belong to the violations, in proportion to their
+        # units, so that the points still add up to the score (the score's violations are
+        # these cells' unless the caller names their units).
+        if violation_units is None:
+            violation_units = sum(rows[i].unit for i, _j in cells if prohibited[i])
         found: list[Contribution] = []
-        for i in functions:
+        for i, j in cells:
             row = rows[i]
-            if not row.customizers:
-                continue
             function = self._functions[i]
-            for j in row.customizers:
-                if town is not None and j != town:
-                    continue
-                found.append(
-                    Contribution(
-                        town_id=self._town_ids[j],
-                        town_name=self._town_names[j],
-                        function_id=function.id,
-                        area_id=function.area_id,
-                        requirement=function.requirement,
-                        sharing=len(row.customizers),
-                        n_towns=n,
-                        units=row.unit,
-                        points=risk_of(row.unit, max_units),
-                    )
+            points = risk_of(row.unit, max_units)
+            if prohibited[i]:
+                points += VIOLATION_BAND * row.unit / violation_units
+            found.append(
+                Contribution(
+                    town_id=self._town_ids[j],
+                    town_name=self._town_names[j],
+                    function_id=function.id,
+                    area_id=function.area_id,
+                    requirement=function.requirement,
+                    sharing=len(row.customizers),
+                    n_towns=n,
+                    units=row.unit,
+                    points=points,
                 )
+            )
         found.sort(key=lambda c: (-c.units, c.function_id, c.town_id))
         return tuple(found)
 
@@ -268,15 +273,18 @@ class Scoreboard:
         scope = self._scope(area_id)
         units = sum(sum(area.town_units) for area in scope)
         max_units = self._group_max(scope)
+        violations = sum(sum(area.town_violations) for area in scope)
         contributions = (
-            self._contributions(self._scope_functions(area_id), max_units) if breakdown else ()
+            self._contributions(self._cells(self._scope_functions(area_id)), max_units)
+            if breakdown
+            else ()
         )
         return GroupScore(
-            risk=risk_of(units, max_units),
+            risk=risk_of(units, max_units, violations > 0),
             units=units,
             max_units=max_units,
             counts=_counts(c for area in scope for c in area.town_counts),
-            violations=sum(sum(area.town_violations) for area in scope),
+            violations=violations,
             contributions=contributions,
             area_id=area_id,
             n_towns=len(self._towns),
@@ -290,7 +298,9 @@ class Scoreboard:
         j = self._town_index[town_id]
         scope = self._scope(area_id)
         contributions = (
-            self._contributions(self._scope_functions(area_id), self._town_max(scope), j)
+            self._contributions(
+                self._cells(self._scope_functions(area_id), j), self._town_max(scope)
+            )
             if breakdown
             else ()
         )
@@ -305,12 +315,13 @@ class Scoreboard:
     ) -> TownScore:
         units = sum(area.town_units[j] for area in scope)
         max_units = self._town_max(scope)
+        violations = sum(area.town_violations[j] for area in scope)
         return TownScore(
-            risk=risk_of(units, max_units),
+            risk=risk_of(units, max_units, violations > 0),
             units=units,
             max_units=max_units,
             counts=_counts(area.town_counts[j] for area in scope),
-            violations=sum(area.town_violations[j] for area in scope),
+            violations=violations,
             contributions=contributions,
             id=self._town_ids[j],
             name=self._town_names[j],
@@ -322,14 +333,15 @@ class Scoreboard:
     ) -> tuple[TownScore, ...]:
         """Every town's score, in input order."""
         scope = self._scope(area_id)
-        by_town: list[list[Contribution]] = [[] for _j in self._towns]
+        by_town: list[list[tuple[int, int]]] = [[] for _j in self._towns]
         if breakdown:
             # One pass over the scope for all towns, not one per town.
-            everything = self._contributions(self._scope_functions(area_id), self._town_max(scope))
-            for item in everything:
-                by_town[self._town_index[item.town_id]].append(item)
+            for cell in self._cells(self._scope_functions(area_id)):
+                by_town[cell[1]].append(cell)
+        town_max = self._town_max(scope)
         return tuple(
-            self._town_score(j, scope, area_id, tuple(by_town[j])) for j in range(len(self._towns))
+            self._town_score(j, scope, area_id, self._contributions(by_town[j], town_max))
+            for j in range(len(self._towns))
         )
 
     def area_score(self, area_id: str, *, breakdown: bool = True) -> AreaScore:
@@ -351,10 +363,29 @@ class Scoreboard:
         """Every area's score, in catalog order."""
         return tuple(self.area_score(area_id, breakdown=breakdown) for area_id in self._area_ids)
 
+    def in_group(
+        self, function_ids: Iterable[str], area_id: str | None = None
+    ) -> dict[str, tuple[Contribution, ...]]:
+        """These functions' contributions as counted in the group's score (or the area's):
+        the same points as the group's breakdown, without building all of it."""
+        scope = self._scope(area_id)
+        rows, prohibited = self._rows, self._prohibited
+        violation_units = sum(
+            rows[i].unit * len(rows[i].customizers)
+            for i in self._scope_functions(area_id)
+            if prohibited[i] and rows[i].customizers
+        )
+        found: dict[str, tuple[Contribution, ...]] = {}
+        for function_id in function_ids:
+            cells = self._cells((self._function_index[function_id],))
+            found[function_id] = self._contributions(cells, self._group_max(scope), violation_units)
+        return found
+
     def _function_risk(self, i: int) -> float:
         row = self._rows[i]
         n = len(self._towns)
-        return risk_of(row.unit * len(row.customizers), self._weights[i] * n * n)
+        violation = self._prohibited[i] and bool(row.customizers)
+        return risk_of(row.unit * len(row.customizers), self._weights[i] * n * n, violation)
 
     def _function_score(self, i: int) -> FunctionScore:
         row = self._rows[i]
@@ -363,13 +394,14 @@ class Scoreboard:
         # Worst case for a function: every town customizes it (each then adds class × n).
         max_units = self._weights[i] * n * n
         units = row.unit * len(row.customizers)
+        violation = self._prohibited[i] and bool(row.customizers)
         return FunctionScore(
-            risk=risk_of(units, max_units),
+            risk=risk_of(units, max_units, violation),
             units=units,
             max_units=max_units,
             counts=StatusCounts(*row.counts),
             violations=len(row.customizers) if self._prohibited[i] else 0,
-            contributions=self._contributions((i,), max_units),
+            contributions=self._contributions(self._cells((i,)), max_units),
             id=function.id,
             area_id=function.area_id,
             requirement=function.requirement,
@@ -449,6 +481,7 @@ class Scoreboard:
     def _ask_keys(
         self, area_id: str | None, *, singles: bool, groups: int | None
     ) -> list[steering.AskKey]:
+        scope = self._scope(area_id)
         return steering.ask_keys(
             self._rows,
             self._functions,
@@ -457,6 +490,8 @@ class Scoreboard:
             self._scope_functions(area_id),
             singles=singles,
             groups=groups,
+            group_max=self._group_max(scope),
+            violations=sum(sum(area.town_violations) for area in scope),
         )
 
     def _asks(self, area_id: str | None, keys: Iterable[steering.AskKey]) -> tuple[BestAsk, ...]:
@@ -464,10 +499,14 @@ class Scoreboard:
         return steering.asks(
             self._rows,
             self._functions,
+            self._weights,
             self._town_ids,
             keys,
             group_max=self._group_max(scope),
             town_max=self._town_max(scope),
+            town_violations=[
+                sum(area.town_violations[j] for area in scope) for j in range(len(self._towns))
+            ],
         )
 
     def customization_asks(self, area_id: str | None = None) -> tuple[BestAsk, ...]:
@@ -479,14 +518,22 @@ class Scoreboard:
         return self._asks(area_id, self._ask_keys(area_id, singles=False, groups=1))
 
     def best_asks(
-        self, area_id: str | None = None, limit: int | None = None
+        self,
+        area_id: str | None = None,
+        limit: int | None = None,
+        *,
+        one_per_function: bool = False,
     ) -> tuple[BestAsk, ...]:
-        """The asks for the next meeting: largest group risk drop first, then function, town."""
+        """The asks for the next meeting: largest group risk drop first, then function, town;
+        with `one_per_function`, only each function's best ask."""
         # With one customizing town the all-towns ask is the town's own ask: list it once.
         keys = self._ask_keys(area_id, singles=True, groups=2)
-        # Exact integer units within one scope, so ties are real ties; "" puts the
+        # Exact integer units within one scope (the violation band counted in units of the
+        # scope's maximum), so ties are real ties; "" puts the
         # all-towns ask before the single-town asks of the same function.
         keys.sort()
+        if one_per_function:
+            keys = steering.first_per_function(keys)
         return self._asks(area_id, keys if limit is None else keys[:limit])
 
 

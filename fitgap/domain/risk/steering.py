@@ -20,7 +20,7 @@ from fitgap.domain.risk.scores import (
     FunctionLike,
     format_risk,
 )
-from fitgap.domain.values import Status
+from fitgap.domain.values import Requirement, Status
 
 __all__ = [
     "AskKey",
@@ -30,6 +30,7 @@ __all__ = [
     "evidence",
     "explain_ask",
     "explain_contribution",
+    "first_per_function",
 ]
 
 _FIT = Status.FIT
@@ -66,11 +67,15 @@ def ask_keys(
     *,
     singles: bool,
     groups: int | None,
+    group_max: int,
+    violations: int,
 ) -> list[AskKey]:
     """The asks of the scope's customized functions, as sortable keys (see AskKey).
 
     `singles` adds one ask per customizing town; `groups` is the least number of customizing
-    towns for an all-towns ask (None: none)."""
+    towns for an all-towns ask (None: none). `violations` is how many violations the scope
+    holds: an ask that removes the last of them also takes the scope out of the violation
+    band, worth `group_max` units more (see risk_of)."""
     n = len(town_ids)
     keys: list[AskKey] = []
     for i in scope:
@@ -79,27 +84,45 @@ def ask_keys(
             continue
         m = len(row.customizers)
         function_id = functions[i].id
+        prohibited = functions[i].requirement is Requirement.PROHIBITED
         if groups is not None and m >= groups:
-            keys.append((-row.unit * m, function_id, "", i, -1))
+            band = group_max if prohibited and violations == m else 0
+            keys.append((-row.unit * m - band, function_id, "", i, -1))
         if singles:
             # Its own units go (c(2n − m)), and each of the other m − 1 gains c as it
             # becomes a little more alone: c(2n − m) − c(m − 1) = c(2n − 2m + 1) > 0.
             drop = weights[i] * (2 * n - 2 * m + 1)
+            if prohibited and violations == 1:
+                drop += group_max
             for j in row.customizers:
                 keys.append((-drop, function_id, town_ids[j], i, j))
     return keys
 
 
+def first_per_function(keys: Iterable[AskKey]) -> list[AskKey]:
+    """Of sorted keys, each function's first (its best ask), in order."""
+    seen: set[int] = set()
+    kept: list[AskKey] = []
+    for key in keys:
+        if key[3] not in seen:
+            seen.add(key[3])
+            kept.append(key)
+    return kept
+
+
 def asks(
     rows: Sequence[Row],
     functions: Sequence[FunctionLike],
+    weights: Sequence[int],
     town_ids: Sequence[str],
     keys: Iterable[AskKey],
     *,
     group_max: int,
     town_max: int,
+    town_violations: Sequence[int],
 ) -> tuple[BestAsk, ...]:
     """The asks for these keys, in their order; drops in points of the scope's maxima."""
+    n = len(town_ids)
     found: dict[int, tuple[Evidence, ...]] = {}
     built: list[BestAsk] = []
     for negative_drop, function_id, _town, i, j in keys:
@@ -108,6 +131,13 @@ def asks(
         if i not in found:
             found[i] = evidence(row, town_ids)
         single = j >= 0
+        m = len(row.customizers)
+        units = weights[i] * (2 * n - 2 * m + 1) if single else row.unit * m
+        town_drop = None
+        if single:
+            prohibited = function.requirement is Requirement.PROHIBITED
+            band = town_max if prohibited and town_violations[j] == 1 else 0
+            town_drop = risk_of(row.unit + band, town_max)
         built.append(
             BestAsk(
                 function_id=function_id,
@@ -116,9 +146,9 @@ def asks(
                 towns=((town_ids[j],) if single else tuple(town_ids[k] for k in row.customizers)),
                 requirement=function.requirement,
                 kind=row.kind,
-                group_drop_units=-negative_drop,
+                group_drop_units=units,
                 group_drop=risk_of(-negative_drop, group_max),
-                town_drop=risk_of(row.unit, town_max) if single else None,
+                town_drop=town_drop,
                 evidence=found[i],
             )
         )

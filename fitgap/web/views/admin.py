@@ -5,7 +5,6 @@ is offered on the web (catalog loads and backups stay on the command line)."""
 from __future__ import annotations
 
 import io
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from fitgap.store.db import MAX_INTEGER
 from fitgap.store.models import Account, Role
 from fitgap.web import authz, htmx
 from fitgap.web.database import get_db, get_session
+from fitgap.web.presenters import audit as audit_presenter
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = authz.roles(Role.ADMIN)
@@ -32,12 +32,6 @@ STATE_ACTIONS = {
     "enable": "account.enabled",
     "unlock": "account.unlocked",
 }
-
-
-@bp.app_template_filter("compact_json")
-def _compact_json(value: Any) -> str:
-    """Details of an audit record, readable (Japanese stays Japanese), keys sorted."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -303,13 +297,13 @@ def audit() -> Response:
     )
     return htmx.render(
         "admin/audit.html",
-        records=records,
+        records=audit_presenter.audit_rows(session=session, records=records),
         filters=filters,
         args=_filter_args(filters),
         total=total,
         page=page,
         has_more=page * AUDIT_PAGE_SIZE < total,
-        actions=audit_queries.ACTIONS,
+        actions=audit_presenter.action_choices(audit_queries.ACTIONS),
         actors=audit_queries.actors(session=session),
         verification=verification,
     )

@@ -1,74 +1,37 @@
-"""The score dashboard: group risk, town × area heat map, divergent functions, asks, costs."""
+"""The score dashboard: group risk read in plain words, town × area heat map, the functions to
+discuss, the asks, costs and progress over time; and the full lists as CSV."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
-from fitgap.domain.risk.cost import CostSplit, cost_lens
-from fitgap.domain.risk.scoreboard import Scoreboard
-from fitgap.domain.risk.steering import explain_ask, explain_contribution
+from fitgap.domain.risk.cost import CostSplit
+from fitgap.services.progress import group_progress
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
 from fitgap.web import authz, htmx
 from fitgap.web.database import current_board, get_session
+from fitgap.web.presenters import dashboard as presenter
 
 bp = Blueprint("dashboard", __name__)
 
-TOP_FUNCTIONS = 20
-TOP_ASKS = 10
-TOP_SAVINGS = 30
 POLL_SECONDS = 30
+CSV_LISTS = ("functions", "asks", "savings")
 
 
-def _heat_level(risk: float) -> int:
-    """A colour step 0–5 for the heat map (the number is always printed too)."""
-    if risk <= 0:
-        return 0
-    return min(5, 1 + int(risk // 5))
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
 
 
-def _dashboard_context(board: Scoreboard, area_id: str | None, split: CostSplit) -> dict[str, Any]:
-    group = board.group_score(area_id, breakdown=False)
-    towns = board.town_scores(area_id, breakdown=False)
-    area_ids = board.area_ids if area_id is None else (area_id,)
-    heat = {
-        (town.id, a): board.town_score(town.id, a, breakdown=False).risk
-        for town in towns
-        for a in area_ids
-    }
-    top, to_discuss = board.to_discuss(area_id, limit=TOP_FUNCTIONS)
-    asks = board.best_asks(area_id, limit=TOP_ASKS)
-    lens = cost_lens(board, split, area_id)
-    # The biggest savings first; the whole project has tens of thousands of customizations.
-    savings = sorted(
-        lens.customizations,
-        key=lambda c: (
-            -(c.group_saving_yen if c.group_saving_yen is not None else -1.0),
-            -(c.town_saving_yen if c.town_saving_yen is not None else -1.0),
-            c.function_id,
-            c.town_id,
-        ),
-    )
-    return {
-        "group": group,
-        "towns": towns,
-        "area_ids": area_ids,
-        "heat": heat,
-        "heat_level": _heat_level,
-        "functions": top,
-        "more_functions": to_discuss - len(top),
-        "explanations": {
-            s.id: [explain_contribution(c) for c in board.breakdown(function_id=s.id)] for s in top
-        },
-        "asks": [(ask, explain_ask(ask, board)) for ask in asks],
-        "lens": lens,
-        "savings": savings[:TOP_SAVINGS],
-        "split": split,
-        "town_name": board.town_name,
-    }
+def _split() -> CostSplit:
+    try:
+        return CostSplit(request.args.get("split", CostSplit.EQUAL.value))
+    except ValueError:
+        return CostSplit.EQUAL
 
 
 @bp.get("/dashboard")
@@ -81,10 +44,7 @@ def dashboard() -> Response:
     area_id = request.args.get("area") or None
     if area_id is not None and area_id not in {a.id for a in areas}:
         abort(404)
-    try:
-        split = CostSplit(request.args.get("split", CostSplit.EQUAL.value))
-    except ValueError:
-        split = CostSplit.EQUAL
+    split = _split()
     live = request.args.get("live", "1") != "0"
     # The poll names the clocks it was drawn at: while none has moved, nothing is redrawn.
     stamp = clock_queries.clocks(session=session, area_id=area_id).stamp
@@ -93,6 +53,13 @@ def dashboard() -> Response:
         response.headers["Cache-Control"] = "no-store"
         return response
     board = current_board(session=session, area_id=area_id)
+    town = request.args.get("town") or None
+    if town is not None and town not in board.town_ids:
+        town = None
+    progress = group_progress(
+        session=session, board=board, area_id=area_id, today=presenter.today_in_japan()
+    )
+    here = {"area": area_id or "", "split": split.value}
     return htmx.render(
         "dashboard/page.html",
         "scores",
@@ -100,8 +67,55 @@ def dashboard() -> Response:
         area_names={a.id: a.name for a in areas},
         area_id=area_id,
         live=live,
-        here={"area": area_id or "", "split": split.value},
+        here=here,
+        here_all={**here, "town": town or "", "page": str(_page())},
         stamp=stamp,
         poll_seconds=POLL_SECONDS,
-        **_dashboard_context(board, area_id, split),
+        csv_lists=CSV_LISTS,
+        **presenter.dashboard_context(
+            session=session,
+            board=board,
+            area_id=area_id,
+            split=split,
+            page=_page(),
+            progress=progress,
+            progress_town=town,
+        ),
     )
+
+
+@bp.get("/dashboard/<list_name>.csv")
+@authz.signed_in
+def download(list_name: str) -> Response:
+    """A full list of the dashboard (functions, asks or savings) as CSV for Excel."""
+    if list_name not in CSV_LISTS:
+        abort(404)
+    session = get_session()
+    areas = catalog_queries.list_areas(session=session)
+    area_id = request.args.get("area") or None
+    if area_id is not None and area_id not in {a.id for a in areas}:
+        abort(404)
+    board = current_board(session=session, area_id=area_id)
+    if list_name == "functions":
+        data = presenter.functions_csv(
+            session=session,
+            board=board,
+            area_id=area_id,
+            area_names={a.id: a.name for a in areas},
+        )
+    elif list_name == "asks":
+        data = presenter.asks_csv(session=session, board=board, area_id=area_id)
+    else:
+        data = presenter.savings_csv(session=session, board=board, area_id=area_id, split=_split())
+    response = Response(data, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    scope = area_id or "all"
+    response.headers["Content-Disposition"] = f'attachment; filename="{list_name}-{scope}.csv"'
+    return response
+
+
+@bp.get("/dashboard/definition")
+@authz.signed_in
+def definition() -> Response:
+    """The full definition of the Galapagos risk, in plain words, for the dashboard's readers."""
+    return htmx.render("dashboard/definition.html")
