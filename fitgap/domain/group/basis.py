@@ -254,6 +254,7 @@ class GroupBasis:
         lone_count = dict.fromkeys(chosen, 0)
         unestimated = dict.fromkeys(chosen, 0)
         units = dict.fromkeys(chosen, 0)
+        town_violations = dict.fromkeys(chosen, 0)
         group_units = 0
         violations = 0
         for function in self.customized:
@@ -274,6 +275,8 @@ class GroupBasis:
             for (j, _c), share in zip(members, shares, strict=True):
                 units[j] += unit
                 count[j] += 1
+                if function.prohibited:
+                    town_violations[j] += 1
                 if m == 1:
                     lone[j] += share
                     lone_count[j] += 1
@@ -299,14 +302,15 @@ class GroupBasis:
                 customizations=count[j],
                 lone=lone_count[j],
                 unestimated=unestimated[j],
-                risk=risk_of(units[j], town_max),
+                # The violation band of the risk engine (docs/galapagos-risk.md).
+                risk=risk_of(units[j], town_max, town_violations[j] > 0),
             )
             for k, j in enumerate(chosen)
         )
         return GroupResult(
             town_ids=tuple(self.towns[j].id for j in chosen),
             years=years,
-            risk=risk_of(group_units, n * n * self.class_sum),
+            risk=risk_of(group_units, n * n * self.class_sum, violations > 0),
             divergent=self.divergent_bits(chosen).bit_count(),
             customizations=sum(count.values()),
             violations=violations,

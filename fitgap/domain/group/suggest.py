@@ -186,6 +186,15 @@ def _exhaustive(basis: GroupBasis, chosen: Sequence[int], years: int) -> list[Fo
     ]
     split = basis.terms.split
     package = basis.terms.package_yen(years)
+    # Towns (bits of `chosen`) that customize a prohibited function: a subset holding one of
+    # them carries the risk engine's violation band.
+    local = {j: k for k, j in enumerate(chosen)}
+    violators = 0
+    for function in basis.customized:
+        if function.prohibited:
+            for j, _cost in function.estimates:
+                if j in local:
+                    violators |= 1 << local[j]
     linear = [0] * size
     for s in range(1, size):
         low = (s & -s).bit_length() - 1
@@ -201,7 +210,7 @@ def _exhaustive(basis: GroupBasis, chosen: Sequence[int], years: int) -> list[Fo
             continue
         m = len(members)
         units = 2 * m * linear[s] - squares[s]
-        risk = risk_of(units, m * m * basis.class_sum)
+        risk = risk_of(units, m * m * basis.class_sum, bool(s & violators))
         found.append((tuple(chosen[k] for k in members), risk, least))
     return found
 
