@@ -72,7 +72,7 @@ def _dashboard_context(board: Scoreboard, area_id: str | None, split: CostSplit)
 
 
 @bp.get("/dashboard")
-@authz.signed_in
+@authz.project
 @authz.background_poll
 def dashboard() -> Response:
     """Scores of the group, each town and area, the functions to discuss and the best asks."""
