@@ -24,11 +24,14 @@ from fitgap.domain.files.answer_sheet import (
     HEADER_ROW,
 )
 from fitgap.domain.files.yamlfile import InvalidInput
-from fitgap.domain.values import AnswerKind, Cost
+from fitgap.domain.meetings.minutes import DecisionDraft, TownVerdict, to_csv, to_markdown
+from fitgap.domain.values import AnswerKind, Cost, Outcome, Status
 from fitgap.domain.vendor import VendorAnswer, answer_problems, one_line
+from fitgap.services import meetings
 from fitgap.services import vendor as vendor_service
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
+from fitgap.store import meetings as meeting_queries
 from fitgap.store import vendor as vendor_queries
 from fitgap.store.db import Database
 from tests.factories import make_catalog, make_marks, make_towns
@@ -413,3 +416,58 @@ def test_preview_reads_the_sheet_through_the_hardened_reader(requests_loaded: Da
             session=session, source=b"PK\x03\x04 not a zip", display="x.xlsx", today=date.today()
         )
     assert refused.value.problems[0].file == "x.xlsx"
+
+
+# --- where the answers show ------------------------------------------------------------------
+
+
+def test_the_minutes_and_the_meeting_item_show_the_answer(
+    requests_loaded: Database, client: FlaskClient
+) -> None:
+    db = requests_loaded
+    _answer(db, "0010001", AnswerKind.SETTING, "帳票レイアウトは「帳票設定」画面の様式切替で対応")
+    with db.write() as session:
+        meeting = meetings.create_meeting(
+            session=session,
+            data=meeting_queries.MeetingInput(
+                area_id="juki", held_on=date(2025, 6, 10), moderator="山本"
+            ),
+        )
+        assert meeting.id is not None
+        item = next(
+            i
+            for i in meeting_queries.agenda(session=session, meeting_id=meeting.id)
+            if i.function_id == "0010001"
+        )
+        assert item.id is not None
+        verdicts = tuple(
+            TownVerdict(t, Status.FIT, None)
+            for t in ("ishii", "kamiyama", "naka", "higashimiyoshi")
+        )
+        meetings.record_decision(
+            session=session,
+            meeting_id=meeting.id,
+            item_id=item.id,
+            draft=DecisionDraft(outcome=Outcome.ALL_FIT, verdicts=verdicts, summary="設定で対応"),
+            supersedes_id=None,
+            actor=ACTOR,
+        )
+        meeting_queries.set_current(session=session, meeting_id=meeting.id, item_id=item.id)
+        meeting_id = meeting.id
+    expected = "設定で対応可 — 帳票レイアウトは「帳票設定」画面の様式切替で対応"
+    with db.session() as session:
+        minutes = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+    assert f"- ベンダー回答：{expected}" in to_markdown(minutes)
+    assert expected in to_csv(minutes).decode("utf-8-sig")
+    sign_in(client, db, "moderator", "moderator")
+    assert expected in client.get(f"/meetings/{meeting_id}/minutes").get_data(as_text=True)
+    room = client.get(f"/meetings/{meeting_id}/room").get_data(as_text=True)
+    assert "ベンダー回答" in room and "帳票レイアウトは「帳票設定」画面の様式切替で対応" in room
+
+
+def test_latest_answers_feed_the_matrix_in_one_line(requests_loaded: Database) -> None:
+    db = requests_loaded
+    _answer(db, "0010002", AnswerKind.PROCEDURE, "紙の添付書類は\nスキャンしてPDFで添付")
+    with db.session() as session:
+        lines = {f: one_line(a) for f, a in vendor_queries.latest_answers(session=session).items()}
+    assert lines == {"0010002": "運用で回避可 — 紙の添付書類は スキャンしてPDFで添付"}
