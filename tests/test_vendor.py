@@ -29,6 +29,7 @@ from fitgap.domain.values import AnswerKind, Cost, Outcome, Status
 from fitgap.domain.vendor import VendorAnswer, answer_problems, one_line
 from fitgap.services import meetings
 from fitgap.services import vendor as vendor_service
+from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
@@ -471,3 +472,20 @@ def test_latest_answers_feed_the_matrix_in_one_line(requests_loaded: Database) -
     with db.session() as session:
         lines = {f: one_line(a) for f, a in vendor_queries.latest_answers(session=session).items()}
     assert lines == {"0010002": "運用で回避可 — 紙の添付書類は スキャンしてPDFで添付"}
+
+
+def test_a_vendor_account_is_made_on_the_command_line_without_a_town(
+    requests_loaded: Database, fitgap: Invoke
+) -> None:
+    typed = "Strong-Pass-2026\nStrong-Pass-2026\n"
+    with_town = fitgap(
+        "user", "add", "v2", "--name", "x", "--role", "vendor", "--town", "ishii", input=typed
+    )
+    assert (
+        with_town.exit_code == 1 and "ベンダーのアカウントには町を指定しません" in with_town.output
+    )
+    added = fitgap("user", "add", "v1", "--name", "導入担当", "--role", "vendor", input=typed)
+    assert added.exit_code == 0, added.output
+    with requests_loaded.session() as session:
+        made = account_queries.get_by_login(session=session, login="v1")
+        assert made is not None and (made.role, made.town_id) == ("vendor", None)
