@@ -12,10 +12,11 @@ from sqlmodel import Session
 
 from fitgap.domain.values import AnswerKind, Cost, Status
 from fitgap.domain.vendor import CustomizationRequest, RequestingTown, VendorAnswer
-from fitgap.store.models import CatalogFunction, Mark, Town
+from fitgap.store.models import Area, CatalogFunction, Mark, Town
 from fitgap.store.models import VendorAnswer as AnswerRow
 
 _answer: Any = AnswerRow.__table__  # type: ignore[attr-defined]
+_area: Any = Area.__table__  # type: ignore[attr-defined]
 _function: Any = CatalogFunction.__table__  # type: ignore[attr-defined]
 _mark: Any = Mark.__table__  # type: ignore[attr-defined]
 _town: Any = Town.__table__  # type: ignore[attr-defined]
@@ -138,12 +139,20 @@ def open_requests(
         )
         .join(_mark, _mark.c.function_id == _function.c.id)
         .join(_town, _town.c.id == _mark.c.town_id)
+        .join(_area, _area.c.id == _function.c.area_id)
         .where(
             _mark.c.status == Status.CUSTOMIZATION.value,
             _function.c.archived_at.is_(None),
             _town.c.archived_at.is_(None),
         )
-        .order_by(_function.c.area_id, _function.c.position, _function.c.id, _town.c.position)
+        .order_by(
+            _area.c.position,
+            _area.c.id,
+            _function.c.position,
+            _function.c.id,
+            _town.c.position,
+            _town.c.id,
+        )
     )
     if area_id is not None:
         statement = statement.where(_function.c.area_id == area_id)
