@@ -15,7 +15,10 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from fitgap.services import meetings
+from fitgap.domain.values import AnswerKind
+from fitgap.domain.vendor import VendorAnswer
+from fitgap.services import meetings, vendor
+from fitgap.store import audit as audit_queries
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
@@ -23,81 +26,96 @@ from fitgap.web import authz
 from tests.factories import make_catalog, make_group, make_marks, make_towns
 from tests.helpers import Invoke, csrf_token, make_account, sign_in
 
-ROLES = ("anonymous", "ishii", "naka", "moderator", "observer", "admin")
+ROLES = ("anonymous", "ishii", "naka", "moderator", "observer", "admin", "vendor")
 L = "login"  # redirected to the sign-in page
 
-ANYONE = (L, 200, 200, 200, 200, 200)
-MODERATOR = (L, 403, 403, 200, 403, 403)
-ADMIN = (L, 403, 403, 403, 403, 200)
-READERS = (L, 403, 403, 200, 200, 403)
-NO = (405,) * 6
+ANYONE = (L, 200, 200, 200, 200, 200, 200)  # the vendor too: the catalog, the requests
+PROJECT = (L, 200, 200, 200, 200, 200, 403)  # every role but the vendor
+MODERATOR = (L, 403, 403, 200, 403, 403, 403)
+ADMIN = (L, 403, 403, 403, 403, 200, 403)
+VENDOR = (L, 403, 403, 403, 403, 403, 200)
+NO = (405,) * 7
+READERS = (L, 403, 403, 200, 200, 403, 403)
 Row = tuple[int | str, ...]
 
 # endpoint: (GET, POST), each status in the order of ROLES. `ishii` is 石井町's staff for every
 # area; `naka` is 那賀町's staff for 介護 (kaigo) only; the sample function is 住民記録 (juki).
 EXPECTED: dict[str, tuple[Row, Row]] = {
-    "admin.account": (ADMIN, (L, 403, 403, 403, 403, 422)),
+    "admin.account": (ADMIN, (L, 403, 403, 403, 403, 422, 403)),
     "admin.accounts": (ADMIN, NO),
     "admin.audit": (ADMIN, NO),
     "admin.audit_csv": (ADMIN, NO),
-    "admin.disable": (NO, (L, 403, 403, 403, 403, 303)),
-    "admin.enable": (NO, (L, 403, 403, 403, 403, 303)),
-    "admin.new_account": (ADMIN, (L, 403, 403, 403, 403, 422)),
-    "admin.reset_password": (NO, (L, 403, 403, 403, 403, 200)),
-    "admin.unlock": (NO, (L, 403, 403, 403, 403, 303)),
-    "auth.health": ((200,) * 6, NO),
-    "auth.keepalive": (NO, (L, 303, 303, 303, 303, 303)),
-    "auth.login": ((200, 302, 302, 302, 302, 302), (200,) * 6),
-    "auth.logout": (NO, (L,) * 6),  # signed out (or never in): to the sign-in page
-    "auth.password": (ANYONE, (L, 422, 422, 422, 422, 422)),
+    "admin.disable": (NO, (L, 403, 403, 403, 403, 303, 403)),
+    "admin.enable": (NO, (L, 403, 403, 403, 403, 303, 403)),
+    "admin.new_account": (ADMIN, (L, 403, 403, 403, 403, 422, 403)),
+    "admin.reset_password": (NO, (L, 403, 403, 403, 403, 200, 403)),
+    "admin.unlock": (NO, (L, 403, 403, 403, 403, 303, 403)),
+    "auth.health": ((200,) * 7, NO),
+    "auth.keepalive": (NO, (L, 303, 303, 303, 303, 303, 303)),
+    "auth.login": ((200, 302, 302, 302, 302, 302, 302), (200,) * 7),
+    "auth.logout": (NO, (L,) * 7),  # signed out (or never in): to the sign-in page
+    "auth.password": (ANYONE, (L, 422, 422, 422, 422, 422, 422)),
     "catalog.area": (ANYONE, NO),
-    "catalog.editor": ((L, 303, 303, 303, 403, 403), NO),
+    "catalog.editor": ((L, 303, 303, 303, 403, 403, 403), NO),
     "catalog.function": (ANYONE, NO),
     "catalog.overview": (ANYONE, NO),
-    "catalog.preview": (NO, (L, 200, 200, 200, 403, 403)),
-    "catalog.row": ((L, 303, 303, 303, 303, 303), NO),
+    "catalog.preview": (NO, (L, 200, 200, 200, 403, 403, 403)),
+    "catalog.row": ((L, 303, 303, 303, 303, 303, 303), NO),
     # A stale version (409) proves the save got past every check; a moderator's correction
     # without a reason is 422; another town's or another area's staff get 403.
-    "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403)),
-    "dashboard.dashboard": (ANYONE, NO),
-    "dashboard.definition": (ANYONE, NO),
-    "dashboard.download": (ANYONE, NO),
-    "language.switch": (NO, (303,) * 6),
+    "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403, 403)),
+    "dashboard.dashboard": (PROJECT, NO),
+    "dashboard.definition": (PROJECT, NO),
+    "dashboard.download": (PROJECT, NO),
+    "language.switch": (NO, (303,) * 7),
     # The group page: the moderator and observers read it; only the moderator saves (the walk
     # sends no name: 400 proves it got past every check) and deletes scenarios.
     "group.page": (READERS, NO),
     "group.compare": (READERS, NO),
-    "group.save_scenario": (NO, (L, 403, 403, 400, 403, 403)),
-    "group.delete_scenario": (NO, (L, 403, 403, 303, 403, 403)),
+    "group.save_scenario": (NO, (L, 403, 403, 400, 403, 403, 403)),
+    "group.delete_scenario": (NO, (L, 403, 403, 303, 403, 403, 403)),
     # The marking sheet of 石井町 for 住民記録: anyone signed in may download it; only 石井町's
     # staff may upload it (the walk sends no file: 400 proves it got past every check).
-    "sheets.download": (ANYONE, NO),
-    "sheets.upload_form": ((L, 200, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403)),
-    "sheets.upload": ((L, 200, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403)),
-    "sheets.apply": (NO, (L, 400, 403, 403, 403, 403)),
-    "meetings.add_item": (NO, (L, 403, 403, 422, 403, 403)),
-    "meetings.all_minutes": (ANYONE, NO),
-    "meetings.change_item": (NO, (L, 403, 403, 400, 403, 403)),
+    "sheets.download": (PROJECT, NO),
+    "sheets.upload_form": ((L, 200, 403, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403, 403)),
+    "sheets.upload": ((L, 200, 403, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403, 403)),
+    "sheets.apply": (NO, (L, 400, 403, 403, 403, 403, 403)),
+    "meetings.add_item": (NO, (L, 403, 403, 422, 403, 403, 403)),
+    "meetings.all_minutes": (PROJECT, NO),
+    "meetings.change_item": (NO, (L, 403, 403, 400, 403, 403, 403)),
     "meetings.console": (MODERATOR, NO),
-    "meetings.decide": (NO, (L, 403, 403, 422, 403, 403)),
-    "meetings.download": (ANYONE, NO),
-    "meetings.download_all": (ANYONE, NO),
-    "meetings.edit": (MODERATOR, (L, 403, 403, 422, 403, 403)),
-    "meetings.follow": (ANYONE, NO),
-    "meetings.index": (ANYONE, NO),
-    "meetings.live": (ANYONE, NO),
-    "meetings.minutes": (ANYONE, NO),
-    "meetings.new": (MODERATOR, (L, 403, 403, 422, 403, 403)),
-    "meetings.room": (ANYONE, NO),
-    "meetings.set_current": (NO, (L, 403, 403, 400, 403, 403)),
-    "meetings.show": (ANYONE, NO),
-    "static": ((200,) * 6, NO),
+    "meetings.decide": (NO, (L, 403, 403, 422, 403, 403, 403)),
+    "meetings.download": (PROJECT, NO),
+    "meetings.download_all": (PROJECT, NO),
+    "meetings.edit": (MODERATOR, (L, 403, 403, 422, 403, 403, 403)),
+    "meetings.follow": (PROJECT, NO),
+    "meetings.index": (PROJECT, NO),
+    "meetings.live": (PROJECT, NO),
+    "meetings.minutes": (PROJECT, NO),
+    "meetings.new": (MODERATOR, (L, 403, 403, 422, 403, 403, 403)),
+    "meetings.room": (PROJECT, NO),
+    "meetings.set_current": (NO, (L, 403, 403, 400, 403, 403, 403)),
+    "meetings.show": (PROJECT, NO),
+    "static": ((200,) * 7, NO),
+    # The vendor's pages: the requests are for everyone signed in; the answer sheet for the
+    # vendor and the consultant; answering only the vendor (the walk sends an empty form: 400,
+    # an empty upload: 400). Accepting an answer: 石井町's staff (a town that asks; the walk's
+    # answer needs no customization), refused (409) when the mark is no longer customization.
+    "vendor.requests": (ANYONE, NO),
+    "vendor.sheet_download": ((L, 403, 403, 200, 403, 403, 200), NO),
+    "vendor.answer_form": (VENDOR, (L, 403, 403, 403, 403, 403, 400)),
+    "vendor.answer": (VENDOR, (L, 403, 403, 403, 403, 403, 400)),
+    "vendor.upload_form": (VENDOR, (L, 403, 403, 403, 403, 403, 400)),
+    "vendor.upload": (VENDOR, (L, 403, 403, 403, 403, 403, 400)),
+    "vendor.apply": (NO, (L, 403, 403, 403, 403, 403, 400)),
+    "vendor.accept": (NO, (L, 303, 403, 403, 403, 403, 403)),
 }
 
 # Form data sent with every POST (besides the CSRF token in the htmx header).
 POST_DATA: dict[str, dict[str, str]] = {
     "catalog.save_mark": {"status": "fit", "version": "999"},
     "catalog.preview": {"note": "**メモ**", "status": "fit"},
+    "vendor.accept": {"version": "1"},
 }
 
 
@@ -124,7 +142,18 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
         items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
         assert items and items[0].id is not None
     target = make_account(db, "someone", "observer")
+    with db.write() as session:
+        answer = vendor.record_answer(
+            session=session,
+            answer=VendorAnswer(
+                "0010001", AnswerKind.SETTING, "帳票設定画面の様式切替", date(2025, 5, 1)
+            ),
+            expected_id=0,
+            source="web",
+            actor=audit_queries.Actor(name="vendor", address=None),
+        )
     return {
+        "answer_id": answer.id,
         "area_id": "juki",
         "function_id": "0010001",
         "town_id": "ishii",

@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -42,15 +43,21 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse, encode_multipart
 
 from fitgap.cli.demo import load_demo_meetings
+from fitgap.domain.files.answer_sheet import COL_DETAIL, COL_KIND
+from fitgap.domain.files.answer_sheet import COL_INITIAL as COL_ANSWER_INITIAL
+from fitgap.domain.files.answer_sheet import HEADER_ROW as ANSWER_HEADER_ROW
 from fitgap.domain.files.marking_sheet import COL_INITIAL, COL_NOTE, COL_STATUS, HEADER_ROW
-from fitgap.domain.labels import STATUS_LABELS_JA
+from fitgap.domain.labels import ANSWER_KIND_LABELS_JA, STATUS_LABELS_JA
 from fitgap.domain.limits import MAX_NOTE_LENGTH
 from fitgap.domain.meetings import minutes
-from fitgap.domain.values import Outcome, Status
+from fitgap.domain.values import AnswerKind, Cost, Outcome, Status
+from fitgap.domain.vendor import VendorAnswer
+from fitgap.services import vendor as vendor_service
 from fitgap.store import audit as audit_queries
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
+from fitgap.store import vendor as vendor_queries
 from fitgap.store.db import MAX_INTEGER, Database
 from fitgap.store.models import Account, AgendaItem, Role
 from fitgap.web import authz, markdown
@@ -277,6 +284,7 @@ class World:
     targets: tuple[str, ...]  # accounts the administrator may change freely
     accounts: tuple[str, ...]  # the others (of the actors): left alone
     logins: tuple[str, ...]  # accounts the sign-in form is fuzzed with
+    answers: tuple[str, ...] = ()  # the vendor's answers (ids)
     passwords: dict[str, str] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     reached: Counter[str] = field(default_factory=Counter)
@@ -290,6 +298,7 @@ ROLE_LOGINS = {
     Role.MODERATOR: "moderator",
     Role.OBSERVER: "observer",
     Role.ADMIN: "admin",
+    Role.VENDOR: "vendor",
 }
 
 
@@ -305,6 +314,7 @@ def world(app: Flask, db: Database, sample: Path, fitgap: Invoke) -> World:
         make_account(db, "moderator", "moderator", name="山本"),
         make_account(db, "observer", "observer"),
         make_account(db, "admin", "admin"),
+        make_account(db, "vendor", "vendor"),
         make_account(db, "changer", "observer"),  # changes its own password
         make_account(db, "leaver", "observer"),  # signs out
         make_account(db, "victim", "observer"),  # signs in with wrong passwords
@@ -328,12 +338,32 @@ def world(app: Flask, db: Database, sample: Path, fitgap: Invoke) -> World:
             functions += [f.id for f in area_functions[:3]]
             functions += [f.id for f in area_functions if f.requirement == "prohibited"][:1]
         meetings = meeting_queries.list_meetings(session=session)
+        wanted = [r.function_id for r in vendor_queries.open_requests(session=session)][:3]
         items = [
             str(item.id)
             for meeting in meetings
             if meeting.id is not None
             for item in meeting_queries.agenda(session=session, meeting_id=meeting.id)
         ]
+    answers: list[str] = []
+    for number, function_id in enumerate(wanted):
+        with db.write() as session:
+            kind = (AnswerKind.SETTING, AnswerKind.PROCEDURE, AnswerKind.CUSTOMIZATION)[number]
+            answer = vendor_service.record_answer(
+                session=session,
+                answer=VendorAnswer(
+                    function_id,
+                    kind,
+                    "帳票設定画面の様式切替",
+                    date(2025, 5, 1),
+                    cost=Cost(1000000, 100000) if kind is AnswerKind.CUSTOMIZATION else None,
+                ),
+                expected_id=0,
+                source="web",
+                actor=audit_queries.Actor(name="vendor", address=None),
+            )
+            answers.append(str(answer.id))
+    functions += [f for f in wanted if f not in functions]
     return World(
         app=app,
         db=db,
@@ -347,6 +377,7 @@ def world(app: Flask, db: Database, sample: Path, fitgap: Invoke) -> World:
         accounts=tuple(str(a) for a in accounts),
         logins=("victim", "ＶＩＣＴＩＭ", " victim ", "nobody", "target-locked"),
         passwords={"changer": PASSWORD},
+        answers=tuple(answers),
     )
 
 
@@ -409,8 +440,20 @@ def _live(world: World, call: Call, value: Live) -> str:
                 session=session, function_id=item.function_id
             )
             return str(decision.id) if decision is not None else ""
+        if value.kind == "own-version":  # the staff member's town's mark
+            mark = mark_queries.get_mark(
+                session=session, town_id="ishii", function_id=path.get("function_id", "")
+            )
+            return str(mark.version if mark is not None else 0)
+        if value.kind == "answer":  # the answer the vendor's form shows as the current one
+            answer = vendor_queries.latest_answer(
+                session=session, function_id=path.get("function_id", "")
+            )
+            return str(answer.id if answer is not None else 0)
     if value.kind == "password":
         return world.passwords.get(world.actor(call.role).login or "", PASSWORD)
+    if value.kind == "answers":
+        return base64.b64encode(edited_answer_sheet(world, value.edits)).decode("ascii")
     assert value.kind == "sheet"
     return base64.b64encode(edited_sheet(world, path, value.edits)).decode("ascii")
 
@@ -432,6 +475,21 @@ def edited_sheet(
     for row, column, text in edits:
         # (what a workbook cannot hold at all is left out: no spreadsheet would send it)
         sheet.cell(HEADER_ROW + 1 + row, column).value = ILLEGAL_CHARACTERS_RE.sub("", text)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def edited_answer_sheet(world: World, edits: Iterable[tuple[int, int, str]]) -> bytes:
+    """The vendor's answer sheet as downloaded now, with cells overwritten."""
+    response = world.actor(Role.VENDOR).client.get("/vendor/requests.xlsx")
+    data = response.get_data()
+    response.close()
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.worksheets[0]
+    for row, column, text in edits:
+        sheet.cell(ANSWER_HEADER_ROW + 1 + row, column).value = ILLEGAL_CHARACTERS_RE.sub("", text)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -644,6 +702,37 @@ def _sheet_fields(_world: World) -> Mapping[str, st.SearchStrategy[Value]]:
     return {"data": sheets, "filename": choice(("判定シート.xlsx",), SMALL_TEXT)}
 
 
+ANSWER_EDIT = st.tuples(
+    st.integers(0, 3),
+    st.sampled_from((COL_KIND, COL_KIND, COL_DETAIL, COL_ANSWER_INITIAL, 1, 12, 14)),
+    st.one_of(
+        st.sampled_from([str(label) for label in ANSWER_KIND_LABELS_JA.values()]), SMALL_TEXT
+    ),
+)
+
+
+def _answer_sheet_fields(_world: World) -> Mapping[str, st.SearchStrategy[Value]]:
+    sheets: st.SearchStrategy[Value] = st.one_of(
+        st.lists(ANSWER_EDIT, max_size=4).map(lambda edits: Live("answers", tuple(edits))),
+        st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode("ascii")),
+        st.sampled_from(("", "not base64!", "UEsDBAo=")),
+    )
+    return {"data": sheets, "filename": choice(("回答シート.xlsx",), SMALL_TEXT)}
+
+
+def _answer_fields(_world: World) -> Mapping[str, st.SearchStrategy[Value]]:
+    amounts = choice(("", "0", "1200000", "1,200,000"), st.sampled_from(NUMBERS))
+    return {
+        "kind": choice([k.value for k in AnswerKind] + list(ANSWER_KIND_LABELS_JA.values())),
+        "detail": TEXT,
+        "text": TEXT,
+        "initial_yen": amounts,
+        "annual_yen": amounts,
+        "answered_on": choice(DATES),
+        "expected": choice((Live("answer"),), st.sampled_from(NUMBERS)),
+    }
+
+
 def _password_fields(_world: World) -> Mapping[str, st.SearchStrategy[Value]]:
     strong = ("Fuzz-Pass-𠮷-2026", "Another-Pass-2027!", PASSWORD)
     new = choice(strong)
@@ -719,6 +808,14 @@ SPECS: dict[str, Spec] = {
     "group.delete_scenario": Spec(
         lambda _w: {"scenario_id": ids(("1", "2", "3"))}, _no_fields, examples=15
     ),
+    "vendor.answer": Spec(lambda w: {"function_id": ids(w.functions)}, _answer_fields, examples=60),
+    "vendor.upload": Spec(_no_paths, _answer_sheet_fields, upload=True, examples=20),
+    "vendor.apply": Spec(_no_paths, _answer_sheet_fields, upload=True, examples=20),
+    "vendor.accept": Spec(
+        lambda w: {"function_id": ids(w.functions), "answer_id": ids(w.answers)},
+        lambda _w: {"version": choice((Live("own-version"),), st.sampled_from(NUMBERS))},
+        examples=30,
+    ),
 }
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -742,6 +839,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "auth": ("auth.login", "auth.logout", "auth.keepalive", "auth.password", "language.switch"),
     "sheets": ("sheets.upload", "sheets.apply"),
     "group": ("group.save_scenario", "group.delete_scenario"),
+    "vendor": ("vendor.answer", "vendor.upload", "vendor.apply", "vendor.accept"),
 }
 
 
@@ -962,6 +1060,7 @@ def assert_stored_text_is_safe(world: World) -> None:
         pages += [(staff, base + tail, False) for tail in ("/room", "/follow?town=ishii")]
         pages.append((staff, base + "/live?v=-1&view=room", True))
     pages += [(admin, f"/admin/accounts/{account_id}", False) for account_id in accounts]
+    pages += [(str(Role.VENDOR), "/vendor/requests", False), (staff, "/vendor/requests", False)]
     shown: dict[str, str] = {}
     for role, url, htmx in pages:
         page = get(world, role, url, htmx=htmx).get_data(as_text=True)
@@ -1052,6 +1151,11 @@ def test_sheets(world: World) -> None:
     assert_stored_text_is_safe(world)
 
 
+def test_vendor(world: World) -> None:
+    fuzz(world, "vendor")
+    assert_stored_text_is_safe(world)
+
+
 def test_the_checks_fail_on_an_unescaped_tag_or_a_live_formula(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1090,6 +1194,7 @@ def _read_paths(world: World, endpoint: str) -> dict[str, st.SearchStrategy[str]
         "meeting_id": world.meetings,
         "item_id": world.items,
         "account_id": world.targets,
+        "answer_id": world.answers,
         "kind": ("md", "csv", "xlsx"),
         "list_name": ("functions", "asks", "savings"),
         "filename": ("fitgap.css", "fitgap.js"),
@@ -1176,6 +1281,7 @@ def _examples(world: World) -> Iterable[tuple[str, str]]:
         "item_id": world.items[0],
         "account_id": world.targets[0],
         "scenario_id": "1",
+        "answer_id": world.answers[0],
         "kind": "csv",
         "list_name": "functions",
         "filename": "fitgap.css",

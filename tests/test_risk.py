@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from fitgap.domain.risk.divergence import CLASS_WEIGHTS, DivergenceKind
 from fitgap.domain.risk.report import to_contract_json, to_text
 from fitgap.domain.risk.scoreboard import Scoreboard, galapagos_risk
 from fitgap.domain.risk.scores import Evidence, UnknownAreaError
-from fitgap.domain.risk.steering import explain_ask, explain_contribution
-from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
+from fitgap.domain.risk.steering import explain_ask, explain_contribution, with_answers
+from fitgap.domain.values import AnswerKind, Cost, Function, Mark, Requirement, Status, Town
+from fitgap.domain.vendor import VendorAnswer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -675,3 +677,50 @@ def test_the_documented_sentences_are_what_the_engine_says(board: Scoreboard) ->
             assert f"- {explain_contribution(contribution)}\n" in text
     assert "= **69.4**" in text
     assert "50 × 7 / 63 = 5.6" in text
+
+
+# -- the vendor's answers in the cost lens and the asks ---------------------------------------
+
+
+def test_cost_lens_uses_the_vendors_estimate_and_shows_the_difference(board: Scoreboard) -> None:
+    vendor = {"0010020": Cost(initial_yen=1_000_000, annual_yen=100_000)}  # 2 M over ten years
+    lens = cost_lens(board, vendor_estimates=vendor)
+    functions = {f.function_id: f for f in lens.functions}
+    shared = functions["0010020"]
+    assert (shared.shared_cost_yen, shared.by_vendor, shared.towns_cost_yen) == (
+        2_000_000,
+        True,
+        6_000_000,
+    )
+    assert shared.difference_yen == -4_000_000
+    assert functions["0230265"].by_vendor is False
+    assert functions["0230265"].difference_yen is None
+    assert lens.total_yen == 10_500_000 - 6_000_000 + 2_000_000
+    costs = {(c.town_id, c.function_id): c for c in lens.customizations}
+    # The vendor's build stays for the others at the same cost: one town leaving saves the
+    # group nothing, and naka (no estimate of its own) now has a known share.
+    assert costs[("kamiyama", "0010020")].group_saving_yen == 0.0
+    assert costs[("naka", "0010020")].share_yen == 500_000
+    # An estimate of the vendor prices a customization no town could price.
+    priced = cost_lens(board, vendor_estimates={"0230280": Cost(300_000, 0)})
+    assert {f.function_id: f.shared_cost_yen for f in priced.functions}["0230280"] == 300_000
+
+
+def test_asks_carry_the_answer_and_an_answer_that_avoids_the_customization_comes_first(
+    board: Scoreboard,
+) -> None:
+    found = board.best_asks()
+    last = found[-1].function_id
+    answers = {
+        last: VendorAnswer(last, AnswerKind.SETTING, "帳票設定で切替", date(2025, 5, 1)),
+        found[0].function_id: VendorAnswer(
+            found[0].function_id, AnswerKind.IMPOSSIBLE, "法令上できない", date(2025, 5, 1)
+        ),
+    }
+    carried = with_answers(found, answers)
+    assert carried[0].function_id == last and carried[0].answer == answers[last]
+    keys = [(a.function_id, a.town_id) for a in found]
+    expected = [k for k in keys if k[0] == last] + [k for k in keys if k[0] != last]
+    assert [(a.function_id, a.town_id) for a in carried] == expected  # otherwise as before
+    assert next(a.answer for a in carried if a.function_id == found[0].function_id) is not None
+    assert all(a.answer is None for a in carried if a.function_id not in answers)

@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-import test_meetings as meeting_tests
-import test_workspace as workspace_tests
 from flask.testing import FlaskClient
 
 from fitgap.domain.values import Outcome, Status
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
+from tests import test_meetings as meeting_tests
+from tests import test_workspace as workspace_tests
 from tests.helpers import Invoke, csrf_token, moderate
 
 HTMX = {"HX-Request": "true"}

@@ -91,21 +91,32 @@ def test_demo_prepares_a_database(
 ) -> None:
     settings["DEMO_DATABASE_URL"] = settings["DATABASE_URL"]
     settings["DEMO_MARKS_DIR"] = str(sample / "marks")
+    settings["DEMO_ANSWERS_FILE"] = str(REPO / "demo" / "vendor_answers.yaml")
     result = fitgap("demo", "--no-serve")
     assert result.exit_code == 0, result.output
     # 4 member towns and 7 fictional towns that left, 217 functions each.
     assert "デモの判定 2387 件を取り込みました" in result.output
+    assert "デモのベンダー回答 7 件を登録しました" in result.output
     with db.session() as session:
         assert len(catalog_queries.active_function_ids(session=session)) == 217
         assert len(mark_queries.export_marks(session=session, town_id="kamiyama")) == 217
     # The demo accounts are printed, and their passwords work (demo only).
     printed = dict(
-        re.findall(r"^  (\S+)\s+(\S+)\s+(?:staff|moderator|observer|admin)\b", result.output, re.M)
+        re.findall(
+            r"^  (\S+)\s+(\S+)\s+(?:staff|moderator|observer|admin|vendor)\b", result.output, re.M
+        )
     )
     assert set(printed) == {
-        "ishii", "kamiyama", "naka", "higashimiyoshi", "moderator", "observer", "admin"
+        "ishii", "kamiyama", "naka", "higashimiyoshi", "moderator", "observer", "admin", "vendor"
     }  # fmt: skip
     client = app.test_client()
     assert login(client, "kamiyama", printed["kamiyama"]).headers["Location"] == "/"
     assert "神山町 職員" in client.get("/").get_data(as_text=True)
     assert fitgap("audit", "verify").exit_code == 0
+    # The demo vendor signs in and finds the sample customizations, most of them answered.
+    vendor = app.test_client()
+    assert login(vendor, "vendor", printed["vendor"]).status_code == 303
+    requests = vendor.get("/vendor/requests").get_data(as_text=True)
+    assert "回答済み 7 件" in requests
+    assert "帳票レイアウトは「帳票設定」画面の様式切替で対応できます" in requests
+    assert "現地確認の記録票（紙）はスキャンしてPDFで事前申請に添付" in requests

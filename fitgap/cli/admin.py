@@ -82,7 +82,7 @@ def _read_password(app: Flask, login: str, from_stdin: bool) -> str:
     "--role",
     type=click.Choice([role.value for role in Role]),
     required=True,
-    help="staff | moderator | observer | admin.",
+    help="staff | moderator | observer | admin | vendor.",
 )
 @click.option("--town", "town_id", help="The town (required for staff).")
 @click.option("--area", "areas", multiple=True, help="An area assigned to staff (repeatable).")
@@ -279,7 +279,8 @@ class DemoAccount:
 
 
 def create_demo_accounts(app: Flask) -> list[DemoAccount]:
-    """One staff account per town (every area), a moderator, an observer, an administrator."""
+    """One staff account per town (every area), a moderator, an observer, an administrator
+    and the vendor."""
     database = _database(app)
     policy = _policy(app.config)
     method = str(app.config["PASSWORD_HASH_METHOD"])
@@ -291,8 +292,9 @@ def create_demo_accounts(app: Flask) -> list[DemoAccount]:
         ]
         wanted += [
             ("moderator", "山本（コンサルタント）", Role.MODERATOR, None),
-            ("observer", "ベンダー担当者（閲覧）", Role.OBSERVER, None),
+            ("observer", "石井町 総務課長（閲覧）", Role.OBSERVER, None),
             ("admin", "情報政策課 管理者", Role.ADMIN, None),
+            ("vendor", "パッケージベンダー 導入支援担当", Role.VENDOR, None),
         ]
         for login, name, role, town_id in wanted:
             password = generate_password(policy)

@@ -24,6 +24,7 @@ DEMO_MARKS_DIR = Path("demo") / "marks"
 
 
 DEMO_MEETINGS_FILE = Path("demo") / "meetings.yaml"
+DEMO_ANSWERS_FILE = Path("demo") / "vendor_answers.yaml"
 
 
 @click.command()
@@ -61,6 +62,10 @@ def demo(ctx: click.Context, host: str, port: int, no_serve: bool) -> None:
         count = load_demo_meetings(app, meetings_file)
         click.echo(_("デモの会議 %(count)s 件を作成しました", count=count))
     cli_group.create_demo_scenarios(_database(app))
+    answers_file = Path(settings.get("DEMO_ANSWERS_FILE", DEMO_ANSWERS_FILE))
+    if answers_file.is_file():
+        count = load_demo_answers(app, answers_file)
+        click.echo(_("デモのベンダー回答 %(count)s 件を登録しました", count=count))
     accounts = cli_admin.create_demo_accounts(app)
     app.config["DEMO_ACCOUNTS"] = accounts
     click.echo(_("デモのアカウント（デモ専用。ログイン画面にも表示されます）:"))
@@ -152,4 +157,47 @@ def load_demo_meetings(app: Flask, path: Path) -> int:
                     session=session, meeting_id=meeting.id, item_id=items[str(entry["current"])]
                 )
         count += 1
+    return count
+
+
+def load_demo_answers(app: Flask, path: Path) -> int:
+    """Store the vendor's sample answers of demo/vendor_answers.yaml; returns how many."""
+    import datetime as dt
+
+    import yaml
+
+    from fitgap.domain.values import Cost
+    from fitgap.domain.vendor import VendorAnswer, parse_kind
+    from fitgap.services.vendor import record_answer
+    from fitgap.store import vendor as vendor_queries
+
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    database = _database(app)
+    count = 0
+    with database.write() as session:
+        for entry in document.get("answers", []):
+            kind = parse_kind(entry["kind"])
+            if kind is None:
+                raise ValueError(f"{path}: {entry['function']}: kind {entry['kind']}")
+            cost = None
+            if "initial_yen" in entry or "annual_yen" in entry:
+                cost = Cost.of(entry.get("initial_yen"), entry.get("annual_yen"))
+            function_id = str(entry["function"])
+            current = vendor_queries.latest_answer(session=session, function_id=function_id)
+            record_answer(
+                session=session,
+                answer=VendorAnswer(
+                    function_id=function_id,
+                    kind=kind,
+                    detail=str(entry["detail"]).strip(),
+                    answered_on=dt.date.fromisoformat(str(entry["answered_on"])),
+                    text=str(entry["text"]).strip() if entry.get("text") else None,
+                    cost=cost,
+                    answered_by=str(document.get("answered_by", "vendor")),
+                ),
+                expected_id=current.id if current else 0,
+                source="demo",
+                actor=cli_actor(),
+            )
+            count += 1
     return count

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from fitgap.cli import admin as cli_admin
-from fitgap.cli import catalog, data, demo, exports, marks, serve
+from fitgap.cli import catalog, data, demo, exports, marks, serve, vendor
 from fitgap.cli import group as cli_group
 from fitgap.cli.support import (
     DataError,
@@ -54,6 +54,7 @@ for command in (
     data.load,
     data.score,
     marks.marks,
+    vendor.vendor,
     exports.export,
     catalog.catalog,
     serve.serve,

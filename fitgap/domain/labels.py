@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from fitgap.domain.i18n import N_, _
 from fitgap.domain.risk.divergence import DivergenceKind
-from fitgap.domain.values import Membership, Outcome, Requirement, Role, Status
+from fitgap.domain.values import AnswerKind, Membership, Outcome, Requirement, Role, Status
 
 __all__ = [
+    "ANSWER_KIND_LABELS_JA",
     "AUDIT_ACTION_LABELS_JA",
     "DIVERGENCE_ADVICE_JA",
     "DIVERGENCE_LABELS_JA",
@@ -22,6 +23,7 @@ __all__ = [
     "ROLE_LABELS_JA",
     "SHORT_STATUS_LABELS_JA",
     "STATUS_LABELS_JA",
+    "answer_kind_label",
     "audit_action_label",
     "divergence_advice",
     "divergence_label",
@@ -88,6 +90,15 @@ DIVERGENCE_ADVICE_JA: dict[DivergenceKind, str] = {
     ),
 }
 
+# The vendor's answer kinds; the answer sheet's drop-down reads them back (ANSWER_KIND_SYNONYMS).
+ANSWER_KIND_LABELS_JA: dict[AnswerKind, str] = {
+    AnswerKind.STANDARD: N_("標準機能で対応可"),
+    AnswerKind.SETTING: N_("設定で対応可"),
+    AnswerKind.PROCEDURE: N_("運用で回避可"),
+    AnswerKind.CUSTOMIZATION: N_("カスタマイズが必要"),
+    AnswerKind.IMPOSSIBLE: N_("対応不可"),
+}
+
 OUTCOME_LABELS_JA: dict[Outcome, str] = {
     Outcome.ALL_FIT: N_("全団体が適合"),
     Outcome.ALL_WORKFLOW_CHANGE: N_("全団体で業務見直し"),
@@ -107,6 +118,7 @@ ROLE_LABELS_JA: dict[Role, str] = {
     Role.MODERATOR: N_("進行役"),
     Role.OBSERVER: N_("閲覧者"),
     Role.ADMIN: N_("管理者"),
+    Role.VENDOR: N_("ベンダー"),
 }
 
 # Every action the audit trail records (fitgap.store.audit.ACTIONS), as 情報政策課 staff
@@ -183,3 +195,8 @@ def role_label(role: Role | str) -> str:
 def membership_label(membership: Membership | str) -> str:
     """Where a town stands with the group (参加, 検討中, 離脱) in the current language."""
     return _(MEMBERSHIP_LABELS_JA[Membership(membership)])
+
+
+def answer_kind_label(kind: AnswerKind | str) -> str:
+    """The kind of a vendor's answer in the current language (標準機能で対応可, ...)."""
+    return _(ANSWER_KIND_LABELS_JA[AnswerKind(kind)])

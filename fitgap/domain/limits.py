@@ -9,6 +9,7 @@ anything is saved. The table in docs/security.md ("Limits on input") lists them.
 from __future__ import annotations
 
 __all__ = [
+    "MAX_ANSWER_DETAIL_LENGTH",
     "MAX_AREA_KM2",
     "MAX_COUNT",
     "MAX_INTEGER_DIGITS",
@@ -45,6 +46,8 @@ MAX_INTEGER_DIGITS = 20
 # The longest note a mark may have, in characters: the web editor, the marks files and the
 # marking sheet refuse longer ones alike.
 MAX_NOTE_LENGTH = 20_000
+# The detail of a vendor's answer (which screen, which parameter, which procedure): a paragraph.
+MAX_ANSWER_DETAIL_LENGTH = 2_000
 
 # --- YAML files (catalog, towns, marks) ---
 # One file's size: the biggest real marks file (a town's marks on every area) is a few MB.

@@ -47,13 +47,24 @@ class Membership(StrEnum):
     LEFT = "left"  # took part in the talks and left
 
 
+class AnswerKind(StrEnum):
+    """The vendor's answer to a customization request: how the need is met (see domain.vendor)."""
+
+    STANDARD = "standard"  # a standard function the staff did not know
+    SETTING = "setting"  # a parameter setting
+    PROCEDURE = "procedure"  # a change of procedure avoids it
+    CUSTOMIZATION = "customization"  # only a customization meets it
+    IMPOSSIBLE = "impossible"  # cannot be met at all
+
+
 class Role(StrEnum):
     """What an account may do (see fitgap.web.authz, the one place that decides)."""
 
     STAFF = "staff"  # a town's staff: marks their own town, in the areas assigned to them
     MODERATOR = "moderator"  # the consultant: runs meetings, may correct a mark with a reason
-    OBSERVER = "observer"  # a town's management, the vendor: reads, downloads exports
+    OBSERVER = "observer"  # a town's management: reads, downloads exports
     ADMIN = "admin"  # manages accounts and reads the audit trail; marks nothing
+    VENDOR = "vendor"  # the package's vendor: reads the catalog, answers customization requests
 
 
 # Japanese (and older-edition) names accepted in files, mapped to the canonical value.

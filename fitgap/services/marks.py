@@ -32,6 +32,9 @@ class MarkEdit:
     note: str | None
     cost: Cost | None
     reason: str | None = None  # set when a moderator corrects the mark on the town's behalf
+    source: str | None = (
+        None  # the history's source; default: "correction" with a reason, else "web"
+    )
 
 
 def record_mark(
@@ -56,7 +59,7 @@ def record_mark(
                 cost=cost,
                 expected_version=edit.expected_version,
                 changed_by=changed_by,
-                source="correction" if edit.reason is not None else "web",
+                source=source_of(edit),
                 reason=edit.reason,
             )
             audit_queries.append(
@@ -64,13 +67,20 @@ def record_mark(
                 actor=actor,
                 action="mark.changed",
                 target=f"{edit.town_id}/{edit.function_id}",
-                details=mark_details(current, saved, edit.reason),
+                details=mark_details(current, saved, edit.reason, source=source_of(edit)),
             )
     except MarkConflict as refused:
         if refused.current is None or not same_as_sent(refused.current, edit):
             raise
         return refused.current
     return saved
+
+
+def source_of(edit: MarkEdit) -> str:
+    """Where the change comes from, as the history names it."""
+    if edit.source is not None:
+        return edit.source
+    return "correction" if edit.reason is not None else "web"
 
 
 def same_as_sent(current: MarkState | None, sent: MarkEdit) -> bool:
@@ -84,7 +94,9 @@ def same_as_sent(current: MarkState | None, sent: MarkEdit) -> bool:
     return current.note == sent.note and stored == (cost.initial_yen, cost.annual_yen)
 
 
-def mark_details(before: MarkState | None, after: MarkState, reason: str | None) -> dict[str, Any]:
+def mark_details(
+    before: MarkState | None, after: MarkState, reason: str | None, *, source: str = "correction"
+) -> dict[str, Any]:
     """What the audit trail keeps of a mark change."""
     cost_before = (before.cost_initial_yen, before.cost_annual_yen) if before else (None, None)
     details: dict[str, Any] = {
@@ -97,6 +109,9 @@ def mark_details(before: MarkState | None, after: MarkState, reason: str | None)
         "version": after.version,
     }
     if reason is not None:
-        details["correction"] = True
+        if source == "correction":
+            details["correction"] = True
+        else:
+            details["source"] = source
         details["reason"] = reason
     return details

@@ -81,6 +81,8 @@ def check_input(session: Session, data: AccountInput, *, account_id: int | None)
         problems.append(_("職員のアカウントには町を指定してください"))
     if role in (Role.MODERATOR, Role.ADMIN) and town_id is not None:
         problems.append(_("進行役と管理者のアカウントには町を指定しません"))
+    if role is Role.VENDOR and town_id is not None:
+        problems.append(_("ベンダーのアカウントには町を指定しません"))
     area_ids = tuple(dict.fromkeys(a.strip() for a in data.area_ids if a.strip()))
     known = {area.id for area in catalog_queries.list_areas(session=session)}
     unknown = [a for a in area_ids if a not in known]

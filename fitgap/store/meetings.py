@@ -17,8 +17,10 @@ from sqlmodel import Session
 from fitgap.domain.i18n import _
 from fitgap.domain.meetings import minutes as log
 from fitgap.domain.values import Outcome, Status
+from fitgap.domain.vendor import one_line
 from fitgap.domain.wareki import wareki
 from fitgap.store import catalog as catalog_queries
+from fitgap.store import vendor as vendor_queries
 from fitgap.store.models import (
     ActionItem,
     AgendaItem,
@@ -588,6 +590,12 @@ def gather_minutes(*, session: Session, meeting_id: int | None = None) -> log.Mi
             if m.id is not None
         ),
         marks=marks,
+        vendor_answers={
+            function_id: one_line(answer)
+            for function_id, answer in vendor_queries.latest_answers(
+                session=session, function_ids=decided
+            ).items()
+        },
     )
 
 

@@ -281,6 +281,26 @@ class GroupScenario(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
+class VendorAnswer(SQLModel, table=True):
+    """The vendor's answer to a customization request on one function. Insert-only: a newer
+    answer supersedes this one (the database refuses UPDATE and DELETE)."""
+
+    __tablename__ = "vendor_answer"
+    __table_args__ = (UniqueConstraint("supersedes_id", name="uq_vendor_answer_supersedes"),)
+    id: int | None = Field(default=None, primary_key=True)
+    function_id: str = Field(foreign_key="catalog_function.id", index=True, max_length=32)
+    kind: str = Field(max_length=20)  # fitgap.domain.values.AnswerKind
+    detail: str = Field(sa_type=Text, nullable=False)
+    text: str | None = Field(default=None, sa_type=Text, nullable=True)
+    cost_initial_yen: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    cost_annual_yen: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    answered_on: date = Field(sa_type=Date, nullable=False)
+    answered_by: str = Field(max_length=200)
+    supersedes_id: int | None = Field(default=None, foreign_key="vendor_answer.id")
+    source: str = Field(max_length=20)  # web | xlsx | demo
+    created_at: datetime = _timestamp()
+
+
 # --- accounts and the audit trail -------------------------------------------------------------
 
 
@@ -290,7 +310,7 @@ class Account(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint(
-            "role IN ('staff', 'moderator', 'observer', 'admin')", name="ck_account_role"
+            "role IN ('staff', 'moderator', 'observer', 'admin', 'vendor')", name="ck_account_role"
         ),
         CheckConstraint("role <> 'staff' OR town_id IS NOT NULL", name="ck_account_staff_town"),
         UniqueConstraint("login", name="uq_account_login"),

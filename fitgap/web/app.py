@@ -21,7 +21,7 @@ from fitgap.domain.i18n import (
     set_language,
 )
 from fitgap.domain.i18n import _ as translate
-from fitgap.domain.labels import requirement_label, status_label
+from fitgap.domain.labels import answer_kind_label, requirement_label, status_label
 from fitgap.domain.risk.scores import round_risk
 from fitgap.domain.values import Requirement, Status
 from fitgap.web.markdown import render_markdown
@@ -151,6 +151,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["requirement_label"] = requirement_label
+    app.jinja_env.filters["answer_kind_label"] = answer_kind_label
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["risk"] = lambda value: f"{round_risk(value):.1f}"
     app.jinja_env.filters["yen"] = lambda n: "" if n is None else f"{n:,}円"
@@ -158,7 +159,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from fitgap.web.views import admin, auth, catalog, dashboard, group, language, meetings, sheets
+    from fitgap.web.views import (
+        admin,
+        auth,
+        catalog,
+        dashboard,
+        group,
+        language,
+        meetings,
+        sheets,
+        vendor,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
@@ -168,6 +179,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(language.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(sheets.bp)
+    app.register_blueprint(vendor.bp)
 
     @app.after_request
     def _headers(response: Any) -> Any:

@@ -52,11 +52,17 @@ from fitgap.web.redirects import safe_next
 View = TypeVar("View", bound=Callable[..., Any])
 
 ALL_ROLES = frozenset(Role)
+# The project's own people: the towns, the consultant, the administrator. The vendor is not
+# one of them: it reads the catalog and answers the customization requests, nothing else.
+PROJECT_ROLES = ALL_ROLES - {Role.VENDOR}
 # Who may change marks at all (town staff their own; a moderator any, with a reason).
 MARKING_ROLES = frozenset({Role.STAFF, Role.MODERATOR})
-# Who may download the exports (the decision log). Every role: the minutes go to the towns'
-# staff and management and to the vendor alike; the download is audited.
-EXPORT_ROLES = ALL_ROLES
+# Who may download the exports (the decision log, the marking sheets). The project's roles:
+# the minutes go to the towns' staff and management; the download is audited. The vendor gets
+# what concerns it through its own pages (the requests and its answer sheet).
+EXPORT_ROLES = PROJECT_ROLES
+# Who answers the customization requests.
+VENDOR_ROLES = frozenset({Role.VENDOR})
 
 _ACCESS = "fitgap_access"
 _PUBLIC = "public"
@@ -81,8 +87,16 @@ def public(view: View) -> View:
 
 
 def signed_in(view: View) -> View:
-    """Any signed-in account may call the view (read-only pages)."""
+    """Any signed-in account may call the view, the vendor included (the catalog's read-only
+    pages, the customization requests, the account's own password)."""
     setattr(view, _ACCESS, ALL_ROLES)
+    return view
+
+
+def project(view: View) -> View:
+    """Any signed-in account of the project may call the view: every role but the vendor
+    (the dashboard, the meetings)."""
+    setattr(view, _ACCESS, PROJECT_ROLES)
     return view
 
 
@@ -339,6 +353,20 @@ def can_download_exports() -> bool:
     return user is not None and user.role in EXPORT_ROLES
 
 
+def may_read_notes() -> bool:
+    """Whether the user reads the towns' notes on their marks and the reasons in the history
+    (everyone but the vendor, who reads only the reasons of the towns asking for a
+    customization, on the request list)."""
+    user = current_user()
+    return user is not None and user.role is not Role.VENDOR
+
+
+def is_vendor() -> bool:
+    """Whether the user is the vendor."""
+    user = current_user()
+    return user is not None and user.role is Role.VENDOR
+
+
 def can_administer() -> bool:
     """Whether the user manages accounts and reads the audit trail."""
     user = current_user()
@@ -402,6 +430,8 @@ def init_app(app: Flask) -> None:
             "current_user": current_user(),
             "can_moderate": can_moderate(),
             "can_administer": can_administer(),
+            "is_vendor": is_vendor(),
+            "may_read_notes": may_read_notes(),
             "can_download_exports": can_download_exports(),
             "idle_remaining": idle_remaining(),
             "idle_warning_seconds": int(float(app.config["IDLE_WARNING_MINUTES"]) * 60),

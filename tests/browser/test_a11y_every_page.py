@@ -35,6 +35,9 @@ from playwright.sync_api import expect
 
 from fitgap import create_app
 from fitgap.cli.main import main
+from fitgap.domain.files.answer_sheet import COL_DETAIL as ANSWER_DETAIL
+from fitgap.domain.files.answer_sheet import COL_KIND as ANSWER_KIND
+from fitgap.domain.files.answer_sheet import HEADER_ROW as ANSWER_HEADER_ROW
 from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.store import accounts as account_queries
 from fitgap.store import meetings as meeting_queries
@@ -86,6 +89,9 @@ PAGES: dict[str, dict[str, str]] = {
     "admin.account": {},
     "admin.new_account": {},
     "admin.audit": {},
+    "vendor.requests": {},
+    "vendor.answer_form": {},
+    "vendor.upload_form": {},
 }
 # Other states of some pages, each checked once (in Japanese) as the role named.
 VARIANTS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -116,6 +122,7 @@ NOT_PAGES: dict[str, str] = {
     "admin.audit_csv": "a CSV download",
     "dashboard.download": "a CSV download (the dashboard's full lists)",
     "sheets.download": "an Excel download",
+    "vendor.sheet_download": "an Excel download (the vendor's answer sheet)",
     "meetings.download": "a Markdown, CSV or Excel download",
     "meetings.download_all": "a Markdown, CSV or Excel download",
     "catalog.row": "an htmx fragment (one grid row; a plain GET redirects to the grid), "
@@ -131,6 +138,7 @@ ROLES: dict[str, Role] = {
     "moderator": Role.MODERATOR,
     "observer": Role.OBSERVER,
     "admin": Role.ADMIN,
+    "vendor": Role.VENDOR,
 }
 FOCUS_STATE = """el => {
     const style = getComputedStyle(el);
@@ -217,6 +225,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
         shutil.copytree(REPO / source, folder / name)
     shutil.copytree(REPO / "demo" / "marks", folder / "marks")
     shutil.copy(REPO / "demo" / "meetings.yaml", folder / "meetings.yaml")
+    shutil.copy(REPO / "demo" / "vendor_answers.yaml", folder / "vendor_answers.yaml")
     settings: dict[str, Any] = {
         "TESTING": True,
         "DATABASE_URL": database_url,
@@ -228,6 +237,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterato
         "DEMO_DATABASE_URL": database_url,
         "DEMO_MARKS_DIR": str(folder / "marks"),
         "DEMO_MEETINGS_FILE": str(folder / "meetings.yaml"),
+        "DEMO_ANSWERS_FILE": str(folder / "vendor_answers.yaml"),
     }
     made: list[Flask] = []
 
@@ -460,7 +470,7 @@ def test_every_page_as_every_role(chromium: Browser, site: Site) -> None:
         response = page.goto(site.url + "/login")
         assert response is not None and response.status == 200
         assert page.locator("html").get_attribute("lang") == language
-        assert page.locator(".demo-accounts tbody tr").count() == 7
+        assert page.locator(".demo-accounts tbody tr").count() == 8
         audit.check(page, f"/login signed out [{language}]")
         if language == "ja":
             for selector in (
@@ -578,6 +588,71 @@ def test_forms_sent_back_with_problems(chromium: Browser, site: Site) -> None:
     audit.check(page, "sheet applied")
     page.context.close()
     audit.assert_clean()
+
+
+def test_the_vendor_answers_and_a_town_accepts(chromium: Browser, site: Site) -> None:
+    """The vendor's answer form refused and stored, its answer sheet previewed and stored; a
+    town's staff accepting an answer on the function page."""
+    audit = Audit()
+    page = _open(chromium, site, audit, "vendor")
+    page.goto(site.url + site.path("vendor.answer_form", function_id="0160200"))
+    page.check("#kind-customization")
+    page.fill("#answer-detail", "改版のたびに再テストが必要です。")
+    page.click("form.answer-form button[type=submit]")
+    expect(page.locator(".warning[role=alert]")).to_contain_text("初期費用と年間費用の見積り")
+    audit.check(page, "answer refused (400)")
+    page.check("#kind-procedure")
+    page.fill(
+        "#answer-detail", "行政区は住所コードとの対応表をEUC機能で管理し、名簿はEUCで出力します。"
+    )
+    page.click("form.answer-form button[type=submit]")
+    page.wait_for_url("**/vendor/requests*")
+    expect(page.locator("#request-0160200")).to_contain_text("運用で回避可")
+    audit.check(page, "requests after an answer")
+    download = page.request.get(site.url + site.path("vendor.sheet_download"))
+    assert download.ok
+    book = openpyxl.load_workbook(BytesIO(download.body()))
+    sheet = book.worksheets[0]
+    rows = {sheet.cell(r, 1).value: r for r in range(ANSWER_HEADER_ROW + 1, sheet.max_row + 1)}
+    # A new answer on 0230150 replaces the demo's (a setting becomes a standard function).
+    sheet.cell(rows["0230150"], ANSWER_KIND).value = "標準機能で対応可"
+    sheet.cell(
+        rows["0230150"], ANSWER_DETAIL
+    ).value = "「審査会資料出力」の共同審査会様式で出力できます。"
+    buffer = BytesIO()
+    book.save(buffer)
+    page.goto(site.url + site.path("vendor.upload_form"))
+    page.set_input_files(
+        "#answer-file",
+        {"name": "回答.xlsx", "mimeType": "application/octet-stream", "buffer": buffer.getvalue()},
+    )
+    page.click("main form button[type=submit]")
+    expect(page.locator("main table caption")).to_contain_text("1 件の機能に回答を登録します")
+    audit.check(page, "answer sheet preview")
+    page.click("main form button[type=submit]")
+    expect(page.locator("main [role=status]")).to_contain_text("1 件の回答を登録しました")
+    audit.check(page, "answer sheet applied")
+    page.context.close()
+
+    # 石井町's staff accept the answer on 0160340 (a setting): the mark becomes 適合.
+    page = _open(chromium, site, audit, "ishii")
+    page.goto(site.url + site.path("catalog.function", function_id="0160340"))
+    button = page.locator("#vendor-answer form button")
+    expect(button).to_contain_text("適合")
+    focus: list[str] = []
+    check_focus_ring(page, "#vendor-answer form button", "the accept button", focus)
+    assert focus == [], focus
+    button.click()
+    expect(page.locator("#vendor-answer [role=status]")).to_be_visible()
+    expect(page.locator("#history")).to_contain_text("ベンダー回答 No.")
+    audit.check(page, "function page after accepting an answer")
+    page.context.close()
+    audit.assert_clean()
+
+
+def _totals_cell(page: Page, row: int) -> str:
+    """石井町's cell in a row of the area totals (0: decided, 1: customizations, 2: risk)."""
+    return page.locator("#area-totals tbody tr").nth(row).locator("td.mine").inner_text()
 
 
 def test_workspace_interactions(chromium: Browser, site: Site) -> None:

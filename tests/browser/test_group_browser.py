@@ -10,7 +10,7 @@ import pytest
 
 from fitgap.store.db import Database
 from tests.helpers import make_account
-from tests.test_workspace_browser import (  # the same browser, server and checks as the workspace
+from tests.browser.test_workspace_browser import (  # the same browser, server and checks as the workspace
     SCREENSHOTS,
     check_accessibility,
     chromium,

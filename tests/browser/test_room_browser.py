@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import test_a11y_every_page as a11y
 from playwright.sync_api import expect
+
+from tests.browser import test_a11y_every_page as a11y
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

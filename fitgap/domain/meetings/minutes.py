@@ -275,6 +275,8 @@ class Minutes:
     towns: tuple[MinutesTown, ...]
     meetings: tuple[MinutesMeeting, ...]
     marks: tuple[MinutesMark, ...] = field(default=())
+    # Function id -> the vendor's current answer in one line (fitgap.domain.vendor.one_line).
+    vendor_answers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def decisions(self) -> tuple[MinutesDecision, ...]:
@@ -507,6 +509,9 @@ def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]
         lines.append(_("- やむを得ない理由：%(text)s", text=_md(decision.justification)))
     if decision.alternative:
         lines.append(_("- 疎結合・EUCで対応できない理由：%(text)s", text=_md(decision.alternative)))
+    answer = minutes.vendor_answers.get(decision.function_id)
+    if answer:
+        lines.append(_("- ベンダー回答：%(text)s", text=_md(answer)))
     for action in decision.actions:
         lines.append(_("- 対応事項：%(text)s", text=action_text(minutes, action, _md)))
     if decision.supersedes_id is not None:
@@ -546,6 +551,7 @@ def decision_header(minutes: Minutes) -> list[str]:
     header += [
         _("やむを得ない理由"),
         _("疎結合・EUCで対応できない理由"),
+        _("ベンダー回答"),
         _("対応事項"),
         _("置き換えた決定"),
         _("状態"),
@@ -580,6 +586,7 @@ def decision_rows(minutes: Minutes) -> list[list[str]]:
             row += [
                 decision.justification or "",
                 decision.alternative or "",
+                minutes.vendor_answers.get(decision.function_id, ""),
                 "\n".join(action_text(minutes, a) for a in decision.actions),
                 f"#{decision.supersedes_id}" if decision.supersedes_id else "",
                 decision_state(decision),

@@ -1,10 +1,14 @@
 """The 10-year cost lens: each town's customizations in yen over ten years, a shared build's
 cost split between the towns that share it, and what leaving a customization would save.
+
+Where the vendor has estimated a customization (its answer カスタマイズが必要), the vendor's
+estimate is the build's cost instead of the towns' guesses; the lens marks it as the vendor's
+and keeps the towns' figure beside it, so the difference shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -60,6 +64,15 @@ class FunctionCost:
     towns: tuple[str, ...]
     estimated_by: tuple[str, ...]
     population_split: bool  # False when split equally (asked for, or a population is missing)
+    by_vendor: bool = False  # shared_cost_yen is the vendor's estimate
+    towns_cost_yen: int | None = None  # the towns' own figure (the largest of their estimates)
+
+    @property
+    def difference_yen(self) -> int | None:
+        """The vendor's estimate minus the towns' figure (None unless both are known)."""
+        if not self.by_vendor or self.shared_cost_yen is None or self.towns_cost_yen is None:
+            return None
+        return self.shared_cost_yen - self.towns_cost_yen
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +114,16 @@ def _shares(
 
 
 def cost_lens(
-    board: Scoreboard, split: CostSplit = CostSplit.EQUAL, area_id: str | None = None
+    board: Scoreboard,
+    split: CostSplit = CostSplit.EQUAL,
+    area_id: str | None = None,
+    vendor_estimates: Mapping[str, Cost] | None = None,
 ) -> CostLens:
-    """Each town's 10-year customization cost, shared builds split between their towns."""
+    """Each town's 10-year customization cost, shared builds split between their towns.
+
+    `vendor_estimates` maps function ids to the vendor's estimate of the customization: where
+    there is one, it is the build's cost (marked `by_vendor`), not the towns' guesses."""
+    vendor_estimates = vendor_estimates or {}
     n = board.n_towns
     populations = [t.population for t in board.towns]
     town_yen = [0.0] * n
@@ -123,7 +143,9 @@ def cost_lens(
             if mark is not None and mark.cost is not None:
                 estimates[j] = ten_year_cost(mark.cost)
         # One shared system means one build: the most demanding estimate covers every wish.
-        shared = max(estimates.values()) if estimates else None
+        towns_figure = max(estimates.values()) if estimates else None
+        vendor_cost = vendor_estimates.get(function.id)
+        shared = ten_year_cost(vendor_cost) if vendor_cost is not None else towns_figure
         by_population = False
         shares: list[float | None] = [None] * len(row.customizers)
         if shared is not None:
@@ -138,6 +160,8 @@ def cost_lens(
                 towns=tuple(board._town_ids[j] for j in row.customizers),
                 estimated_by=tuple(board._town_ids[j] for j in estimates),
                 population_split=by_population,
+                by_vendor=vendor_cost is not None,
+                towns_cost_yen=towns_figure,
             )
         )
         for k, j in enumerate(row.customizers):
@@ -156,7 +180,9 @@ def cost_lens(
                     sharing=len(row.customizers),
                     share_yen=share,
                     town_saving_yen=share,
-                    group_saving_yen=_group_saving(shared, estimates, row.customizers, j),
+                    group_saving_yen=_group_saving(
+                        shared, estimates, row.customizers, j, by_vendor=vendor_cost is not None
+                    ),
                 )
             )
     return CostLens(
@@ -172,12 +198,19 @@ def cost_lens(
 
 
 def _group_saving(
-    shared: int | None, estimates: dict[int, int], customizers: Sequence[int], leaving: int
+    shared: int | None,
+    estimates: dict[int, int],
+    customizers: Sequence[int],
+    leaving: int,
+    *,
+    by_vendor: bool = False,
 ) -> float | None:
     if shared is None:
         return None
     if len(customizers) == 1:
         return float(shared)
+    if by_vendor:
+        return 0.0  # the vendor's build stays for the others at the same cost
     remaining = [cost for j, cost in estimates.items() if j != leaving]
     # The build stays for the others; without an estimate of theirs its new cost is unknown.
     return float(shared - max(remaining)) if remaining else None

@@ -15,6 +15,7 @@ from fitgap.domain.i18n import _
 from fitgap.domain.labels import divergence_advice, divergence_label
 from fitgap.domain.risk.divergence import DivergenceKind
 from fitgap.domain.values import Requirement, Status
+from fitgap.domain.vendor import VendorAnswer
 
 __all__ = [
     "AreaScore",
@@ -220,6 +221,8 @@ class BestAsk:
     group_drop: float  # drop of the group (or area) risk, in points
     town_drop: float | None  # drop of the asked town's own risk (single-town asks)
     evidence: tuple[Evidence, ...]
+    # The vendor's current answer on the function (steering.with_answers), if any.
+    answer: VendorAnswer | None = None
 
 
 _TENTH = Decimal("0.1")

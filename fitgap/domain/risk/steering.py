@@ -8,7 +8,8 @@ them), so this module does not import the scoreboard and the two stay free of a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from fitgap.domain.i18n import _
@@ -21,6 +22,7 @@ from fitgap.domain.risk.scores import (
     format_risk,
 )
 from fitgap.domain.values import Requirement, Status
+from fitgap.domain.vendor import VendorAnswer
 
 __all__ = [
     "AskKey",
@@ -31,6 +33,7 @@ __all__ = [
     "explain_ask",
     "explain_contribution",
     "first_per_function",
+    "with_answers",
 ]
 
 _FIT = Status.FIT
@@ -153,6 +156,19 @@ def asks(
             )
         )
     return tuple(built)
+
+
+def with_answers(
+    found: Sequence[BestAsk], answers: Mapping[str, VendorAnswer]
+) -> tuple[BestAsk, ...]:
+    """The asks carrying the vendor's current answer on their function, those whose answer
+    makes the customization unnecessary first: the vendor saying a standard function, a
+    setting or a procedure meets the need is the strongest evidence an ask can have. The
+    order stays as it was otherwise (by the risk each ask removes)."""
+    carried = [replace(ask, answer=answers.get(ask.function_id)) for ask in found]
+    return tuple(
+        sorted(carried, key=lambda ask: not (ask.answer and ask.answer.avoids_customization))
+    )
 
 
 def explain_contribution(contribution: Contribution) -> str:

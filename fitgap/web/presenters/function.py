@@ -18,6 +18,7 @@ from fitgap.store.models import CatalogFunction, Town
 from fitgap.web import authz
 from fitgap.web.database import current_board
 from fitgap.web.presenters.grid import editable_town, template_helpers, users_town
+from fitgap.web.presenters.vendor import acceptance, function_answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,8 @@ def function_context(
         k = ids.index(function_row.id)
         neighbours = (ids[k - 1] if k > 0 else None, ids[k + 1] if k + 1 < len(ids) else None)
     my_mark = marks.get((edit_town.id, function_row.id)) if edit_town is not None else None
+    vendor_answer = function_answer(session, function_row.id)
+    own = marks.get((my_town.id, function_row.id)) if my_town is not None else None
     return {
         "function": function_row,
         "area": area_row,
@@ -80,6 +83,13 @@ def function_context(
         "previous_id": neighbours[0],
         "next_id": neighbours[1],
         "editable": edit_town is not None and function_row.archived_at is None,
+        "vendor_answer": vendor_answer,
+        "answer_function_id": function_row.id,
+        "accept": acceptance(
+            vendor_answer, own, my_town.id if my_town else None, function_row.area_id
+        )
+        if function_row.archived_at is None
+        else None,
         "draft": None,
         "preview": None,
         "conflict": None,

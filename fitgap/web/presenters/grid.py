@@ -276,6 +276,7 @@ def grid_row(
     """One grid row from the area's scoreboard; `review` holds the (town, function) marks
     made on an earlier edition of the function."""
     score = board.function_score(function.id)
+    notes = authz.may_read_notes()
     cells = []
     for town in towns:
         mark = board.mark(town.id, function.id)
@@ -283,7 +284,7 @@ def grid_row(
             Cell(
                 town=town,
                 status=mark.status.value if mark is not None else Status.UNDECIDED.value,
-                note=mark.note if mark is not None else None,
+                note=mark.note if mark is not None and notes else None,
                 mine=town.id == my_town_id,
                 review=(town.id, function.id) in review,
             )

@@ -23,6 +23,7 @@ from fitgap.store.models import (
     Meeting,
 )
 from fitgap.web.database import current_board, get_session
+from fitgap.web.presenters.vendor import AnswerView, function_answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class ItemView:
     decision: Decision | None
     actions: list[ActionItem]
     elapsed: int
+    answer: AnswerView | None = None  # the vendor's current answer (templates/vendor/_answer.html)
 
 
 def item_view(
@@ -76,6 +78,7 @@ def item_view(
         if ids
         else [],
         elapsed=meeting_queries.elapsed_seconds(meeting, item),
+        answer=function_answer(session, function.id),
     )
 
 

@@ -35,7 +35,7 @@ def _split() -> CostSplit:
 
 
 @bp.get("/dashboard")
-@authz.signed_in
+@authz.project
 @authz.background_poll
 def dashboard() -> Response:
     """Scores of the group, each town and area, the functions to discuss and the best asks."""
@@ -85,7 +85,7 @@ def dashboard() -> Response:
 
 
 @bp.get("/dashboard/<list_name>.csv")
-@authz.signed_in
+@authz.project
 def download(list_name: str) -> Response:
     """A full list of the dashboard (functions, asks or savings) as CSV for Excel."""
     if list_name not in CSV_LISTS:
@@ -115,7 +115,7 @@ def download(list_name: str) -> Response:
 
 
 @bp.get("/dashboard/definition")
-@authz.signed_in
+@authz.project
 def definition() -> Response:
     """The full definition of the Galapagos risk, in plain words, for the dashboard's readers."""
     return htmx.render("dashboard/definition.html")

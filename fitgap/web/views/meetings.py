@@ -88,7 +88,7 @@ def _outcome_filter(value: str) -> str:
 
 
 @bp.get("/meetings")
-@authz.signed_in
+@authz.project
 def index() -> Response:
     """Every meeting, with links to plan a new one and to the project's decision log."""
     session = get_session()
@@ -185,7 +185,7 @@ def edit(meeting_id: int) -> Response:
 
 
 @bp.get("/meetings/<int:meeting_id>")
-@authz.signed_in
+@authz.project
 def show(meeting_id: int) -> Response:
     """A meeting: details, attendees, agenda with results, and the ways into it."""
     meeting = _meeting_or_404(meeting_id)
@@ -444,21 +444,21 @@ def _screen(meeting_id: int, view_name: str) -> Response:
 
 
 @bp.get("/meetings/<int:meeting_id>/room")
-@authz.signed_in
+@authz.project
 def room(meeting_id: int) -> Response:
     """The projector's view: the current item in large type, following the moderator."""
     return _screen(meeting_id, "room")
 
 
 @bp.get("/meetings/<int:meeting_id>/follow")
-@authz.signed_in
+@authz.project
 def follow(meeting_id: int) -> Response:
     """A participant's view (optionally of one town): the current item, following the moderator."""
     return _screen(meeting_id, "follow")
 
 
 @bp.get("/meetings/<int:meeting_id>/live")
-@authz.signed_in
+@authz.project
 @authz.background_poll
 def live(meeting_id: int) -> Response:
     """What browsers poll: 204 while the meeting is unchanged, else the current item anew."""
@@ -513,7 +513,7 @@ def live(meeting_id: int) -> Response:
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes")
-@authz.signed_in
+@authz.project
 def minutes(meeting_id: int) -> Response:
     """The meeting's decision log as a page that prints on A4."""
     _meeting_or_404(meeting_id)
@@ -522,7 +522,7 @@ def minutes(meeting_id: int) -> Response:
 
 
 @bp.get("/minutes")
-@authz.signed_in
+@authz.project
 def all_minutes() -> Response:
     """The whole project's decision log as a page that prints on A4."""
     record = meeting_queries.gather_minutes(session=get_session())
