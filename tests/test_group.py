@@ -22,9 +22,11 @@ LATER_TO_LEAVE = ["sample-e", "sample-f", "sample-g"]
 
 
 def demo_loaded(sample: Path, fitgap: Invoke) -> None:
-    assert fitgap("load").exit_code == 0
+    loaded = fitgap("load")
+    assert loaded.exit_code == 0, loaded.output
     marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
-    assert fitgap("marks", "import", *marks).exit_code == 0
+    imported = fitgap("marks", "import", *marks)
+    assert imported.exit_code == 0, imported.output
 
 
 def group_json(fitgap: Invoke, *args: str) -> dict[str, object]:
