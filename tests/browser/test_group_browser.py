@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from fitgap.store.db import Database
-from tests.helpers import make_account
-from tests.browser.test_workspace_browser import (  # the same browser, server and checks as the workspace
+
+# The same browser, server and checks as the workspace.
+from tests.browser.test_workspace_browser import (
     SCREENSHOTS,
     check_accessibility,
     chromium,
@@ -18,6 +19,7 @@ from tests.browser.test_workspace_browser import (  # the same browser, server a
     shoot,
     sign_in,
 )
+from tests.helpers import make_account
 
 pytestmark = pytest.mark.browser
 __all__ = ["chromium", "server"]
