@@ -410,7 +410,20 @@ def scoring_input(*, session: Session, area_id: str | None = None) -> ScoringInp
         .order_by(_area.c.position, _function.c.position, _function.c.id)
     )
     functions = [_domain_function(row) for row in session.scalars(statement)]
-    towns = [
+    towns = scoring_towns(session)
+    town_ids = {town.id for town in towns}
+    marks_statement = (
+        select(*_MARK_ROW)
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .where(*function_filter)
+    )
+    marks = [_domain_mark(row) for row in session.execute(marks_statement) if row[0] in town_ids]
+    return ScoringInput(functions=functions, towns=towns, marks=marks)
+
+
+def scoring_towns(session: Session) -> list[domain.Town]:
+    """The towns taking part, as the risk engine takes them."""
+    return [
         domain.Town(
             id=town.id,
             name=town.name,
@@ -422,14 +435,6 @@ def scoring_input(*, session: Session, area_id: str | None = None) -> ScoringInp
         )
         for town in list_towns(session=session)
     ]
-    town_ids = {town.id for town in towns}
-    marks_statement = (
-        select(*_MARK_ROW)
-        .join(_function, _function.c.id == _mark.c.function_id)
-        .where(*function_filter)
-    )
-    marks = [_domain_mark(row) for row in session.execute(marks_statement) if row[0] in town_ids]
-    return ScoringInput(functions=functions, towns=towns, marks=marks)
 
 
 # --- workspace ---
