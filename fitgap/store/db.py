@@ -230,6 +230,72 @@ Progress = Callable[[int], None]  # called with the number of rows just written
 BATCH = 5_000  # rows per executemany statement
 
 
+def bulk_insert(
+    session: Session, table: Any, rows: list[dict[str, Any]], progress: Progress | None = None
+) -> None:
+    """Insert many rows (dicts with the same keys) in the session's transaction, bypassing
+    SQLAlchemy's per-row parameter handling: `executemany` on SQLite's own connection, `COPY`
+    on PostgreSQL. Values go through the columns' bind processors (dates, JSON) exactly as
+    SQLAlchemy would send them, and columns left out get their defaults."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    filled: list[tuple[int, Any]] = []  # (position, default value) of columns left out
+    for column in table.c:
+        default = column.default
+        if column.name in names or default is None:
+            continue
+        if default.is_scalar:
+            value = default.arg
+        elif default.is_callable:
+            value = default.arg(None)
+        else:  # pragma: no cover - no table uses SQL-expression defaults
+            raise ValueError(f"{table.name}.{column.name}: unsupported default")
+        filled.append((len(names), value))
+        names.append(column.name)
+    processors = [
+        (k, processor)
+        for k, name in enumerate(names)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    extra = tuple(value for _position, value in filled)
+
+    def values(row: dict[str, Any]) -> list[Any] | tuple[Any, ...]:
+        items = (*row.values(), *extra)
+        if not processors:
+            return items
+        converted = list(items)
+        for k, processor in processors:
+            converted[k] = processor(converted[k])
+        return converted
+
+    driver = connection.connection.driver_connection
+    column_list = ", ".join(names)
+    if dialect.name == "sqlite":
+        statement = (
+            f"INSERT INTO {table.name} ({column_list}) "  # noqa: S608 - names from the model
+            f"VALUES ({', '.join('?' for _name in names)})"
+        )
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        try:
+            for batch in batches(rows):
+                cursor.executemany(statement, [values(row) for row in batch])
+                if progress:
+                    progress(len(batch))
+        finally:
+            cursor.close()
+        return
+    sql = f"COPY {table.name} ({column_list}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+        for batch in batches(rows):
+            for row in batch:
+                copy.write_row(values(row))
+            if progress:
+                progress(len(batch))
+
+
 def batches(rows: list[dict[str, Any]], size: int = BATCH) -> Iterable[list[dict[str, Any]]]:
     """Rows in slices of `size`, for executemany statements of a bounded size."""
     for start in range(0, len(rows), size):

@@ -19,7 +19,7 @@ from fitgap.domain import values as domain
 from fitgap.domain.files.catalog import MarksFile
 from fitgap.store.catalog import list_towns
 from fitgap.store.clocks import bump_area_clocks
-from fitgap.store.db import Progress, batches
+from fitgap.store.db import Progress, batches, bulk_insert
 from fitgap.store.models import Area, CatalogFunction, Mark, MarkChange, Town, utcnow
 
 _area = Area.__table__  # type: ignore[attr-defined]
@@ -175,10 +175,7 @@ def import_marks(
                     **values,
                 }
             )
-    for batch in batches(inserts):
-        session.execute(insert(_mark), batch)
-        if progress:
-            progress(len(batch))
+    bulk_insert(session, _mark, inserts, progress)
     if updates:
         update_statement = (
             update(_mark)
@@ -212,8 +209,7 @@ def import_marks(
         for change in history:
             per_area[areas[change["function_id"]]] += 1
         bump_area_clocks(session=session, changes=per_area)
-    for batch in batches(history):
-        session.execute(insert(_change), batch)
+    bulk_insert(session, _change, history)
     if progress:
         progress(report.unchanged)
     return report
