@@ -223,6 +223,11 @@ class Browser:
         try:
             self.connection.request(method, path, body=data, headers=headers)
             response = self.connection.getresponse()
+        except TimeoutError:
+            # Counted by the caller as an error; the connection is in the middle of a request,
+            # so start the next one on a fresh connection (as a browser does).
+            self.connection.close()
+            raise
         except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
             # The server closed a keep-alive connection that sat idle (waitress does after
             # its channel timeout, e.g. while the other users signed in): open a new one and
