@@ -162,6 +162,9 @@ def test_what_the_fast_reader_leaves_to_the_precise_one(tmp_path: Path) -> None:
         MARKS.replace("status: 業務見直し", "status: fit # 済"),  # a trailing comment
         MARKS + "  - function: '0010010'\n    status: fit\n",  # the same function twice
         "\t" + MARKS,
+        # YAML 1.1 breaks lines at U+2028 / U+2029 / U+0085 too, not only at \n.
+        MARKS.replace("status: 業務見直し", "status: 業務見直し\n    note: 行1\u2028行2"),
+        MARKS.replace("status: 業務見直し", "status: 業務見直し\n    note: 行1\x85行2"),
     ]
     for k, content in enumerate(cases):
         path = tmp_path / f"case{k}.yaml"

@@ -52,10 +52,13 @@ __all__ = ["FastMarks", "read_marks_fast"]
 # (town id, marks in file order, function id -> line of its mark)
 FastMarks = tuple[str, list[Mark], dict[str, int]]
 
-# Characters YAML does not allow, and the line breaks and tabs this reader leaves to the
-# precise one (YAML's printable set is \t \n \r \x20-\x7e \x85 \xa0-\ud7ff \ue000-\ufffd and
-# above; the byte-order mark is only allowed first, where utf-8-sig removes it).
-_UNUSUAL = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# Characters YAML does not allow, and the line breaks (\r alone, \x85, \u2028, \u2029: YAML 1.1
+# breaks lines there too) and tabs this reader leaves to the precise one (YAML's printable set
+# is \t \n \r \x20-\x7e \x85 \xa0-\ud7ff \ue000-\ufffd and above; the byte-order mark is
+# only allowed first, where utf-8-sig removes it).
+_UNUSUAL = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
 _KEY = re.compile(r"( *)([a-z_]+):(?: +(.*))?$")
 _ITEM = re.compile(r"( *)- +([a-z_]+):(?: +(.*))?$")
 _INTEGER = re.compile(r"0|[1-9][0-9]*")
