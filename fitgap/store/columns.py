@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from fitgap.domain import values as domain
 from fitgap.domain.risk.columns import STATUS_OF, MarkColumns
+from fitgap.store.db import driver_errors
 from fitgap.store.marks import scoring_towns
 
 # Fixed statements (the area, when there is one, is a bound parameter). Tables: models.Mark,
@@ -65,12 +66,13 @@ def _raw_rows(session: Session, sql: str, area_id: str | None) -> list[tuple[Any
         placeholder = ":area" if connection.dialect.name == "sqlite" else "%(area)s"
         sql += f" AND f.area_id = {placeholder}"
         parameters["area"] = area_id
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql, parameters)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    with driver_errors(connection, sql):
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
 
 
 def _json_value(value: Any) -> Any:

@@ -27,7 +27,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InternalError, OperationalError
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -230,6 +230,19 @@ Progress = Callable[[int], None]  # called with the number of rows just written
 BATCH = 5_000  # rows per executemany statement
 
 
+@contextmanager
+def driver_errors(connection: Connection, statement: str) -> Iterator[None]:
+    """Errors of the DB-API driver, used directly, raised as SQLAlchemy raises them (so the
+    app's descriptions of database errors, fitgap.web.errors and the CLI, still apply)."""
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as error:
+        raise DBAPIError.instance(
+            statement, None, error, dbapi.Error, dialect=connection.dialect
+        ) from error
+
+
 def bulk_insert(
     session: Session, table: Any, rows: list[dict[str, Any]], progress: Progress | None = None
 ) -> None:
@@ -278,17 +291,22 @@ def bulk_insert(
             f"INSERT INTO {table.name} ({column_list}) "  # noqa: S608 - names from the model
             f"VALUES ({', '.join('?' for _name in names)})"
         )
-        cursor = driver.cursor()  # type: ignore[union-attr]
-        try:
-            for batch in batches(rows):
-                cursor.executemany(statement, [values(row) for row in batch])
-                if progress:
-                    progress(len(batch))
-        finally:
-            cursor.close()
+        with driver_errors(connection, statement):
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            try:
+                for batch in batches(rows):
+                    cursor.executemany(statement, [values(row) for row in batch])
+                    if progress:
+                        progress(len(batch))
+            finally:
+                cursor.close()
         return
     sql = f"COPY {table.name} ({column_list}) FROM STDIN"
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+    with (
+        driver_errors(connection, sql),
+        driver.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(sql) as copy,
+    ):
         for batch in batches(rows):
             for row in batch:
                 copy.write_row(values(row))
