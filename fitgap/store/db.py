@@ -114,7 +114,15 @@ class Database:
             if self.is_sqlite:
                 # A sample of each index is enough for the planner, and keeps this quick.
                 connection.exec_driver_sql("PRAGMA analysis_limit=1000")
-            connection.exec_driver_sql("ANALYZE")
+            if self.is_sqlite:
+                connection.exec_driver_sql("ANALYZE")
+            else:
+                # The app's own tables (found through its search_path), not every table of
+                # the database: a bare ANALYZE also locks other schemas' tables and deadlocked
+                # with a DROP SCHEMA running beside it.
+                connection.exec_driver_sql(
+                    "ANALYZE area, catalog_function, town, mark, mark_change, area_clock"
+                )
 
     def dispose(self) -> None:
         """Close every pooled connection."""
