@@ -1,7 +1,7 @@
 """Load test: a joint meeting with 100 signed-in users of 30 towns, against the real server.
 
     python benchmarks/load_meeting.py [--users 100] [--seconds 60] [--processes 1]
-                                      [--database-url URL]
+                                      [--database-url URL] [--nginx]
 
 Builds a project in a temporary folder (one area of 1,000 functions, 30 towns with a mark on
 every function, one meeting, an account per user), starts `fitgap serve` on 127.0.0.1 the way
@@ -14,6 +14,12 @@ Then, in the same run, a capacity phase finds the framework's floor: 8 connectio
 bare endpoint as fast as the server answers, then 8 town users change marks as fast as it
 answers; their throughputs give the ratio. Only the loopback address is used; the number of
 users and the duration are bounded.
+
+With --nginx the --processes servers sit behind nginx (Debian's package, started from a
+configuration written into the temporary folder, the one docs/deployment.md shows) and every
+request goes through it, spread over the servers request by request: the multi-server setup
+of a group bigger than one machine, e.g. `--nginx --processes 3 --users 300 --database-url
+postgresql+psycopg://...`.
 """
 
 from __future__ import annotations
@@ -50,6 +56,65 @@ FUNCTIONS = 1_000
 CAPACITY_CONNECTIONS = 8
 CAPACITY_SECONDS = 10.0
 PASSWORD = "Load-test-2026!"  # noqa: S105 - a throwaway account on a throwaway database
+
+
+NGINX_CONFIG = """
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {folder}/nginx-body;
+    proxy_temp_path {folder}/nginx-proxy;
+    fastcgi_temp_path {folder}/nginx-fastcgi;
+    uwsgi_temp_path {folder}/nginx-uwsgi;
+    scgi_temp_path {folder}/nginx-scgi;
+{site}
+}}
+"""
+
+# The part docs/deployment.md shows (there on port 80/443 with the town's certificate).
+NGINX_SITE = """
+    upstream fitgap {{
+{servers}
+        keepalive 64;
+    }}
+    server {{
+        listen {host}:{port};
+        client_max_body_size 16m;
+        location / {{
+            proxy_pass http://fitgap;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_read_timeout 60s;
+            proxy_next_upstream error timeout;
+        }}
+    }}
+"""
+
+
+def start_nginx(folder: Path, ports: list[int]) -> tuple[subprocess.Popen[bytes], int]:
+    """nginx in the foreground in front of the servers on `ports`; the process and its port."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise SystemExit("--nginx needs nginx: apt-get install -y nginx-light")
+    port = free_port()
+    servers = "\n".join(f"        server {HOST}:{p};" for p in ports)
+    site = NGINX_SITE.format(servers=servers, host=HOST, port=port)
+    config = folder / "nginx.conf"
+    config.write_text(NGINX_CONFIG.format(folder=folder, site=site), encoding="utf-8")
+    process = subprocess.Popen(
+        [nginx, "-p", str(folder), "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(port)
+    return process, port
 
 
 def free_port() -> int:
@@ -158,6 +223,11 @@ class Browser:
         try:
             self.connection.request(method, path, body=data, headers=headers)
             response = self.connection.getresponse()
+        except TimeoutError:
+            # Counted by the caller as an error; the connection is in the middle of a request,
+            # so start the next one on a fresh connection (as a browser does).
+            self.connection.close()
+            raise
         except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
             # The server closed a keep-alive connection that sat idle (waitress does after
             # its channel timeout, e.g. while the other users signed in): open a new one and
@@ -320,6 +390,9 @@ def main() -> None:
         help="server processes on several ports",
     )
     parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite)")
+    parser.add_argument(
+        "--nginx", action="store_true", help="all requests through nginx in front of the servers"
+    )
     args = parser.parse_args()
     users = max(1, min(args.users, 300))
     seconds = max(5, min(args.seconds, 600))
@@ -341,6 +414,8 @@ def main() -> None:
         # A cheap hash for throwaway accounts: sign-in is not what this run measures.
         "FITGAP_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
+    if args.nginx:
+        env["FITGAP_TRUST_PROXY"] = "1"  # as deployed behind the proxy (docs/deployment.md)
 
     def fitgap(*command: str, stdin: str | None = None) -> str:
         done = subprocess.run(
@@ -351,6 +426,7 @@ def main() -> None:
         return done.stdout
 
     servers: list[subprocess.Popen[bytes]] = []
+    proxy: subprocess.Popen[bytes] | None = None
     try:
         write_project(folder)
         fitgap("load")
@@ -372,6 +448,9 @@ def main() -> None:
             )
         for port in ports:
             wait_for(port)
+        if args.nginx:
+            proxy, proxy_port = start_nginx(folder, ports)
+            ports = [proxy_port]  # every browser goes through the proxy
         moderator = Browser(ports[0])
         moderator.login("moderator")
         meeting = create_meeting(moderator)
@@ -409,7 +488,7 @@ def main() -> None:
         writers = browsers[:CAPACITY_CONNECTIONS]  # different towns, each its own function
         change_rate = saturate(writers, CAPACITY_SECONDS, "change a mark", capacity)
         database = "PostgreSQL" if schema else "SQLite"
-        report(stats, users, seconds, elapsed, database, args.threads, len(ports))
+        report(stats, users, seconds, elapsed, database, args.threads, len(servers), args.nginx)
         if server_cpu >= 0:
             print(
                 f"\nThe server used {server_cpu:.1f} s of CPU in these {elapsed:.0f} s "
@@ -420,6 +499,9 @@ def main() -> None:
             )
         report_capacity(capacity, floor_rate, change_rate)
     finally:
+        if proxy is not None:
+            proxy.send_signal(signal.SIGQUIT)  # nginx's graceful stop
+            proxy.wait(timeout=10)
         for server in servers:
             server.send_signal(signal.SIGTERM)
         for server in servers:
@@ -499,10 +581,19 @@ def moderate(moderator: Browser, meeting: int, stop: float, stats: Stats) -> Non
 
 
 def report(
-    stats: Stats, users: int, seconds: int, elapsed: float, db: str, threads: int, processes: int
+    stats: Stats,
+    users: int,
+    seconds: int,
+    elapsed: float,
+    db: str,
+    threads: int,
+    processes: int,
+    nginx: bool = False,
 ) -> None:
     print(f"## Meeting load test ({time.strftime('%Y-%m-%d')}, {db})\n")
     servers = "one process" if processes == 1 else f"{processes} processes on {processes} ports"
+    if nginx:
+        servers += ", every request through nginx"
     print(
         f"{users} signed-in users of {TOWNS} towns for {seconds} s against `fitgap serve "
         f"--threads {threads}` (waitress, {servers}) on 127.0.0.1; one area of {FUNCTIONS:,} "

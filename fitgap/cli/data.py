@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from flask import Flask
 from fitgap.cli.support import (
     DataError,
     audit_command,
+    echo_json,
     fail,
     progress,
     require_loaded,
@@ -175,6 +175,6 @@ def score(ctx: click.Context, area_id: str | None, output: str) -> None:
             raise DataError(_("業務 %(area)s はカタログにありません。", area=area_id))
         board = scoreboard(session=session)
     if output == "json":
-        click.echo(json.dumps(to_contract_json(board, area_id), ensure_ascii=False, indent=1))
+        echo_json(to_contract_json(board, area_id))
     else:
         click.echo(to_text(board, area_id))

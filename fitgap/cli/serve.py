@@ -40,12 +40,34 @@ def serve_app(app: Flask, host: str, port: int, threads: int, connection_limit: 
     app.debug = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
     require_loaded(_database(app))
+    warning = shared_key_warning(app)
+    if warning:
+        click.echo(warning, err=True)
     click.echo(
         _("http://%(host)s:%(port)s/ で待ち受けています（Ctrl+C で終了）", host=host, port=port)
     )
     # waitress accepts only 100 connections by default: a meeting of 30 towns' staff with
     # keep-alive browsers passes that, and the rest would wait until they time out.
     waitress_serve(app, **_waitress_options(app, host, port, threads, connection_limit))
+
+
+def shared_key_warning(app: Flask) -> str | None:
+    """A warning when this server signs sessions with a key of its own on a shared database.
+
+    On PostgreSQL the database is made to be shared by several `fitgap serve` processes and
+    machines behind a proxy; each machine generates its own instance/secret_key, so a browser
+    the proxy sends to another machine would find its session invalid and be signed out."""
+    key_file = app.config.get("SECRET_KEY_FILE")
+    if not key_file or _database(app).is_sqlite:
+        return None
+    return _(
+        "注意: セッションの署名鍵は、このコンピューターが自分で作った %(file)s です。"
+        "同じ PostgreSQL を複数のサーバー（プロセスやコンピューター）で使うときは、"
+        "すべてのサーバーに同じ鍵を環境変数 FITGAP_SECRET_KEY（または instance/config.py の "
+        "SECRET_KEY）で設定してください。鍵が違うと、別のサーバーに振り分けられた利用者は"
+        "サインアウトされます（docs/deployment.md）。",
+        file=key_file,
+    )
 
 
 def _waitress_options(

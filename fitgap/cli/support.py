@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
 import tempfile
@@ -115,6 +116,26 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
 def write_atomically(path: Path, text: str) -> None:
     """Write a UTF-8 text file atomically, with LF line ends."""
     write_bytes_atomically(path, text.encode("utf-8"))
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def echo_json(document: dict[str, Any]) -> None:
+    """Print a JSON object with each key, and each item of its lists, on a line of its own.
+
+    json.dumps with `indent` runs the pure-Python encoder (4 s for a whole project's 19 MB of
+    scores); the items are encoded by the C encoder instead, and the output stays readable
+    and diffable line by line."""
+    encode = _JSON.encode
+    parts: list[str] = []
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            encoded = "[\n  " + ",\n  ".join(encode(item) for item in value) + "]"
+        else:
+            encoded = encode(value)
+        parts.append(f"{encode(key)}: {encoded}")
+    click.echo("{" + ",\n ".join(parts) + "}")
 
 
 def fail(problems: InvalidInput) -> DataError:

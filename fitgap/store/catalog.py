@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from fitgap.domain import values as domain
 from fitgap.domain.files.catalog import Catalog
 from fitgap.store.clocks import bump_catalog_clocks
-from fitgap.store.db import Progress, batches
+from fitgap.store.db import Progress, batches, bulk_insert
 from fitgap.store.models import Area, CatalogFunction, Mark, Town, utcnow
 
 _area = Area.__table__  # type: ignore[attr-defined]
@@ -75,10 +75,7 @@ def _sync(
         if row_id not in wanted and row[1] is None
     ]
     counts["archived"] += len(archive)
-    for batch in batches(inserts):
-        session.execute(insert(table), batch)
-        if progress:
-            progress(len(batch))
+    bulk_insert(session, table, inserts, progress)
     if updates:
         statement = (
             update(table)

@@ -27,7 +27,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import InternalError, OperationalError
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -114,7 +114,15 @@ class Database:
             if self.is_sqlite:
                 # A sample of each index is enough for the planner, and keeps this quick.
                 connection.exec_driver_sql("PRAGMA analysis_limit=1000")
-            connection.exec_driver_sql("ANALYZE")
+            if self.is_sqlite:
+                connection.exec_driver_sql("ANALYZE")
+            else:
+                # The app's own tables (found through its search_path), not every table of
+                # the database: a bare ANALYZE also locks other schemas' tables and deadlocked
+                # with a DROP SCHEMA running beside it.
+                connection.exec_driver_sql(
+                    "ANALYZE area, catalog_function, town, mark, mark_change, area_clock"
+                )
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -228,6 +236,90 @@ def default_sqlite_url(instance_path: str | Path) -> str:
 
 Progress = Callable[[int], None]  # called with the number of rows just written
 BATCH = 5_000  # rows per executemany statement
+
+
+@contextmanager
+def driver_errors(connection: Connection, statement: str) -> Iterator[None]:
+    """Errors of the DB-API driver, used directly, raised as SQLAlchemy raises them (so the
+    app's descriptions of database errors, fitgap.web.errors and the CLI, still apply)."""
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as error:
+        raise DBAPIError.instance(
+            statement, None, error, dbapi.Error, dialect=connection.dialect
+        ) from error
+
+
+def bulk_insert(
+    session: Session, table: Any, rows: list[dict[str, Any]], progress: Progress | None = None
+) -> None:
+    """Insert many rows (dicts with the same keys) in the session's transaction, bypassing
+    SQLAlchemy's per-row parameter handling: `executemany` on SQLite's own connection, `COPY`
+    on PostgreSQL. Values go through the columns' bind processors (dates, JSON) exactly as
+    SQLAlchemy would send them, and columns left out get their defaults."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    filled: list[tuple[int, Any]] = []  # (position, default value) of columns left out
+    for column in table.c:
+        default = column.default
+        if column.name in names or default is None:
+            continue
+        if default.is_scalar:
+            value = default.arg
+        elif default.is_callable:
+            value = default.arg(None)
+        else:  # pragma: no cover - no table uses SQL-expression defaults
+            raise ValueError(f"{table.name}.{column.name}: unsupported default")
+        filled.append((len(names), value))
+        names.append(column.name)
+    processors = [
+        (k, processor)
+        for k, name in enumerate(names)
+        if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    extra = tuple(value for _position, value in filled)
+
+    def values(row: dict[str, Any]) -> list[Any] | tuple[Any, ...]:
+        items = (*row.values(), *extra)
+        if not processors:
+            return items
+        converted = list(items)
+        for k, processor in processors:
+            converted[k] = processor(converted[k])
+        return converted
+
+    driver = connection.connection.driver_connection
+    column_list = ", ".join(names)
+    if dialect.name == "sqlite":
+        statement = (
+            f"INSERT INTO {table.name} ({column_list}) "  # noqa: S608 - names from the model
+            f"VALUES ({', '.join('?' for _name in names)})"
+        )
+        with driver_errors(connection, statement):
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            try:
+                for batch in batches(rows):
+                    cursor.executemany(statement, [values(row) for row in batch])
+                    if progress:
+                        progress(len(batch))
+            finally:
+                cursor.close()
+        return
+    sql = f"COPY {table.name} ({column_list}) FROM STDIN"
+    with (
+        driver_errors(connection, sql),
+        driver.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(sql) as copy,
+    ):
+        for batch in batches(rows):
+            for row in batch:
+                copy.write_row(values(row))
+            if progress:
+                progress(len(batch))
 
 
 def batches(rows: list[dict[str, Any]], size: int = BATCH) -> Iterable[list[dict[str, Any]]]:

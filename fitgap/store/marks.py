@@ -19,7 +19,7 @@ from fitgap.domain import values as domain
 from fitgap.domain.files.catalog import MarksFile
 from fitgap.store.catalog import list_towns
 from fitgap.store.clocks import bump_area_clocks
-from fitgap.store.db import Progress, batches
+from fitgap.store.db import Progress, batches, bulk_insert
 from fitgap.store.models import Area, CatalogFunction, Mark, MarkChange, Town, utcnow
 
 _area = Area.__table__  # type: ignore[attr-defined]
@@ -175,10 +175,7 @@ def import_marks(
                     **values,
                 }
             )
-    for batch in batches(inserts):
-        session.execute(insert(_mark), batch)
-        if progress:
-            progress(len(batch))
+    bulk_insert(session, _mark, inserts, progress)
     if updates:
         update_statement = (
             update(_mark)
@@ -212,8 +209,7 @@ def import_marks(
         for change in history:
             per_area[areas[change["function_id"]]] += 1
         bump_area_clocks(session=session, changes=per_area)
-    for batch in batches(history):
-        session.execute(insert(_change), batch)
+    bulk_insert(session, _change, history)
     if progress:
         progress(report.unchanged)
     return report
@@ -410,7 +406,20 @@ def scoring_input(*, session: Session, area_id: str | None = None) -> ScoringInp
         .order_by(_area.c.position, _function.c.position, _function.c.id)
     )
     functions = [_domain_function(row) for row in session.scalars(statement)]
-    towns = [
+    towns = scoring_towns(session)
+    town_ids = {town.id for town in towns}
+    marks_statement = (
+        select(*_MARK_ROW)
+        .join(_function, _function.c.id == _mark.c.function_id)
+        .where(*function_filter)
+    )
+    marks = [_domain_mark(row) for row in session.execute(marks_statement) if row[0] in town_ids]
+    return ScoringInput(functions=functions, towns=towns, marks=marks)
+
+
+def scoring_towns(session: Session) -> list[domain.Town]:
+    """The towns taking part, as the risk engine takes them."""
+    return [
         domain.Town(
             id=town.id,
             name=town.name,
@@ -422,14 +431,6 @@ def scoring_input(*, session: Session, area_id: str | None = None) -> ScoringInp
         )
         for town in list_towns(session=session)
     ]
-    town_ids = {town.id for town in towns}
-    marks_statement = (
-        select(*_MARK_ROW)
-        .join(_function, _function.c.id == _mark.c.function_id)
-        .where(*function_filter)
-    )
-    marks = [_domain_mark(row) for row in session.execute(marks_statement) if row[0] in town_ids]
-    return ScoringInput(functions=functions, towns=towns, marks=marks)
 
 
 # --- workspace ---

@@ -101,6 +101,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = default_sqlite_url(app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+        # Each machine makes its own: fine for one server, wrong for several (see serve).
+        app.config["SECRET_KEY_FILE"] = str(Path(app.instance_path) / "secret_key")
 
 
 def _instance_secret(instance: Path) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from fitgap.domain.files.group import GROUP_FILE_NAME, TOWN_GROUP_KEYS, read_town_group_keys
+from fitgap.domain.files.marks_fast import read_marks_fast
 from fitgap.domain.files.yamlfile import STR_TAG, InvalidInput, Problem, Reader, compose, yaml_files
 from fitgap.domain.i18n import _, current_language, set_language
 from fitgap.domain.limits import MAX_AREA_KM2, MAX_COUNT, MAX_NOTE_LENGTH, MAX_YEN
@@ -432,6 +433,10 @@ def _read_marks_file(
     language: str,
 ) -> _ParsedMarks:
     set_language(language)  # also when run in a worker process
+    fast = read_marks_fast(path, display, town_ids, function_ids, MARKS_FORMAT)
+    if fast is not None:  # well-formed: the same marks and lines as below, in a fraction
+        fast_town, fast_marks, fast_lines = fast
+        return _ParsedMarks(MarksFile(fast_town, tuple(fast_marks), display), [], fast_lines)
     node, found = compose(path, display)
     if node is None:
         return _ParsedMarks(None, found, {})

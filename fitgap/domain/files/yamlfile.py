@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 
 from fitgap.domain.i18n import _
-from fitgap.domain.limits import MAX_INTEGER_DIGITS, MAX_YAML_DEPTH, MAX_YAML_FILE_BYTES
+from fitgap.domain.limits import MAX_INTEGER_DIGITS, MAX_YAML_DEPTH
+from fitgap.domain.limits import MAX_YAML_FILE_BYTES as MAX_YAML_FILE_BYTES  # marks_fast
 
 try:
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -45,6 +46,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
 
 
 _resolved: dict[tuple[type[yaml.Node], str | None, tuple[bool, bool]], str] = {}
+MemoLoader = _Loader  # for marks_fast, which resolves plain scalars the same way
 
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"

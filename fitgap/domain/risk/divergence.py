@@ -66,7 +66,7 @@ class Row:
     def __init__(
         self,
         statuses: tuple[Status, ...],
-        marks: tuple[Mark | None, ...],
+        marks: Sequence[Mark | None],
         customizers: tuple[int, ...],
         unit: int,
         counts: tuple[int, int, int, int, int],
@@ -83,7 +83,7 @@ class Row:
 
 
 def build_row(
-    statuses: list[Status], marks: list[Mark | None], weight: int, prohibited: bool, n: int
+    statuses: list[Status], marks: Sequence[Mark | None], weight: int, prohibited: bool, n: int
 ) -> Row:
     """A function's row: its verdict counts, customizing towns, units and divergence kind."""
     fit = statuses.count(_FIT)
@@ -118,7 +118,8 @@ def build_row(
         kind = DivergenceKind.NONE
     return Row(
         tuple(statuses),
-        tuple(marks),
+        # A list is frozen into a tuple; columns.MarkRow (marks made on demand) is kept as is.
+        tuple(marks) if isinstance(marks, list) else marks,
         customizers,
         weight * (2 * n - custom),
         (fit, workflow, custom, na, n - decided),

@@ -76,10 +76,8 @@ def _function_json(board: Scoreboard, i: int) -> dict[str, Any]:
         "divergent": row.divergent,
         "violation": row.kind is DivergenceKind.VIOLATION,
         "kind": row.kind.value,
-        "statuses": {
-            town_id: str(status)
-            for town_id, status in zip(board.town_ids, row.statuses, strict=True)
-        },
+        # Status is a str enum: JSON writes its value as it is, no str() per cell needed.
+        "statuses": dict(zip(board.town_ids, row.statuses, strict=True)),
     }
 
 

@@ -1,0 +1,162 @@
+"""A scoreboard built straight from arrays of the marks, for whole projects read from a database.
+
+galapagos_risk takes one Mark object per mark: at 600,000 marks making those objects costs
+more than the scoring. `from_columns` takes what the engine really works on instead: per
+function (catalog order) the towns' statuses, a bit set of the towns that have a mark, and the
+notes and costs of the few marks that carry one. The rows keep their marks as a MarkRow, which
+makes a Mark only when one is asked for (evidence, cost lens, `Scoreboard.mark`).
+
+Both constructors give the same board (tests/test_score_columns.py compares them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import overload
+
+from fitgap.domain.i18n import _
+from fitgap.domain.risk.divergence import CLASS_WEIGHTS, area_totals, build_row
+from fitgap.domain.risk.scoreboard import Scoreboard
+from fitgap.domain.risk.scores import FunctionLike, TownLike
+from fitgap.domain.values import Cost, Mark, Requirement, Status
+
+__all__ = ["STATUS_OF", "MarkColumns", "MarkRow", "from_columns"]
+
+# A database's status text to the engine's Status (a KeyError for anything else).
+STATUS_OF: dict[str, Status] = {s.value: s for s in Status}
+
+
+@dataclass(slots=True)
+class MarkColumns:
+    """The marks of n towns on the catalog's functions, as arrays indexed like the catalog.
+
+    statuses[i][j]: town j's status on function i (UNDECIDED where it has no mark);
+    marked[i]: bit j is set when town j has a mark on function i;
+    details[i]: {j: (note, cost)} for the marks of function i that carry a note or a cost.
+    """
+
+    statuses: list[list[Status]]
+    marked: list[int]
+    details: list[dict[int, tuple[str | None, Cost | None]] | None] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, n_functions: int, n_towns: int) -> MarkColumns:
+        """No marks at all: every cell undecided."""
+        return cls(
+            statuses=[[Status.UNDECIDED] * n_towns for _i in range(n_functions)],
+            marked=[0] * n_functions,
+            details=[None] * n_functions,
+        )
+
+
+class MarkRow(Sequence[Mark | None]):
+    """One function's marks, made on demand from its statuses, bit set and details."""
+
+    __slots__ = ("_details", "_function_id", "_marked", "_statuses", "_town_ids")
+
+    def __init__(
+        self,
+        function_id: str,
+        town_ids: tuple[str, ...],
+        statuses: Sequence[Status],
+        marked: int,
+        details: dict[int, tuple[str | None, Cost | None]] | None,
+    ) -> None:
+        self._function_id = function_id
+        self._town_ids = town_ids
+        self._statuses = statuses
+        self._marked = marked
+        self._details = details
+
+    def _mark(self, j: int) -> Mark | None:
+        if not (self._marked >> j) & 1:
+            return None
+        note, cost = (self._details or {}).get(j, (None, None))
+        return Mark(
+            town_id=self._town_ids[j],
+            function_id=self._function_id,
+            status=self._statuses[j],
+            note=note,
+            cost=cost,
+        )
+
+    @overload
+    def __getitem__(self, index: int) -> Mark | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Mark | None]: ...
+
+    def __getitem__(self, index: int | slice) -> Mark | Sequence[Mark | None] | None:
+        n = len(self._town_ids)
+        if isinstance(index, slice):
+            return tuple(self._mark(j) for j in range(n)[index])
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        return self._mark(index)
+
+    def __len__(self) -> int:
+        return len(self._town_ids)
+
+    def __iter__(self) -> Iterator[Mark | None]:
+        return (self._mark(j) for j in range(len(self._town_ids)))
+
+
+def from_columns(
+    functions: Sequence[FunctionLike], towns: Sequence[TownLike], columns: MarkColumns
+) -> Scoreboard:
+    """The same scoreboard as galapagos_risk(functions, towns, marks) for the marks the
+    columns hold (each function's row in catalog order, each town's column in town order)."""
+    function_list = tuple(functions)
+    town_list = tuple(towns)
+    if len(columns.statuses) != len(function_list) or len(columns.marked) != len(function_list):
+        raise ValueError("columns do not match the functions")
+    function_index: dict[str, int] = {}
+    for i, function in enumerate(function_list):
+        if function.id in function_index:
+            raise ValueError(_("機能ID %(id)s が重複しています。", id=function.id))
+        function_index[function.id] = i
+    town_index: dict[str, int] = {}
+    for j, town in enumerate(town_list):
+        if town.id in town_index:
+            raise ValueError(_("団体ID %(id)s が重複しています。", id=town.id))
+        town_index[town.id] = j
+    n = len(town_list)
+    town_ids = tuple(t.id for t in town_list)
+
+    area_index: dict[str, int] = {}
+    area_functions: list[list[int]] = []
+    fn_area: list[int] = []
+    for i, function in enumerate(function_list):
+        a = area_index.get(function.area_id)
+        if a is None:
+            a = area_index[function.area_id] = len(area_functions)
+            area_functions.append([])
+        area_functions[a].append(i)
+        fn_area.append(a)
+    weights = tuple(CLASS_WEIGHTS[f.requirement] for f in function_list)
+    prohibited = tuple(f.requirement is Requirement.PROHIBITED for f in function_list)
+    details = columns.details or [None] * len(function_list)
+
+    rows = []
+    for i, function in enumerate(function_list):
+        statuses = columns.statuses[i]
+        if len(statuses) != n:
+            raise ValueError("columns do not match the towns")
+        marks = MarkRow(function.id, town_ids, tuple(statuses), columns.marked[i], details[i])
+        rows.append(build_row(statuses, marks, weights[i], prohibited[i], n))
+    areas = [area_totals(tuple(fs), rows, weights, prohibited, n) for fs in area_functions]
+    return Scoreboard(
+        functions=function_list,
+        towns=town_list,
+        rows=rows,
+        areas=areas,
+        area_ids=tuple(area_index),
+        fn_area=tuple(fn_area),
+        weights=weights,
+        prohibited=prohibited,
+        function_index=function_index,
+        town_index=town_index,
+    )
