@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from fitgap.domain.i18n import N_, _
 from fitgap.domain.risk.divergence import DivergenceKind
-from fitgap.domain.values import Outcome, Requirement, Role, Status
+from fitgap.domain.values import Outcome, Priority, Requirement, Role, Status
 
 __all__ = [
     "DIVERGENCE_ADVICE_JA",
     "DIVERGENCE_LABELS_JA",
     "OUTCOME_LABELS_JA",
+    "PRIORITY_LABELS_JA",
     "REQUIREMENT_LABELS_JA",
     "ROLE_LABELS_JA",
     "SHORT_STATUS_LABELS_JA",
@@ -23,6 +24,7 @@ __all__ = [
     "divergence_advice",
     "divergence_label",
     "outcome_label",
+    "priority_label",
     "requirement_label",
     "role_label",
     "short_status_label",
@@ -92,6 +94,12 @@ OUTCOME_LABELS_JA: dict[Outcome, str] = {
     Outcome.POSTPONED: N_("継続協議（次回以降）"),
 }
 
+PRIORITY_LABELS_JA: dict[Priority, str] = {
+    Priority.REQUIRED: N_("必須"),
+    Priority.WANTED: N_("要望"),
+    Priority.NOT_NEEDED: N_("不要"),
+}
+
 ROLE_LABELS_JA: dict[Role, str] = {
     Role.STAFF: N_("職員"),
     Role.MODERATOR: N_("進行役"),
@@ -133,3 +141,10 @@ def outcome_label(outcome: Outcome | str) -> str:
 def role_label(role: Role | str) -> str:
     """An account's role in the current language."""
     return _(ROLE_LABELS_JA[Role(role)])
+
+
+def priority_label(priority: Priority | str | None) -> str:
+    """How much a town needs a function in the current language (必須, 要望, 不要; "" if unset)."""
+    if not priority:
+        return ""
+    return _(PRIORITY_LABELS_JA[Priority(priority)])
