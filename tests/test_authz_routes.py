@@ -59,6 +59,9 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     # without a reason is 422; another town's or another area's staff get 403.
     "catalog.save_mark": (NO, (L, 409, 403, 422, 403, 403)),
     "dashboard.dashboard": (ANYONE, NO),
+    # The fit-gap matrix (the walk asks for CSV: one area's file, every area's zip).
+    "exports.matrix": (ANYONE, NO),
+    "exports.area_matrix": (ANYONE, NO),
     "language.switch": (NO, (303,) * 6),
     # The marking sheet of 石井町 for 住民記録: anyone signed in may download it; only 石井町's
     # staff may upload it (the walk sends no file: 400 proves it got past every check).

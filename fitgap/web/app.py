@@ -157,12 +157,22 @@ def init_app(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    from fitgap.web.views import admin, auth, catalog, dashboard, language, meetings, sheets
+    from fitgap.web.views import (
+        admin,
+        auth,
+        catalog,
+        dashboard,
+        exports,
+        language,
+        meetings,
+        sheets,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(language.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(sheets.bp)
