@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from fitgap.domain.files.cells import neutralise
+from fitgap.domain.files.marking_sheet import display_width
 from fitgap.domain.i18n import _
 from fitgap.domain.labels import (
     divergence_label,
@@ -53,6 +55,10 @@ _SHIFTJIS_CHARSET = 128  # tells Excel the font is a Japanese one
 WAREKI_FORMAT = '[$-411]ggge"年"m"月"d"日"'
 YEN_FORMAT = "#,##0"
 RISK_FORMAT = "0.0"
+LINE_HEIGHT = 14.0  # points per line of 10 pt Yu Gothic
+# A row grows with its longest wrapped text up to this many lines (Excel's limit is 409 pt); a
+# longer note is still all in the cell, and shows in full when the row is opened up.
+MAX_ROW_LINES = 24
 
 # Fills of the verdict cells: light enough for black text at 4.5:1 and more; the cell also
 # carries the verdict's word, so nothing depends on the colour alone.
@@ -138,10 +144,10 @@ def matrix_columns(towns: Sequence[Town]) -> tuple[Column, ...]:
         columns += [
             Column(_("%(town)s 判定", town=name), Kind.STATUS, 12),
             Column(_("%(town)s 優先度", town=name), Kind.PRIORITY, 8),
-            Column(_("%(town)s 理由", town=name), Kind.LONG, 30),
-            Column(_("%(town)s 現行運用", town=name), Kind.LONG, 24),
-            Column(_("%(town)s 初期費用（円）", town=name), Kind.YEN, 13),
-            Column(_("%(town)s 年額費用（円）", town=name), Kind.YEN, 13),
+            Column(_("%(town)s 理由", town=name), Kind.LONG, 26),
+            Column(_("%(town)s 現行運用", town=name), Kind.LONG, 20),
+            Column(_("%(town)s 初期費用（円）", town=name), Kind.YEN, 12),
+            Column(_("%(town)s 年額費用（円）", town=name), Kind.YEN, 12),
         ]
     columns += [
         Column(_("相違の種類"), Kind.TEXT, 22),
@@ -210,7 +216,8 @@ def build_area(
                 area_id,
                 area_name,
                 None,
-                _("全団体"),
+                # Its counts are of (town, function) cells: say so beside the town lines.
+                _("全団体（%(n)s団体の合計）", n=len(towns)),
                 len(functions),
                 group.counts,
                 group.violations,
@@ -284,6 +291,21 @@ def _text_of(kind: Kind, value: object) -> object:
     if kind is Kind.RISK and isinstance(value, float):
         return f"{value:.1f}"
     return value
+
+
+def row_lines(values: Sequence[object], widths: Sequence[int], wrapped: Sequence[bool]) -> int:
+    """How many lines the row's wrapped cells need at their column widths (at most
+    MAX_ROW_LINES): a row of one-line cells is 1."""
+    lines = 1
+    for value, width, wraps in zip(values, widths, wrapped, strict=True):
+        if not wraps or not isinstance(value, str) or not value:
+            continue
+        needed = sum(
+            max(1, math.ceil(display_width(line) / max(width - 1, 1)))
+            for line in value.rstrip("\n").split("\n")
+        )
+        lines = max(lines, needed)
+    return min(lines, MAX_ROW_LINES)
 
 
 def area_csv(area: AreaMatrix) -> bytes:
@@ -374,6 +396,14 @@ class MatrixWorkbook:
         sheet.print_title_rows = "1:1"
         sheet.print_options.gridLines = True
 
+    @staticmethod
+    def _append(sheet: Any, number: int, cells: list[Any], lines: int) -> None:
+        # A row's height goes out with the row; dropped right after, so memory stays flat.
+        if lines > 1:
+            sheet.row_dimensions[number].height = lines * LINE_HEIGHT
+        sheet.append(cells)
+        sheet.row_dimensions.pop(number, None)
+
     def add_area(self, area: AreaMatrix) -> None:
         """Write one area's sheet (and keep its summary lines for the summary sheet)."""
         sheet = self._workbook.create_sheet(
@@ -381,12 +411,19 @@ class MatrixWorkbook:
         )
         self._lay_out(sheet, [column.width for column in area.columns], len(area.rows), freeze="B2")
         sheet.print_title_cols = "A:A"
-        sheet.append([self._cell(sheet, c.header, c.kind, header=True) for c in area.columns])
+        widths = [column.width for column in area.columns]
+        headers = [column.header for column in area.columns]
+        self._append(
+            sheet,
+            1,
+            [self._cell(sheet, h, Kind.TEXT, header=True) for h in headers],
+            row_lines(headers, widths, [True] * len(widths)),
+        )
         kinds = [column.kind for column in area.columns]
-        for row in area.rows:
-            sheet.append(
-                [self._cell(sheet, value, kind) for kind, value in zip(kinds, row, strict=True)]
-            )
+        wrapped = [kind is Kind.LONG for kind in kinds]
+        for number, row in enumerate(area.rows, start=2):
+            cells = [self._cell(sheet, value, kind) for kind, value in zip(kinds, row, strict=True)]
+            self._append(sheet, number, cells, row_lines(row, widths, wrapped))
         self._summary_lines.extend(area.summary)
 
     def save(self, target: str | Path | IO[bytes]) -> None:
@@ -396,7 +433,12 @@ class MatrixWorkbook:
         sheet = self._summary
         widths = [12, 18, 12, 8, 8, 10, 12, 8, 8, 14, 14, 10]
         self._lay_out(sheet, widths, len(self._summary_lines), freeze="D2")
-        sheet.append([self._cell(sheet, h, Kind.TEXT, header=True) for h in header])
+        self._append(
+            sheet,
+            1,
+            [self._cell(sheet, h, Kind.TEXT, header=True) for h in header],
+            row_lines(header, widths, [True] * len(widths)),
+        )
         for line in self._summary_lines:
             values = _summary_values(line)
             sheet.append(

@@ -28,16 +28,20 @@ def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response
     # On disk, not in memory: a whole project's workbook is tens of MB. send_file streams
     # the file and closes (and so deletes) it when the response is done.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
-    if kind == "xlsx":
-        matrix_service.write_xlsx(session=session, target=spool, areas=areas)
-        mimetype, suffix = XLSX, "xlsx"
-    elif len(areas) == 1:
-        area = next(matrix_service.iter_areas(session=session, areas=areas))
-        spool.write(area_csv(area))
-        mimetype, suffix = CSV, "csv"
-    else:
-        matrix_service.write_csv_zip(session=session, target=spool, areas=areas)
-        mimetype, suffix = ZIP, "zip"
+    try:
+        if kind == "xlsx":
+            matrix_service.write_xlsx(session=session, target=spool, areas=areas)
+            mimetype, suffix = XLSX, "xlsx"
+        elif len(areas) == 1:
+            area = next(matrix_service.iter_areas(session=session, areas=areas))
+            spool.write(area_csv(area))
+            mimetype, suffix = CSV, "csv"
+        else:
+            matrix_service.write_csv_zip(session=session, target=spool, areas=areas)
+            mimetype, suffix = ZIP, "zip"
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     session.commit()
     with get_db().write() as write:
