@@ -21,7 +21,7 @@ from fitgap.domain.i18n import (
     set_language,
 )
 from fitgap.domain.i18n import _ as translate
-from fitgap.domain.labels import requirement_label, status_label
+from fitgap.domain.labels import priority_label, requirement_label, status_label
 from fitgap.domain.risk.scores import round_risk
 from fitgap.domain.values import Requirement, Status
 from fitgap.web.markdown import render_markdown
@@ -153,6 +153,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["requirement_label"] = requirement_label
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["risk"] = lambda value: f"{round_risk(value):.1f}"
+    app.jinja_env.filters["priority"] = priority_label
     app.jinja_env.filters["yen"] = lambda n: "" if n is None else f"{n:,}円"
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
