@@ -5,15 +5,25 @@ the errors they give.
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 import yaml
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 
+from fitgap.domain.files.marking_sheet import (
+    META_SHEET,
+    MarkRow,
+    build_marking_sheet,
+    preview_changes,
+)
+from fitgap.domain.values import Priority, Status
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from tests.factories import make_marks
 from tests.helpers import Invoke
+from tests.test_marking_sheet import FUNCTIONS, MARKS, WHEN, edit, problems_of, row_of, upload
 from tests.test_workspace import choose, current, post_mark, prepare
 
 
@@ -115,3 +125,121 @@ def test_a_wrong_priority_in_a_marks_file_names_the_file_line_and_key(
     )
     assert "as_is が長すぎます（20,001 文字）。20,000 文字以内にしてください" in result.output
     assert current(db, "ishii", "0010001") == before
+
+
+# --- the marking sheet ------------------------------------------------------------------------
+
+
+def sheet_with(
+    tmp_path: Path, cells: dict[str, object], marks: dict[str, MarkRow] | None = None
+) -> Path:
+    data = build_marking_sheet(
+        town_id="ishii",
+        town_name="石井町",
+        area_id="juki",
+        area_name="住民記録",
+        functions=FUNCTIONS,
+        marks=MARKS if marks is None else marks,
+        generated_at=WHEN,
+    )
+    return edit(tmp_path, data, cells)
+
+
+def test_the_marking_sheet_carries_priority_and_todays_practice(tmp_path: Path) -> None:
+    marks = {**MARKS, "0010020": MarkRow(Status.FIT, None, 2, priority=Priority.WANTED)}
+    data = build_marking_sheet(
+        town_id="ishii",
+        town_name="石井町",
+        area_id="juki",
+        area_name="住民記録",
+        functions=FUNCTIONS,
+        marks=marks,
+        generated_at=WHEN,
+    )
+    sheet = load_workbook(BytesIO(data))["住民記録"]
+    assert sheet.cell(row_of("0010020"), 13).value == "要望"
+    # Staff choose 必須 and describe today's practice on 0010010, and clear 0010020's priority.
+    r1, r2 = row_of("0010010"), row_of("0010020")
+    path = edit(tmp_path, data, {f"M{r1}": "必須", f"N{r1}": "窓口で手書き", f"M{r2}": None})
+    uploaded = upload(path)
+    current = {**marks}
+    previews = {p.function_id: p for p in preview_changes(uploaded, current)}
+    assert set(previews) == {"0010010", "0010020"}
+    first = previews["0010010"]
+    assert first.changed_fields == ("priority", "as_is")
+    mark = first.to_mark("ishii")
+    assert (mark.priority, mark.as_is, mark.status) == (
+        Priority.REQUIRED,
+        "窓口で手書き",
+        Status.CUSTOMIZATION,
+    )
+    assert previews["0010020"].to_mark("ishii").priority is None
+
+
+def test_a_priority_not_in_the_list_is_a_problem_with_its_cell(tmp_path: Path) -> None:
+    path = sheet_with(tmp_path, {f"M{row_of('0010010')}": "急ぎ"})
+    problems = problems_of(lambda: upload(path))
+    assert problems == [
+        "edited.xlsx[住民記録]:8: M8: 優先度 急ぎ は使えません（必須 / 要望 / 不要、または空欄）"
+    ]
+
+
+def test_a_sheet_of_format_1_is_still_read_and_leaves_priority_alone(tmp_path: Path) -> None:
+    """A sheet downloaded before priorities existed: no such columns, 7 metadata columns."""
+    data = build_marking_sheet(
+        town_id="ishii",
+        town_name="石井町",
+        area_id="juki",
+        area_name="住民記録",
+        functions=FUNCTIONS,
+        marks=MARKS,
+        generated_at=WHEN,
+    )
+    workbook = load_workbook(BytesIO(data))
+    sheet, meta = workbook["住民記録"], workbook[META_SHEET]
+    sheet.delete_cols(13, 2)
+    meta["B1"] = "fitgap-marking-sheet/1"
+    meta.delete_cols(8, 2)
+    sheet[f"H{row_of('0010030')}"] = "業務見直し"
+    path = tmp_path / "old.xlsx"
+    workbook.save(path)
+    uploaded = upload(path)
+    assert not uploaded.has_priority
+    # Since the download the town set a priority and today's practice on the web.
+    current = {
+        **MARKS,
+        "0010030": MarkRow(Status.FIT, None, 1, priority=Priority.REQUIRED, as_is="紙で発行"),
+    }
+    (change,) = preview_changes(uploaded, current)
+    assert change.changed_fields == ("status",)
+    mark = change.to_mark("ishii")
+    assert (mark.status, mark.priority, mark.as_is) == (
+        Status.WORKFLOW_CHANGE,
+        Priority.REQUIRED,
+        "紙で発行",
+    )
+
+
+def test_an_applied_sheet_saves_priority_and_todays_practice(
+    files: Path, fitgap: Invoke, db: Database
+) -> None:
+    prepare(files, fitgap)
+    out = files / "sheet.xlsx"
+    assert (
+        fitgap("marks", "sheet", "--town", "ishii", "--area", "juki", "--out", str(out)).exit_code
+        == 0
+    )
+    workbook = load_workbook(out)
+    sheet = workbook.worksheets[0]
+    row = next(r for r in range(8, 20) if sheet.cell(r, 1).value == "0010002")
+    sheet.cell(row, 13).value = "不要"
+    sheet.cell(row, 14).value = "使っていない"
+    workbook.save(out)
+    result = fitgap("marks", "import-xlsx", str(out), "--town", "ishii", "--area", "juki")
+    assert result.exit_code == 0, result.output
+    saved = current(db, "ishii", "0010002")
+    assert saved is not None and saved.status == "fit" and saved.version == 2
+    assert (saved.priority, saved.as_is) == ("not_needed", "使っていない")
+    with db.session() as read:
+        change = mark_queries.mark_history(session=read, function_id="0010002")[-1]
+    assert (change.source, change.priority) == ("xlsx", "not_needed")
