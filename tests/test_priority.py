@@ -5,6 +5,7 @@ the errors they give.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from fitgap.domain.files.marking_sheet import (
     build_marking_sheet,
     preview_changes,
 )
-from fitgap.domain.values import Priority, Status
+from fitgap.domain.meetings.agenda import proposed_agenda
+from fitgap.domain.risk.scoreboard import galapagos_risk
+from fitgap.domain.values import Function, Mark, Priority, Requirement, Status, Town
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from tests.factories import make_marks
@@ -243,3 +246,35 @@ def test_an_applied_sheet_saves_priority_and_todays_practice(
     with db.session() as read:
         change = mark_queries.mark_history(session=read, function_id="0010002")[-1]
     assert (change.source, change.priority) == ("xlsx", "not_needed")
+
+
+# --- the agenda -------------------------------------------------------------------------------
+
+
+def test_the_agenda_asks_first_where_the_towns_themselves_call_it_a_wish() -> None:
+    area = "juki"
+    functions = [
+        Function(f"00100{k}0", area, f"機能{k}", Requirement.MANDATORY, "") for k in range(1, 5)
+    ]
+    towns = [Town("ishii", "石井町"), Town("naka", "那賀町"), Town("kamiyama", "神山町")]
+    C, F = Status.CUSTOMIZATION, Status.FIT
+    marks = [
+        # 0010010: two towns customize, one needs it by ordinance: the biggest drop, but asked last.
+        Mark("ishii", "0010010", C, priority=Priority.REQUIRED),
+        Mark("naka", "0010010", C, priority=Priority.WANTED),
+        # 0010020: a lone customization, only wanted: the first ask.
+        Mark("ishii", "0010020", C, priority=Priority.WANTED),
+        Mark("naka", "0010020", F),
+        # 0010030: a lone customization without a stated priority.
+        Mark("kamiyama", "0010030", C),
+        # 0010040: fit against workflow change, no customization.
+        Mark("ishii", "0010040", F),
+        Mark("naka", "0010040", Status.WORKFLOW_CHANGE),
+    ]
+    board = galapagos_risk(functions, towns, marks)
+    drops = {a.function_id: a.group_drop_units for a in board.function_asks(area)}
+    assert drops["0010010"] > drops["0010020"] == drops["0010030"]  # risk alone would differ
+    assert proposed_agenda(board, area) == ["0010020", "0010030", "0010010", "0010040"]
+    # Without any priority the order is the risk's own, as before.
+    plain = galapagos_risk(functions, towns, [replace(m, priority=None) for m in marks])
+    assert proposed_agenda(plain, area) == ["0010010", "0010020", "0010030", "0010040"]
