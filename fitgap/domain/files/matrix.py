@@ -14,6 +14,7 @@ import csv
 import io
 import math
 from collections.abc import Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -83,6 +84,15 @@ class Kind(StrEnum):
     COUNT = "count"  # an int
     RISK = "risk"  # a float 0–100
     DATE = "date"  # a date, shown in 和暦
+
+
+_NUMBER_FORMATS: dict[Kind, str] = {
+    Kind.ID: "@",
+    Kind.YEN: YEN_FORMAT,
+    Kind.COUNT: YEN_FORMAT,
+    Kind.RISK: RISK_FORMAT,
+    Kind.DATE: WAREKI_FORMAT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,40 +351,54 @@ class MatrixWorkbook:
         self._top = Alignment(vertical="top")
         self._header_fill = PatternFill("solid", fgColor="D9D9D9")
         self._fills = {s: PatternFill("solid", fgColor=c) for s, c in STATUS_FILLS.items()}
+        self._styles: dict[tuple[Kind, Status | None, bool], Any] = {}
+        self._status_labels = {status: status_label(status) for status in Status}
+        self._priority_labels = {priority: priority_label(priority) for priority in Priority}
         # The summary comes first in the workbook; its rows are written at the end.
         self._summary = self._workbook.create_sheet(sheet_title(_("集計"), self._taken))
+
+    def _style(self, kind: Kind, status: Status | None, header: bool) -> Any:
+        """The style (openpyxl's StyleArray) of a kind of cell, made once per workbook: setting
+        font, fill and format on every cell costs more than writing it."""
+        key = (kind, status, header)
+        style = self._styles.get(key)
+        if style is None:
+            from openpyxl.cell import WriteOnlyCell
+
+            template = WriteOnlyCell(self._summary)
+            template.font = self._bold if header else self._font
+            if header:
+                template.fill = self._header_fill
+                template.alignment = self._wrap
+            else:
+                template.alignment = self._wrap if kind is Kind.LONG else self._top
+                if status is not None:
+                    template.fill = self._fills[status]
+                number_format = _NUMBER_FORMATS.get(kind)
+                if number_format is not None:
+                    template.number_format = number_format
+            style = self._styles[key] = template._style
+        return style
 
     def _cell(self, sheet: Any, value: object, kind: Kind, *, header: bool = False) -> Any:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        fill = None
+        status = None
         if isinstance(value, Status):
-            fill = self._fills[value]
-            value = status_label(value)
+            status = value
+            value = self._status_labels[value]
         elif isinstance(value, Priority):
-            value = priority_label(value)
+            value = self._priority_labels[value]
         elif isinstance(value, str):
             # The control characters a workbook cannot hold go first: what is left must not
             # start a formula either.
             value = neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
-        cell = WriteOnlyCell(sheet, value=value if value != "" else None)
-        cell.font = self._bold if header else self._font
-        if header:
-            cell.fill = self._header_fill
-            cell.alignment = self._wrap
-            return cell
-        cell.alignment = self._wrap if kind is Kind.LONG else self._top
-        if fill is not None:
-            cell.fill = fill
-        if kind is Kind.ID:
-            cell.number_format = "@"
-        elif kind in (Kind.YEN, Kind.COUNT):
-            cell.number_format = YEN_FORMAT
-        elif kind is Kind.RISK:
-            cell.number_format = RISK_FORMAT
-        elif kind is Kind.DATE:
-            cell.number_format = WAREKI_FORMAT
+        if value is None or value == "":
+            # An empty cell is not written at all (most of a big matrix is empty).
+            return None
+        cell = WriteOnlyCell(sheet, value=value)
+        cell._style = copy(self._style(kind, status, header))
         return cell
 
     def _lay_out(self, sheet: Any, widths: Sequence[int], rows: int, *, freeze: str) -> None:
