@@ -153,7 +153,7 @@ def matrix_columns(towns: Sequence[Town]) -> tuple[Column, ...]:
         name = town.name
         columns += [
             Column(_("%(town)s 判定", town=name), Kind.STATUS, 12),
-            Column(_("%(town)s 優先度", town=name), Kind.PRIORITY, 8),
+            Column(_("%(town)s 優先度", town=name), Kind.PRIORITY, 10),
             Column(_("%(town)s 理由", town=name), Kind.LONG, 26),
             Column(_("%(town)s 現行運用", town=name), Kind.LONG, 20),
             Column(_("%(town)s 初期費用（円）", town=name), Kind.YEN, 12),
@@ -455,7 +455,7 @@ class MatrixWorkbook:
         header = summary_header()
         kinds = [Kind.ID, Kind.TEXT, Kind.TEXT] + [Kind.COUNT] * 8 + [Kind.RISK]
         sheet = self._summary
-        widths = [12, 18, 12, 8, 8, 10, 12, 8, 8, 14, 14, 10]
+        widths = [12, 18, 22, 8, 8, 10, 12, 8, 8, 14, 14, 10]
         self._lay_out(sheet, widths, len(self._summary_lines), freeze="D2")
         self._append(
             sheet,
