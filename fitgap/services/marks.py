@@ -103,7 +103,7 @@ def mark_details(before: MarkState | None, after: MarkState, reason: str | None)
         "after": after.status,
         "note_changed": (before.note if before else None) != after.note,
         "cost_changed": cost_before != (after.cost_initial_yen, after.cost_annual_yen),
-        "priority": after.priority,
+        "priority_changed": (before.priority if before else None) != after.priority,
         "as_is_changed": (before.as_is if before else None) != after.as_is,
         "version": after.version,
     }
