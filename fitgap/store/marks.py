@@ -398,6 +398,20 @@ _MARK_ROW = (
 )
 
 
+# What other query modules use to read marks and functions as domain values.
+MARK_COLUMNS = _MARK_ROW  # the columns `mark_from_row` reads, in its order
+
+
+def mark_from_row(row: Any) -> domain.Mark:
+    """A row of MARK_COLUMNS as a domain mark."""
+    return _domain_mark(row)
+
+
+def function_from_row(row: CatalogFunction) -> domain.Function:
+    """A stored function as a domain value."""
+    return _domain_function(row)
+
+
 def export_marks(*, session: Session, town_id: str) -> list[domain.Mark]:
     """A town's marks in catalog order (area order, then function order) as domain marks."""
     statement = (

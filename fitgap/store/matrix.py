@@ -15,7 +15,7 @@ from fitgap.domain import values as domain
 from fitgap.domain.files.matrix import LatestDecision
 from fitgap.domain.i18n import _
 from fitgap.store.catalog import list_areas, list_towns
-from fitgap.store.marks import _MARK_ROW, _domain_function, _domain_mark
+from fitgap.store.marks import MARK_COLUMNS, function_from_row, mark_from_row
 from fitgap.store.models import Area, CatalogFunction, Decision, Mark, Meeting, Town
 
 _area = Area.__table__  # type: ignore[attr-defined]
@@ -67,13 +67,13 @@ def area_functions(*, session: Session, area_id: str) -> list[domain.Function]:
         .where(_function.c.area_id == area_id, _function.c.archived_at.is_(None))
         .order_by(_function.c.position, _function.c.id)
     )
-    return [_domain_function(row) for row in session.scalars(statement)]
+    return [function_from_row(row) for row in session.scalars(statement)]
 
 
 def area_marks(*, session: Session, area_id: str) -> Iterator[domain.Mark]:
     """The marks of the taking-part towns on an area's current functions, from a cursor."""
     statement = (
-        select(*_MARK_ROW)
+        select(*MARK_COLUMNS)
         .join(_function, _function.c.id == _mark.c.function_id)
         .join(_town, _town.c.id == _mark.c.town_id)
         .where(
@@ -84,7 +84,7 @@ def area_marks(*, session: Session, area_id: str) -> Iterator[domain.Mark]:
         .execution_options(yield_per=CURSOR_BATCH)
     )
     for row in session.execute(statement):
-        yield _domain_mark(row)
+        yield mark_from_row(row)
 
 
 def area_decisions(*, session: Session, area_id: str) -> dict[str, LatestDecision]:
