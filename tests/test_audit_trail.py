@@ -108,6 +108,8 @@ def test_the_web_records_sign_ins_marks_decisions_and_downloads(
         "after": "workflow_change",
         "note_changed": True,
         "cost_changed": False,
+        "priority_changed": False,
+        "as_is_changed": False,
         "version": 2,
     }
     # A moderator's correction on a town's behalf needs a reason, kept in both records.

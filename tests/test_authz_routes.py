@@ -74,6 +74,10 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     "group.compare": (READERS, NO),
     "group.save_scenario": (NO, (L, 403, 403, 400, 403, 403, 403)),
     "group.delete_scenario": (NO, (L, 403, 403, 303, 403, 403, 403)),
+    # The fit-gap matrix (the walk asks for CSV: one area's file, every area's zip). The
+    # project's people only: it carries every town's notes.
+    "exports.matrix": (PROJECT, NO),
+    "exports.area_matrix": (PROJECT, NO),
     # The marking sheet of 石井町 for 住民記録: anyone signed in may download it; only 石井町's
     # staff may upload it (the walk sends no file: 400 proves it got past every check).
     "sheets.download": (PROJECT, NO),

@@ -58,7 +58,7 @@ def test_a_huge_row_number_in_the_metadata_is_refused_before_any_loop() -> None:
     # Before: range(header_row + 1, 10**12 + 1) ran for days.
     found = read_sheet(hostile.with_meta_cell(hostile.META_TABLE_ROW, 1, 10**12))
     assert found == [
-        "s.xlsx[_fitgap]:9: fitgap の管理情報（A9:G9）が壊れています。"
+        "s.xlsx[_fitgap]:9: fitgap の管理情報（A9:I9）が壊れています。"
         "判定シートをダウンロードし直してください"
     ]
 
@@ -350,7 +350,7 @@ def test_the_commands_refuse_devices_with_exit_1(files: Path, fitgap: Invoke) ->
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: hostile.with_meta_cell(hostile.META_TABLE_ROW, 1, 10**12), "管理情報（A9:G9）"),
+        (lambda: hostile.with_meta_cell(hostile.META_TABLE_ROW, 1, 10**12), "管理情報（A9:I9）"),
         (lambda: hostile.huge_shared_string(80 * MiB), "展開後の大きさが上限"),
         (lambda: hostile.far_cells(20_000), "セル XFD20 は 16,384 列目です"),
         (hostile.xml_entity, "DTD・エンティティ宣言"),
@@ -409,7 +409,7 @@ except InvalidInput as error:
         ("bomb.xlsx", lambda: hostile.huge_shared_string(1024 * MiB), "展開後の大きさが上限"),
         ("blanks.xlsx", lambda: hostile.whitespace_in_sheet_data(1024 * MiB), "展開後の大きさ"),
         ("xfd.xlsx", lambda: hostile.far_cells(20_000), "列は 256 列まで"),
-        ("meta.xlsx", lambda: hostile.with_meta_cell(9, 1, 10**12), "管理情報（A9:G9）"),
+        ("meta.xlsx", lambda: hostile.with_meta_cell(9, 1, 10**12), "管理情報（A9:I9）"),
         ("c.yaml", lambda: hostile.alias_bomb(9).encode(), "アンカーとエイリアス"),
     ],
 )

@@ -126,6 +126,8 @@ def test_layout_protection_and_hidden_metadata() -> None:
         "初期費用（円）",
         "年間費用（円）",
         "版",
+        "優先度",
+        "現行運用",
     ]
     first = [c.value for c in sheet[row_of("0010010")]]
     assert first == [
@@ -141,6 +143,8 @@ def test_layout_protection_and_hidden_metadata() -> None:
         1200000,
         150000,
         3,
+        None,
+        None,
     ]
     third = [c.value for c in sheet[row_of("0010030")]]
     assert third[1:4] == ["帳票", "証明書", "住民票 › 写し"] and third[7] == "適合"
@@ -149,12 +153,14 @@ def test_layout_protection_and_hidden_metadata() -> None:
     assert sheet.protection.sheet and sheet.protection.sort
     row = row_of("0010020")
     locked = {c.column_letter: c.protection.locked for c in sheet[row]}
-    assert [k for k, v in locked.items() if not v] == ["H", "I", "J", "K"]
+    assert [k for k, v in locked.items() if not v] == ["H", "I", "J", "K", "M", "N"]
     assert sheet["A8"].font.name == "Yu Gothic" and sheet["G8"].alignment.wrap_text
     assert sheet.freeze_panes == f"B{HEADER_ROW + 1}"
     assert sheet.column_dimensions["L"].hidden
     assert sheet.column_dimensions["G"].width > sheet.column_dimensions["A"].width
-    (status_list, amounts) = sheet.data_validations.dataValidation
+    (status_list, amounts, priorities) = sheet.data_validations.dataValidation
+    assert priorities.type == "list" and str(priorities.sqref) == "M8:M11"
+    assert priorities.formula1 == '"必須,要望,不要"'
     assert status_list.type == "list" and str(status_list.sqref) == "H8:H11"
     assert status_list.formula1 == '"適合,業務見直し,カスタマイズ,対象外,未判定"'
     assert amounts.type == "whole" and str(amounts.sqref) == "J8:K11"

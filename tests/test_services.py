@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from fitgap.domain.marking import kept_by_status_change, kept_by_verdict
-from fitgap.domain.values import Cost, Mark, Status
+from fitgap.domain.values import Cost, Mark, Priority, Status
 from fitgap.services.marks import MarkEdit, record_mark
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
@@ -87,10 +87,28 @@ def test_every_recorded_mark_is_audited_with_what_changed(rows: Database) -> Non
 
 def test_the_keep_rules_of_the_domain() -> None:
     previous = Mark("ishii", "0010001", Status.CUSTOMIZATION, NOTE, COST)
-    assert kept_by_status_change(previous) == (NOTE, COST)
-    assert kept_by_status_change(None) == (None, None)
+    assert kept_by_status_change(previous) == (NOTE, COST, None, None)
+    assert kept_by_status_change(None) == (None, None, None, None)
     # A verdict confirming the town's status keeps its note; its own note wins.
-    assert kept_by_verdict(previous, Status.CUSTOMIZATION, None) == (NOTE, COST)
-    assert kept_by_verdict(previous, Status.CUSTOMIZATION, " 決定の注記 ") == ("決定の注記", COST)
+    assert kept_by_verdict(previous, Status.CUSTOMIZATION, None) == (NOTE, COST, None, None)
+    assert kept_by_verdict(previous, Status.CUSTOMIZATION, " 決定の注記 ")[:2] == (
+        "決定の注記",
+        COST,
+    )
     # A verdict that changes the status drops the old note and the cost estimate.
-    assert kept_by_verdict(previous, Status.WORKFLOW_CHANGE, None) == (None, None)
+    assert kept_by_verdict(previous, Status.WORKFLOW_CHANGE, None) == (None, None, None, None)
+
+
+def test_priority_and_todays_practice_survive_a_status_change_and_a_verdict() -> None:
+    previous = Mark(
+        "ishii", "0010001", Status.CUSTOMIZATION, NOTE, COST, Priority.REQUIRED, "紙で受付"
+    )
+    kept = kept_by_status_change(previous)
+    assert (kept.priority, kept.as_is) == (Priority.REQUIRED, "紙で受付")
+    assert (kept.note, kept.cost) == (NOTE, COST)
+    # A verdict that changes the status drops the note and cost, but the town still needs the
+    # function as much, and still works as it does today.
+    changed = kept_by_verdict(previous, Status.WORKFLOW_CHANGE, None)
+    assert changed == (None, None, Priority.REQUIRED, "紙で受付")
+    confirmed = kept_by_verdict(previous, Status.CUSTOMIZATION, "決定")
+    assert confirmed == ("決定", COST, Priority.REQUIRED, "紙で受付")

@@ -1,4 +1,4 @@
-"""`fitgap export ...`: the decision log (議事録)."""
+"""`fitgap export ...`: the decision log (議事録) and the fit-gap matrix (Fit&Gap表)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ import click
 from fitgap.cli.support import (
     FORCE_HELP,
     DataError,
+    atomic_path,
     audit_written,
     check_output_files,
     check_output_folder,
+    progress,
     require_loaded,
     write_atomically,
     write_bytes_atomically,
 )
 from fitgap.cli.support import app_of as _app
 from fitgap.cli.support import database_of as _database
+from fitgap.domain.files.matrix import area_csv
 from fitgap.domain.i18n import _
 
 
@@ -35,7 +38,7 @@ def write_minutes(path: Path, record: Any, output: str) -> None:
 
 @click.group()
 def export() -> None:
-    """Export the decision log (議事録) of the joint meetings."""
+    """Export the decision log (議事録) and the fit-gap matrix (Fit&Gap表)."""
 
 
 @export.command("decisions")
@@ -92,3 +95,86 @@ def export_decisions(
             written.append(str(everything))
             click.echo(str(everything))
     audit_written(database, "decisions", written)
+
+
+def matrix_targets(
+    output: str, out: Path | None, exports: Path, area_ids: list[str], one_area: str | None
+) -> tuple[str, list[Path]]:
+    """How the matrix is written ("xlsx", "zip" or "csv") and the files it writes."""
+    if output == "xlsx":
+        name = f"matrix-{one_area}.xlsx" if one_area else "matrix.xlsx"
+        if out is not None and not out.is_dir():
+            return "xlsx", [out]
+        return "xlsx", [(out or exports) / name]
+    if out is not None and out.suffix.lower() == ".zip":
+        return "zip", [out]
+    if out is not None and out.suffix.lower() == ".csv":
+        if len(area_ids) != 1:
+            raise DataError(
+                _(
+                    "CSV は業務ごとに 1 ファイルです。%(count)s 業務を書き出すときは、"
+                    "--out にフォルダか .zip のファイルを指定してください（--area で 1 業務に"
+                    "絞ることもできます）",
+                    count=len(area_ids),
+                )
+            )
+        return "csv", [out]
+    folder = out or exports
+    return "csv", [folder / f"matrix-{area_id}.csv" for area_id in area_ids]
+
+
+@export.command("matrix")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["xlsx", "csv"]),
+    default="xlsx",
+    show_default=True,
+    help="An Excel workbook (a summary and one sheet per area) or CSV (one file per area).",
+)
+@click.option("--area", "area_id", help="Only this business area (default: every area).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="The file to write (xlsx; csv of one area; .zip for several CSV files) or a folder.",
+)
+@click.option("--force", is_flag=True, help=FORCE_HELP)
+@click.pass_context
+def export_matrix(
+    ctx: click.Context, output: str, area_id: str | None, out: Path | None, force: bool
+) -> None:
+    """Write the fit-gap matrix (Fit&Gap表): one row per function, every town's verdict,
+    priority, reason, today's practice and cost, the divergence, the risk, the latest decision
+    and the vendor's answer."""
+    from fitgap.services import matrix as matrix_service
+
+    app = _app(ctx)
+    database = _database(app)
+    require_loaded(database)
+    with database.session() as session:
+        try:
+            areas = matrix_service.areas_to_write(session=session, area_id=area_id)
+        except matrix_service.UnknownArea:
+            raise DataError(_("業務 %(area)s はカタログにありません。", area=area_id)) from None
+        kind, paths = matrix_targets(
+            output, out, Path(app.config["EXPORTS_DIR"]), [a.id for a in areas], area_id
+        )
+        check_output_files(paths, force=force)
+        total = sum(area.functions for area in areas)
+        with progress(total, _("Fit&Gap表を書き出しています")) as advance:
+            if kind in ("xlsx", "zip"):
+                writer = (
+                    matrix_service.write_xlsx if kind == "xlsx" else matrix_service.write_csv_zip
+                )
+                with atomic_path(paths[0]) as temporary:
+                    writer(session=session, target=temporary, areas=areas, progress=advance)
+            else:
+                for area, path in zip(
+                    matrix_service.iter_areas(session=session, areas=areas, progress=advance),
+                    paths,
+                    strict=True,
+                ):
+                    write_bytes_atomically(path, area_csv(area))
+    for path in paths:
+        click.echo(str(path))
+    audit_written(database, "matrix", [str(path) for path in paths])

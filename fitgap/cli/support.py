@@ -113,6 +113,26 @@ def write_bytes_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` to write a large output into; it replaces `path` only
+    when the block ends without an error (readers never see half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    os.close(descriptor)
+    try:
+        yield Path(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write a UTF-8 text file atomically, with LF line ends."""
     write_bytes_atomically(path, text.encode("utf-8"))

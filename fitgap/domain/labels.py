@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from fitgap.domain.i18n import N_, _
 from fitgap.domain.risk.divergence import DivergenceKind
-from fitgap.domain.values import AnswerKind, Membership, Outcome, Requirement, Role, Status
+from fitgap.domain.values import (
+    AnswerKind,
+    Membership,
+    Outcome,
+    Priority,
+    Requirement,
+    Role,
+    Status,
+)
 
 __all__ = [
     "ANSWER_KIND_LABELS_JA",
@@ -19,6 +27,7 @@ __all__ = [
     "DIVERGENCE_LABELS_JA",
     "MEMBERSHIP_LABELS_JA",
     "OUTCOME_LABELS_JA",
+    "PRIORITY_LABELS_JA",
     "REQUIREMENT_LABELS_JA",
     "ROLE_LABELS_JA",
     "SHORT_STATUS_LABELS_JA",
@@ -29,6 +38,7 @@ __all__ = [
     "divergence_label",
     "membership_label",
     "outcome_label",
+    "priority_label",
     "requirement_label",
     "role_label",
     "short_status_label",
@@ -111,6 +121,12 @@ MEMBERSHIP_LABELS_JA: dict[Membership, str] = {
     Membership.CANDIDATE: N_("検討中"),
     Membership.MEMBER: N_("参加"),
     Membership.LEFT: N_("離脱"),
+}
+
+PRIORITY_LABELS_JA: dict[Priority, str] = {
+    Priority.REQUIRED: N_("必須"),
+    Priority.WANTED: N_("要望"),
+    Priority.NOT_NEEDED: N_("不要"),
 }
 
 ROLE_LABELS_JA: dict[Role, str] = {
@@ -200,3 +216,10 @@ def membership_label(membership: Membership | str) -> str:
 def answer_kind_label(kind: AnswerKind | str) -> str:
     """The kind of a vendor's answer in the current language (標準機能で対応可, ...)."""
     return _(ANSWER_KIND_LABELS_JA[AnswerKind(kind)])
+
+
+def priority_label(priority: Priority | str | None) -> str:
+    """How much a town needs a function in the current language (必須, 要望, 不要; "" if unset)."""
+    if not priority:
+        return ""
+    return _(PRIORITY_LABELS_JA[Priority(priority)])

@@ -29,6 +29,14 @@ class Status(StrEnum):
     UNDECIDED = "undecided"
 
 
+class Priority(StrEnum):
+    """How much a town needs a function (優先度), beside its verdict."""
+
+    REQUIRED = "required"  # 必須: the town cannot work without it (a law, an ordinance)
+    WANTED = "wanted"  # 要望: the town would like it
+    NOT_NEEDED = "not_needed"  # 不要: the town does not need it
+
+
 class Outcome(StrEnum):
     """What a meeting decided on one function."""
 
@@ -91,6 +99,15 @@ STATUS_SYNONYMS: dict[str, Status] = {
     "カスタマイズ": Status.CUSTOMIZATION,
     "対象外": Status.NOT_APPLICABLE,
     "未判定": Status.UNDECIDED,
+}
+
+PRIORITY_SYNONYMS: dict[str, Priority] = {
+    "required": Priority.REQUIRED,
+    "wanted": Priority.WANTED,
+    "not_needed": Priority.NOT_NEEDED,
+    "必須": Priority.REQUIRED,
+    "要望": Priority.WANTED,
+    "不要": Priority.NOT_NEEDED,
 }
 
 
@@ -180,3 +197,5 @@ class Mark:
     status: Status
     note: str | None = None
     cost: Cost | None = None
+    priority: Priority | None = None  # 優先度: how much the town needs the function
+    as_is: str | None = None  # 現行運用: how the town works today

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fitgap.domain.marking import kept_by_status_change
-from fitgap.domain.values import Cost, Status
+from fitgap.domain.values import Cost, Priority, Status
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
@@ -35,6 +35,8 @@ class MarkEdit:
     source: str | None = (
         None  # the history's source; default: "correction" with a reason, else "web"
     )
+    priority: Priority | None = None  # 優先度 (sent with the note: only when `full`)
+    as_is: str | None = None  # 現行運用 (likewise)
 
 
 def record_mark(
@@ -47,9 +49,9 @@ def record_mark(
             current = mark_queries.get_mark(
                 session=write, town_id=edit.town_id, function_id=edit.function_id
             )
-            note, cost = edit.note, edit.cost
+            note, cost, priority, as_is = edit.note, edit.cost, edit.priority, edit.as_is
             if not edit.full and current is not None:
-                note, cost = kept_by_status_change(current.as_domain())
+                note, cost, priority, as_is = kept_by_status_change(current.as_domain())
             saved = mark_queries.save_mark(
                 session=write,
                 town_id=edit.town_id,
@@ -61,6 +63,8 @@ def record_mark(
                 changed_by=changed_by,
                 source=source_of(edit),
                 reason=edit.reason,
+                priority=priority,
+                as_is=as_is,
             )
             audit_queries.append(
                 session=write,
@@ -91,7 +95,12 @@ def same_as_sent(current: MarkState | None, sent: MarkEdit) -> bool:
         return True
     cost = sent.cost or Cost(0, 0)
     stored = (current.cost_initial_yen or 0, current.cost_annual_yen or 0)
-    return current.note == sent.note and stored == (cost.initial_yen, cost.annual_yen)
+    priority = sent.priority.value if sent.priority is not None else None
+    return (
+        current.note == sent.note
+        and stored == (cost.initial_yen, cost.annual_yen)
+        and (current.priority, current.as_is) == (priority, sent.as_is)
+    )
 
 
 def mark_details(
@@ -106,6 +115,8 @@ def mark_details(
         "after": after.status,
         "note_changed": (before.note if before else None) != after.note,
         "cost_changed": cost_before != (after.cost_initial_yen, after.cost_annual_yen),
+        "priority_changed": (before.priority if before else None) != after.priority,
+        "as_is_changed": (before.as_is if before else None) != after.as_is,
         "version": after.version,
     }
     if reason is not None:

@@ -211,7 +211,7 @@ def _apply_verdict(
     reason: str,
 ) -> None:
     previous = marks.get(verdict.town_id)
-    note, cost = kept_by_verdict(
+    note, cost, priority, as_is = kept_by_verdict(
         mark_queries.as_domain_mark(previous) if previous is not None else None,
         verdict.status,
         verdict.note,
@@ -229,6 +229,8 @@ def _apply_verdict(
         changed_by=meeting.moderator,
         source="decision",
         reason=reason,
+        priority=priority,
+        as_is=as_is,
     )
     session.add(
         DecisionTown(

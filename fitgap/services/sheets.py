@@ -20,7 +20,7 @@ from fitgap.domain.files.marking_sheet import (
     read_marking_sheet,
 )
 from fitgap.domain.i18n import _
-from fitgap.domain.values import Status
+from fitgap.domain.values import PRIORITY_SYNONYMS, Status
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.models import Mark, utcnow
@@ -46,6 +46,8 @@ def _mark_row(state: Mark | None) -> MarkRow:
         version=state.version,
         cost_initial_yen=state.cost_initial_yen,
         cost_annual_yen=state.cost_annual_yen,
+        priority=PRIORITY_SYNONYMS.get(state.priority) if state.priority else None,
+        as_is=state.as_is,
     )
 
 
@@ -121,6 +123,8 @@ def apply_preview(*, session: Session, preview: SheetPreview, changed_by: str) -
                 expected_version=change.expected_version,
                 changed_by=changed_by,
                 source="xlsx",
+                priority=mark.priority,
+                as_is=mark.as_is,
             )
         except mark_queries.MarkConflict:
             raise SheetConflict([change]) from None

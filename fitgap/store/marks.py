@@ -51,6 +51,8 @@ class MarkState:
     note: str | None
     cost_initial_yen: int | None
     cost_annual_yen: int | None
+    priority: str | None
+    as_is: str | None
     version: int
     fingerprint: str
     updated_by: str
@@ -66,6 +68,8 @@ class MarkState:
                 self.note,
                 self.cost_initial_yen,
                 self.cost_annual_yen,
+                self.priority,
+                self.as_is,
             )
         )
 
@@ -113,6 +117,8 @@ def import_marks(
         _mark.c.note,
         _mark.c.cost_initial_yen,
         _mark.c.cost_annual_yen,
+        _mark.c.priority,
+        _mark.c.as_is,
     )
     for town_id in towns:
         statement = select(_mark.c.town_id, _mark.c.function_id, *columns).where(
@@ -131,6 +137,8 @@ def import_marks(
                 "note": mark.note,
                 "cost_initial_yen": initial,
                 "cost_annual_yen": annual,
+                "priority": mark.priority.value if mark.priority is not None else None,
+                "as_is": mark.as_is,
                 "fingerprint": fingerprints[mark.function_id],
             }
             old = existing.get((mark.town_id, mark.function_id))
@@ -147,7 +155,14 @@ def import_marks(
                     }
                 )
                 report.added += 1
-            elif old[2:] == (mark.status.value, mark.note, initial, annual):
+            elif old[2:] == (
+                mark.status.value,
+                mark.note,
+                initial,
+                annual,
+                values["priority"],
+                mark.as_is,
+            ):
                 report.unchanged += 1
                 continue
             else:
@@ -188,6 +203,8 @@ def import_marks(
                         "note",
                         "cost_initial_yen",
                         "cost_annual_yen",
+                        "priority",
+                        "as_is",
                         "fingerprint",
                         "version",
                         "updated_by",
@@ -227,9 +244,14 @@ def save_mark(
     changed_by: str,
     source: str = "web",
     reason: str | None = None,
+    priority: domain.Priority | None = None,
+    as_is: str | None = None,
 ) -> MarkState:
     """Save one mark if nobody changed it since `expected_version` (0: no mark yet);
-    otherwise raise MarkConflict with the newer mark. Also appends to the history."""
+    otherwise raise MarkConflict with the newer mark. Also appends to the history.
+
+    `priority` and `as_is` are written as given: a caller that changes only the status passes
+    the stored ones on (fitgap.domain.marking)."""
     function_row = session.get(CatalogFunction, function_id)
     if function_row is None:
         raise LookupError(function_id)
@@ -240,6 +262,8 @@ def save_mark(
         "note": note,
         "cost_initial_yen": initial,
         "cost_annual_yen": annual,
+        "priority": priority.value if priority is not None else None,
+        "as_is": as_is,
         "fingerprint": function_row.fingerprint,
     }
     version = expected_version + 1
@@ -321,8 +345,13 @@ def mark_history(*, session: Session, function_id: str) -> list[MarkChange]:
     return list(session.scalars(statement))
 
 
+def _priority(value: str | None) -> domain.Priority | None:
+    # Anything unknown reads as unset, like an unknown status reads as undecided.
+    return domain.PRIORITY_SYNONYMS.get(value) if value else None
+
+
 def _domain_mark(row: Any) -> domain.Mark:
-    town_id, function_id, status, note, initial, annual = row
+    town_id, function_id, status, note, initial, annual, priority, as_is = row
     cost = None
     if initial is not None or annual is not None:
         cost = domain.Cost(initial_yen=initial or 0, annual_yen=annual or 0)
@@ -332,6 +361,8 @@ def _domain_mark(row: Any) -> domain.Mark:
         status=domain.Status(status),
         note=note,
         cost=cost,
+        priority=_priority(priority),
+        as_is=as_is,
     )
 
 
@@ -345,6 +376,8 @@ def as_domain_mark(row: Mark) -> domain.Mark:
             row.note,
             row.cost_initial_yen,
             row.cost_annual_yen,
+            row.priority,
+            row.as_is,
         )
     )
 
@@ -356,7 +389,23 @@ _MARK_ROW = (
     _mark.c.note,
     _mark.c.cost_initial_yen,
     _mark.c.cost_annual_yen,
+    _mark.c.priority,
+    _mark.c.as_is,
 )
+
+
+# What other query modules use to read marks and functions as domain values.
+MARK_COLUMNS = _MARK_ROW  # the columns `mark_from_row` reads, in its order
+
+
+def mark_from_row(row: Any) -> domain.Mark:
+    """A row of MARK_COLUMNS as a domain mark."""
+    return _domain_mark(row)
+
+
+def function_from_row(row: CatalogFunction) -> domain.Function:
+    """A stored function as a domain value."""
+    return _domain_function(row)
 
 
 def export_marks(*, session: Session, town_id: str) -> list[domain.Mark]:

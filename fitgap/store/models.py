@@ -108,6 +108,10 @@ class MarkBase(SQLModel):
     note: str | None = Field(default=None, sa_type=Text, nullable=True)
     cost_initial_yen: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
     cost_annual_yen: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
+    # 優先度 (required | wanted | not_needed) and 現行運用: how much the town needs the function
+    # and how it works today; both optional.
+    priority: str | None = Field(default=None, max_length=16, nullable=True)
+    as_is: str | None = Field(default=None, sa_type=Text, nullable=True)
 
 
 class Mark(MarkBase, table=True):

@@ -21,7 +21,7 @@ from fitgap.domain.i18n import (
     set_language,
 )
 from fitgap.domain.i18n import _ as translate
-from fitgap.domain.labels import answer_kind_label, requirement_label, status_label
+from fitgap.domain.labels import answer_kind_label, priority_label, requirement_label, status_label
 from fitgap.domain.risk.scores import round_risk
 from fitgap.domain.values import Requirement, Status
 from fitgap.web.markdown import render_markdown
@@ -154,6 +154,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["answer_kind_label"] = answer_kind_label
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["risk"] = lambda value: f"{round_risk(value):.1f}"
+    app.jinja_env.filters["priority"] = priority_label
     app.jinja_env.filters["yen"] = lambda n: "" if n is None else f"{n:,}円"
     app.jinja_env.filters["signed_yen"] = lambda n: "" if n is None else f"{n:+,}円"
     app.jinja_env.trim_blocks = True
@@ -164,6 +165,7 @@ def init_app(app: Flask) -> None:
         auth,
         catalog,
         dashboard,
+        exports,
         group,
         language,
         meetings,
@@ -176,6 +178,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(group.bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(language.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(sheets.bp)

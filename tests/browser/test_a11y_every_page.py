@@ -111,7 +111,7 @@ JAPANESE_PARTS: dict[str, tuple[str, ...]] = {
         "h1 [lang]",
         "#function-summary .path",
         "#requirement-heading + .markdown",
-        "#town-marks td.markdown",
+        "#town-marks td .markdown",
     ),
     "meetings.follow": ("#item-heading [lang]", ".agenda-item .path [lang]", ".requirement"),
 }
@@ -125,6 +125,8 @@ NOT_PAGES: dict[str, str] = {
     "vendor.sheet_download": "an Excel download (the vendor's answer sheet)",
     "meetings.download": "a Markdown, CSV or Excel download",
     "meetings.download_all": "a Markdown, CSV or Excel download",
+    "exports.matrix": "the fit-gap matrix as an Excel or a zip of CSV download",
+    "exports.area_matrix": "one area's fit-gap matrix as an Excel or CSV download",
     "catalog.row": "an htmx fragment (one grid row; a plain GET redirects to the grid), "
     "checked in place by test_workspace_interactions",
     "catalog.editor": "an htmx fragment (the note editor; a plain GET redirects to the "

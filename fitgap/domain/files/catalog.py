@@ -21,12 +21,14 @@ from fitgap.domain.files.yamlfile import STR_TAG, InvalidInput, Problem, Reader,
 from fitgap.domain.i18n import _, current_language, set_language
 from fitgap.domain.limits import MAX_AREA_KM2, MAX_COUNT, MAX_NOTE_LENGTH, MAX_YEN
 from fitgap.domain.values import (
+    PRIORITY_SYNONYMS,
     REQUIREMENT_SYNONYMS,
     STATUS_SYNONYMS,
     Area,
     Cost,
     Function,
     Mark,
+    Priority,
     Status,
     Town,
 )
@@ -352,7 +354,10 @@ def _read_mark(
     node: yaml.Node, reader: Reader, town_id: str, function_ids: set[str] | frozenset[str]
 ) -> Mark | None:
     values = reader.mapping(
-        node, _("判定"), {"function", "status", "note", "cost"}, {"function", "status"}
+        node,
+        _("判定"),
+        {"function", "status", "note", "cost", "priority", "as_is"},
+        {"function", "status"},
     )
     if values is None:
         return None
@@ -380,22 +385,56 @@ def _read_mark(
                         value=raw,
                     ),
                 )
-    note = reader.optional_text(values.get("note"), "note")
-    if note is not None and len(note) > MAX_NOTE_LENGTH:
-        reader.problem(
-            values["note"],
-            _(
-                "note が長すぎます（%(length)s 文字）。%(limit)s 文字以内にしてください",
-                length=f"{len(note):,}",
-                limit=f"{MAX_NOTE_LENGTH:,}",
-            ),
-        )
+    note = _long_text(values, reader, "note")
+    as_is = _long_text(values, reader, "as_is")
+    priority = _read_priority(values.get("priority"), reader)
     cost = None
     if "cost" in values:
         cost = _read_cost(values["cost"], reader, status, function_id)
     if len(reader.problems) > before or function_id is None or status is None:
         return None
-    return Mark(town_id=town_id, function_id=function_id, status=status, note=note, cost=cost)
+    return Mark(
+        town_id=town_id,
+        function_id=function_id,
+        status=status,
+        note=note,
+        cost=cost,
+        priority=priority,
+        as_is=as_is or None,
+    )
+
+
+def _long_text(values: dict[str, yaml.Node], reader: Reader, key: str) -> str | None:
+    # A note and today's practice (as_is) share one length limit.
+    text = reader.optional_text(values.get(key), key)
+    if text is not None and len(text) > MAX_NOTE_LENGTH:
+        reader.problem(
+            values[key],
+            _(
+                "%(key)s が長すぎます（%(length)s 文字）。%(limit)s 文字以内にしてください",
+                key=key,
+                length=f"{len(text):,}",
+                limit=f"{MAX_NOTE_LENGTH:,}",
+            ),
+        )
+    return text
+
+
+def _read_priority(node: yaml.Node | None, reader: Reader) -> Priority | None:
+    raw = reader.optional_text(node, "priority")
+    if raw is None or node is None:
+        return None
+    priority = PRIORITY_SYNONYMS.get(raw.strip())
+    if priority is None:
+        reader.problem(
+            node,
+            _(
+                "priority %(value)s は使えません（required / wanted / not_needed、"
+                "または必須 / 要望 / 不要）",
+                value=raw,
+            ),
+        )
+    return priority
 
 
 def _read_cost(
@@ -557,6 +596,10 @@ def dump_marks(town_id: str, marks: Iterable[Mark]) -> str:
                 "initial_yen": mark.cost.initial_yen,
                 "annual_yen": mark.cost.annual_yen,
             }
+        if mark.priority is not None:
+            item["priority"] = mark.priority.value
+        if mark.as_is:
+            item["as_is"] = mark.as_is
         items.append(item)
     document = {"format": MARKS_FORMAT, "town": town_id, "marks": items}
     return yaml.dump(document, Dumper=_MarksDumper, allow_unicode=True, sort_keys=False, width=100)

@@ -1,7 +1,8 @@
 """A town's marking sheet: its verdicts on one area as an Excel file to fill offline, and back.
 
-The sheet shows the functions with their text and lets staff fill in three things only: the
-status (a drop-down), a note and, for customizations, the cost. Everything else is protected,
+The sheet shows the functions with their text and lets staff fill in a few things only: the
+status (a drop-down), a note, for customizations the cost, and (from format /2) the priority
+(優先度, a drop-down) and today's practice (現行運用). Everything else is protected,
 and on upload nothing else is trusted: a hidden sheet written by fitgap says which town, area
 and functions the rows are, and what each mark was (and its version) at download. So the upload
 knows what the staff changed in the file, and which of those changes meet a mark that someone
@@ -30,7 +31,12 @@ from fitgap.domain.files.cells import starts_formula
 from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
 from fitgap.domain.files.yamlfile import InvalidInput, Problem
 from fitgap.domain.i18n import N_, _
-from fitgap.domain.labels import STATUS_LABELS_JA, requirement_label, status_label
+from fitgap.domain.labels import (
+    PRIORITY_LABELS_JA,
+    STATUS_LABELS_JA,
+    requirement_label,
+    status_label,
+)
 from fitgap.domain.limits import (
     MAX_INTEGER_DIGITS,
     MAX_NOTE_LENGTH,
@@ -39,10 +45,12 @@ from fitgap.domain.limits import (
     MAX_YEN,
 )
 from fitgap.domain.values import (
+    PRIORITY_SYNONYMS,
     STATUS_SYNONYMS,
     Cost,
     Function,
     Mark,
+    Priority,
     Requirement,
     Status,
 )
@@ -60,14 +68,19 @@ __all__ = [
     "read_marking_sheet",
 ]
 
-MARKING_SHEET_FORMAT = "fitgap-marking-sheet/1"
+MARKING_SHEET_FORMAT = "fitgap-marking-sheet/2"
+# Sheets of format /1 have no priority and no today's practice: they are read as before, and
+# an upload of one leaves both as they are.
+MARKING_SHEET_FORMATS = ("fitgap-marking-sheet/1", MARKING_SHEET_FORMAT)
 META_SHEET = "_fitgap"
 FONT_NAME = "Yu Gothic"
 
-# The layout of format fitgap-marking-sheet/1; the reader relies on it, never on the headers.
+# The layout of the format; the reader relies on it, never on the headers. Format /2 adds the
+# last two columns and keeps every other where format /1 had it.
 HEADER_ROW = 7
 COL_ID, COL_H1, COL_H2, COL_H3, COL_NAME, COL_CLASS, COL_TEXT = 1, 2, 3, 4, 5, 6, 7
 COL_STATUS, COL_NOTE, COL_INITIAL, COL_ANNUAL, COL_VERSION = 8, 9, 10, 11, 12
+COL_PRIORITY, COL_AS_IS = 13, 14
 HEADERS = (
     N_("機能ID"),
     N_("大項目"),
@@ -81,8 +94,10 @@ HEADERS = (
     N_("初期費用（円）"),
     N_("年間費用（円）"),
     N_("版"),
+    N_("優先度"),
+    N_("現行運用"),
 )
-EDITABLE_COLUMNS = (COL_STATUS, COL_NOTE, COL_INITIAL, COL_ANNUAL)
+EDITABLE_COLUMNS = (COL_STATUS, COL_NOTE, COL_INITIAL, COL_ANNUAL, COL_PRIORITY, COL_AS_IS)
 # Widths in Excel's units (about one half-width character): (minimum, maximum).
 _WIDTHS = {
     COL_ID: (10, 10),
@@ -97,8 +112,10 @@ _WIDTHS = {
     COL_INITIAL: (14, 14),
     COL_ANNUAL: (14, 14),
     COL_VERSION: (6, 6),
+    COL_PRIORITY: (10, 10),
+    COL_AS_IS: (30, 30),
 }
-_WRAPPED = (COL_H1, COL_H2, COL_H3, COL_NAME, COL_TEXT, COL_NOTE)
+_WRAPPED = (COL_H1, COL_H2, COL_H3, COL_NAME, COL_TEXT, COL_NOTE, COL_AS_IS)
 _LINE_HEIGHT = 16.5  # points per line of 10 pt Yu Gothic
 _SHIFTJIS_CHARSET = 128  # tells Excel the font is a Japanese one
 _THIN = Side(style="thin", color="A6A6A6")
@@ -112,6 +129,8 @@ _META_TABLE = (
     "note",
     "cost_initial_yen",
     "cost_annual_yen",
+    "priority",
+    "as_is",
 )
 _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -125,6 +144,8 @@ class MarkRow:
     version: int = 0
     cost_initial_yen: int | None = None
     cost_annual_yen: int | None = None
+    priority: Priority | None = None
+    as_is: str | None = None
 
     @property
     def cost(self) -> Cost | None:
@@ -134,12 +155,15 @@ class MarkRow:
         return Cost.of(self.cost_initial_yen, self.cost_annual_yen)
 
     def same_verdict(self, other: MarkRow) -> bool:
-        """Same status, note (line ends and outer blanks aside) and cost; versions aside."""
+        """Same status, note (line ends and outer blanks aside), cost, priority and today's
+        practice; versions aside."""
         return (
             self.status is other.status
             and _note_key(self.note) == _note_key(other.note)
             and (self.cost_initial_yen, self.cost_annual_yen)
             == (other.cost_initial_yen, other.cost_annual_yen)
+            and self.priority is other.priority
+            and _note_key(self.as_is) == _note_key(other.as_is)
         )
 
 
@@ -155,17 +179,25 @@ class SheetRow:
     cost_annual_yen: int | None
     base_version: int  # the mark's version at download (0: there was no mark)
     downloaded: MarkRow
+    priority: Priority | None = None
+    as_is: str | None = None
 
     @property
     def mark(self) -> MarkRow:
         """The row's verdict, with the version it was based on."""
         return MarkRow(
-            self.status, self.note, self.base_version, self.cost_initial_yen, self.cost_annual_yen
+            self.status,
+            self.note,
+            self.base_version,
+            self.cost_initial_yen,
+            self.cost_annual_yen,
+            self.priority,
+            self.as_is,
         )
 
     @property
     def edited(self) -> bool:
-        """True when the staff changed status, note or cost in the file."""
+        """True when the staff changed status, note, cost, priority or today's practice."""
         return not self.mark.same_verdict(self.downloaded)
 
 
@@ -178,6 +210,8 @@ class SheetMarks:
     rows: tuple[SheetRow, ...]
     generated_at: datetime | None = None
     source: str = ""
+    # False for a sheet of format /1: it has no priority nor today's practice to apply.
+    has_priority: bool = True
 
     @property
     def edited(self) -> tuple[SheetRow, ...]:
@@ -213,13 +247,19 @@ class MarkChangePreview:
             self.after.cost_annual_yen,
         ):
             fields.append("cost")
+        if self.before.priority is not self.after.priority:
+            fields.append("priority")
+        if _note_key(self.before.as_is) != _note_key(self.after.as_is):
+            fields.append("as_is")
         return tuple(fields)
 
     def to_mark(self, town_id: str) -> Mark:
         """The new verdict as a domain Mark."""
         after = self.after
         cost = after.cost if after.status is Status.CUSTOMIZATION else None
-        return Mark(town_id, self.function_id, after.status, after.note, cost)
+        return Mark(
+            town_id, self.function_id, after.status, after.note, cost, after.priority, after.as_is
+        )
 
 
 def _note_key(note: str | None) -> str:
@@ -327,6 +367,8 @@ def _row_values(function: Function, mark: MarkRow) -> list[object]:
         mark.cost_initial_yen,
         mark.cost_annual_yen,
         mark.version,
+        PRIORITY_LABELS_JA[mark.priority] if mark.priority is not None else None,
+        mark.as_is.rstrip("\n") if mark.as_is else None,
     ]
 
 
@@ -356,6 +398,8 @@ def _write_meta(
             mark.note,
             mark.cost_initial_yen,
             mark.cost_annual_yen,
+            mark.priority.value if mark.priority is not None else None,
+            mark.as_is,
         )
         for column, value in enumerate(entry, start=1):
             _put(meta, table + offset, column, value)
@@ -420,8 +464,20 @@ def _add_validations(sheet: Any, last: int) -> None:
         error=_("費用は 0 以上の整数（円）で記入してください"),
     )
     amounts.add(f"{get_column_letter(COL_INITIAL)}{first}:{get_column_letter(COL_ANNUAL)}{last}")
+    priorities = ",".join(PRIORITY_LABELS_JA[p] for p in Priority)
+    priority_list = DataValidation(
+        type="list",
+        formula1=f'"{priorities}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=_("優先度"),
+        error=_("優先度はプルダウンの値（%(labels)s）から選んでください", labels=priorities),
+    )
+    priority_column = get_column_letter(COL_PRIORITY)
+    priority_list.add(f"{priority_column}{first}:{priority_column}{last}")
     sheet.add_data_validation(status_list)
     sheet.add_data_validation(amounts)
+    sheet.add_data_validation(priority_list)
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{last}"
 
 
@@ -527,7 +583,7 @@ def _read_meta(
         if len(row) >= 2 and isinstance(row[0], str):
             values[row[0]] = row[1]
     problems: list[Problem] = []
-    if values.get("format") != MARKING_SHEET_FORMAT:
+    if values.get("format") not in MARKING_SHEET_FORMATS:
         problems.append(
             Problem(
                 display,
@@ -582,6 +638,7 @@ def _read_meta(
         sheet_row, version = _int_or_none(cells[0]), _int_or_none(cells[2])
         function_id, status, note = cells[1], cells[3], cells[4]
         initial, annual = _int_or_none(cells[5]), _int_or_none(cells[6])
+        priority, as_is = cells[7], cells[8]
         if (
             sheet_row is None
             or not header_row < sheet_row <= MAX_SHEET_ROWS
@@ -593,11 +650,22 @@ def _read_meta(
             or any(not (cost is None or 0 <= cost <= MAX_YEN) for cost in (initial, annual))
             or (cells[5] is not None and initial is None)
             or (cells[6] is not None and annual is None)
+            or not (priority is None or priority in {p.value for p in Priority})
+            or not (as_is is None or isinstance(as_is, str))
             or sheet_row in entries
         ):
-            problems.append(damaged(number, f"{cell_ref(number, 1)}:{cell_ref(number, 7)}"))
+            last = cell_ref(number, len(_META_TABLE))
+            problems.append(damaged(number, f"{cell_ref(number, 1)}:{last}"))
             continue
-        downloaded = MarkRow(Status(str(status)), note, version, initial, annual)
+        downloaded = MarkRow(
+            Status(str(status)),
+            note,
+            version,
+            initial,
+            annual,
+            Priority(str(priority)) if priority is not None else None,
+            as_is,
+        )
         entries[sheet_row] = _Entry(sheet_row, function_id, downloaded)
     return values, entries, problems
 
@@ -673,9 +741,10 @@ def _note(value: object) -> str | None:
 
 
 def _read_row(
-    cells: Sequence[object], number: int, entry: _Entry
+    cells: Sequence[object], number: int, entry: _Entry, *, with_priority: bool
 ) -> tuple[SheetRow | None, list[str]]:
-    """The editable cells of one row fitgap wrote: status, note and cost; or what is wrong."""
+    """The editable cells of one row fitgap wrote: status, note, cost and (format /2) priority
+    and today's practice; or what is wrong."""
     messages: list[str] = []
     raw_status = cells[COL_STATUS - 1]
     status = _status(raw_status)
@@ -714,6 +783,23 @@ def _read_row(
                 limit=f"{MAX_NOTE_LENGTH:,}",
             )
         )
+    # A sheet of format /1 has neither column: what it had at download stays.
+    priority, as_is = entry.downloaded.priority, entry.downloaded.as_is
+    if with_priority:
+        priority, wrong = _priority(cells[COL_PRIORITY - 1], cell_ref(number, COL_PRIORITY))
+        if wrong:
+            messages.append(wrong)
+        as_is = _note(cells[COL_AS_IS - 1])
+        if as_is is not None and len(as_is) > MAX_NOTE_LENGTH:
+            messages.append(
+                _(
+                    "%(cell)s: 現行運用が長すぎます（%(length)s 文字）。%(limit)s 文字以内に"
+                    "してください",
+                    cell=cell_ref(number, COL_AS_IS),
+                    length=f"{len(as_is):,}",
+                    limit=f"{MAX_NOTE_LENGTH:,}",
+                )
+            )
     if messages or status is None:
         return None, messages
     row = SheetRow(
@@ -725,8 +811,29 @@ def _read_row(
         cost_annual_yen=costs[1],
         base_version=entry.downloaded.version,
         downloaded=entry.downloaded,
+        priority=priority,
+        as_is=as_is,
     )
     return row, []
+
+
+def _priority(value: object, cell: str) -> tuple[Priority | None, str | None]:
+    """(priority, problem message) of a priority cell; blank is None."""
+    if value is None:
+        return None, None
+    text = "".join(unicodedata.normalize("NFKC", str(value)).split())
+    if not text:
+        return None, None
+    priority = PRIORITY_SYNONYMS.get(text) or PRIORITY_SYNONYMS.get(text.lower())
+    if priority is None:
+        labels = " / ".join(PRIORITY_LABELS_JA[p] for p in Priority)
+        return None, _(
+            "%(cell)s: 優先度 %(value)s は使えません（%(labels)s、または空欄）",
+            cell=cell,
+            value=value,
+            labels=labels,
+        )
+    return priority, None
 
 
 def _values(sheet: Any, columns: int, where: str) -> list[tuple[object, ...]]:
@@ -785,6 +892,7 @@ def read_marking_sheet(
     finally:
         workbook.close()
     header_row = _int_or_none(values["header_row"]) or HEADER_ROW  # checked by _read_meta
+    with_priority = values.get("format") == MARKING_SHEET_FORMAT
     where = f"{display}[{title}]"
     known = set(function_ids)
     rows: list[SheetRow] = []
@@ -840,7 +948,7 @@ def read_marking_sheet(
             )
             continue
         seen[entry.function_id] = id_cell
-        row, messages = _read_row(cells, number, entry)
+        row, messages = _read_row(cells, number, entry, with_priority=with_priority)
         problems.extend(Problem(where, number, m) for m in messages)
         if row is None:
             continue
@@ -874,6 +982,7 @@ def read_marking_sheet(
         rows=tuple(rows),
         generated_at=generated_at,
         source=display,
+        has_priority=with_priority,
     )
 
 
@@ -888,8 +997,18 @@ def preview_changes(sheet: SheetMarks, current: Mapping[str, MarkRow]) -> list[M
         before = current.get(row.function_id, MarkRow())
         # Keep the current note as it is written when only its spacing differs.
         note = before.note if _note_key(before.note) == _note_key(row.note) else row.note
+        as_is = before.as_is if _note_key(before.as_is) == _note_key(row.as_is) else row.as_is
+        priority = row.priority
+        if not sheet.has_priority:  # a sheet of format /1 leaves both as they are now
+            priority, as_is = before.priority, before.as_is
         after = MarkRow(
-            row.status, note, row.base_version, row.cost_initial_yen, row.cost_annual_yen
+            row.status,
+            note,
+            row.base_version,
+            row.cost_initial_yen,
+            row.cost_annual_yen,
+            priority,
+            as_is,
         )
         if after.same_verdict(before):
             continue

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import abort
 
 from fitgap.domain.limits import MAX_NOTE_LENGTH, MAX_YEN
-from fitgap.domain.values import Cost, Status
+from fitgap.domain.values import PRIORITY_SYNONYMS, Cost, Priority, Status
 from fitgap.services.marks import MarkEdit
 from fitgap.store.db import MAX_INTEGER
 from fitgap.web.presenters.function import Draft
@@ -28,6 +28,8 @@ class MarkForm:
     context: str  # "grid" or "page": which fragments to answer with
     next_url: str | None
     reason: str | None  # why a moderator corrects the mark on the town's behalf
+    priority: Priority | None = None  # 優先度, sent with the note (the editor)
+    as_is: str | None = None  # 現行運用, likewise
 
     def edit(self, town_id: str, function_id: str, *, reason: str | None) -> MarkEdit:
         """The change to record on one town's mark (`reason`: a moderator's correction)."""
@@ -40,6 +42,8 @@ class MarkForm:
             note=self.note,
             cost=self.cost,
             reason=reason,
+            priority=self.priority,
+            as_is=self.as_is,
         )
 
     @classmethod
@@ -69,7 +73,20 @@ class MarkForm:
             context="page" if form.get("context") == "page" else "grid",
             next_url=form.get("next"),
             reason=clean_reason(form.get("reason")),
+            priority=parse_priority(form.get("priority")) if full else None,
+            as_is=clean_note(form.get("as_is")) if full else None,
         )
+
+
+def parse_priority(value: str | None) -> Priority | None:
+    """The posted priority: empty is unset; anything not offered is a 400."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    priority = PRIORITY_SYNONYMS.get(text)
+    if priority is None:
+        abort(400)
+    return priority
 
 
 def clean_note(value: str | None) -> str | None:
@@ -112,4 +129,6 @@ def draft_from_form(form: Mapping[str, str]) -> Draft:
         note=clean_note(form.get("note")) or "",
         cost_initial_yen=parse_yen(form.get("cost_initial_yen")),
         cost_annual_yen=parse_yen(form.get("cost_annual_yen")),
+        priority=priority.value if (priority := parse_priority(form.get("priority"))) else "",
+        as_is=clean_note(form.get("as_is")) or "",
     )

@@ -29,6 +29,8 @@ class Draft:
     note: str
     cost_initial_yen: int | None
     cost_annual_yen: int | None
+    priority: str = ""  # required | wanted | not_needed, "" when unset
+    as_is: str = ""
 
 
 def correcting_town(towns: Sequence[Town], town_id: str | None) -> Town | None:

@@ -16,12 +16,12 @@ from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from fitgap.domain.i18n import _
-from fitgap.domain.labels import short_status_label, status_label
+from fitgap.domain.labels import priority_label, short_status_label, status_label
 from fitgap.domain.risk.divergence import DivergenceKind
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import Divergence, round_risk
 from fitgap.domain.search import Query, normalize
-from fitgap.domain.values import Cost, Requirement, Status
+from fitgap.domain.values import Cost, Priority, Requirement, Status
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.models import Area, CatalogFunction, Town
@@ -55,6 +55,7 @@ def template_helpers() -> dict[str, Any]:
         "note_label": _("メモあり"),
         "divergence_none": DivergenceKind.NONE,
         "violation_kind": DivergenceKind.VIOLATION,
+        "priority_choices": [(priority.value, priority_label(priority)) for priority in Priority],
     }
 
 
