@@ -139,9 +139,9 @@ def test_the_workbook_holds_every_towns_verdict_and_the_groups_view(
     assert first[header_index(header, "神山町 判定")] == "適合"
     assert first[header_index(header, "東みよし町 判定")] == "未判定"
     # Two of four towns customize a mandatory function: each adds 1 × (2·4 − 2) = 6 units of
-    # the function's 16 possible, so the function's risk is 75.0.
+    # the function's 16 possible: 50 × 6 / 8 = 37.5 on the band of permitted customizations.
     kind = header_index(header, "相違の種類")
-    assert first[kind : kind + 2] == ("カスタマイズする団体としない団体に分かれる", 75.0)
+    assert first[kind : kind + 2] == ("カスタマイズする団体としない団体に分かれる", 37.5)
     assert first[kind + 2 :] == (None, None, None, None)
     second = by_id["0010002"]
     # The decision in force: its meeting, its day (a typed date) and what it decided.
@@ -163,7 +163,7 @@ def test_the_workbook_is_typed_styled_and_set_up_for_print(project: Path, fitgap
     cost = sheet.cell(2, header.index("石井町 初期費用（円）") + 1)
     assert cost.data_type == "n" and cost.number_format == "#,##0"
     risk = sheet.cell(2, header.index("リスク（0〜100）") + 1)
-    assert risk.data_type == "n" and risk.value == 75.0
+    assert risk.data_type == "n" and risk.value == 37.5
     day = sheet.cell(3, header.index("決定日") + 1)
     assert day.is_date and "ggge" in day.number_format
     # A Japanese font everywhere; the header bold.

@@ -32,7 +32,7 @@ def columns_of(project: Project) -> MarkColumns:
             columns.marked[i] |= 1 << j
             if mark.note is not None or mark.cost is not None:
                 found = columns.details[i] or {}
-                found[j] = (mark.note, mark.cost)
+                found[j] = (mark.note, mark.cost, mark.priority, mark.as_is)
                 columns.details[i] = found
     return columns
 

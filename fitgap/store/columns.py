@@ -18,7 +18,8 @@ from fitgap.store.marks import scoring_towns
 # Fixed statements (the area, when there is one, is a bound parameter). Tables: models.Mark,
 # models.CatalogFunction, models.Area.
 _MARKS_SQL = (
-    "SELECT m.town_id, m.function_id, m.status, m.note, m.cost_initial_yen, m.cost_annual_yen "
+    "SELECT m.town_id, m.function_id, m.status, m.note, m.cost_initial_yen, m.cost_annual_yen, "
+    "m.priority, m.as_is "
     "FROM mark m JOIN catalog_function f ON f.id = m.function_id WHERE f.archived_at IS NULL"
 )
 _FUNCTIONS_SQL = (
@@ -40,7 +41,7 @@ def scoring_columns(
     columns = MarkColumns.empty(len(functions), len(towns))
     statuses, marked, details = columns.statuses, columns.marked, columns.details
     status_of = STATUS_OF
-    for town_id, function_id, status, note, initial, annual in _raw_rows(
+    for town_id, function_id, status, note, initial, annual, priority, as_is in _raw_rows(
         session, _MARKS_SQL, area_id
     ):
         i = function_index.get(function_id)
@@ -49,12 +50,12 @@ def scoring_columns(
             continue
         statuses[i][j] = status_of[status]
         marked[i] |= 1 << j
-        if note is not None or initial is not None or annual is not None:
+        if note is not None or initial is not None or annual is not None or priority or as_is:
             cost = None if initial is None and annual is None else domain.Cost.of(initial, annual)
             found = details[i]
             if found is None:
                 found = details[i] = {}
-            found[j] = (note, cost)
+            found[j] = (note, cost, domain.Priority(priority) if priority else None, as_is)
     return functions, towns, columns
 
 

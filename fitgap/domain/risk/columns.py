@@ -19,12 +19,17 @@ from fitgap.domain.i18n import _
 from fitgap.domain.risk.divergence import CLASS_WEIGHTS, area_totals, build_row
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import FunctionLike, TownLike
-from fitgap.domain.values import Cost, Mark, Requirement, Status
+from fitgap.domain.values import Cost, Mark, Priority, Requirement, Status
 
 __all__ = ["STATUS_OF", "MarkColumns", "MarkRow", "from_columns"]
 
 # A database's status text to the engine's Status (a KeyError for anything else).
 STATUS_OF: dict[str, Status] = {s.value: s for s in Status}
+
+
+# What a mark carries besides its status: note, cost estimate, priority (優先度), as-is (現行運用).
+Details = tuple[str | None, Cost | None, Priority | None, str | None]
+_NO_DETAILS: Details = (None, None, None, None)
 
 
 @dataclass(slots=True)
@@ -33,12 +38,12 @@ class MarkColumns:
 
     statuses[i][j]: town j's status on function i (UNDECIDED where it has no mark);
     marked[i]: bit j is set when town j has a mark on function i;
-    details[i]: {j: (note, cost)} for the marks of function i that carry a note or a cost.
+    details[i]: {j: (note, cost, priority, as_is)} for the marks of function i that carry any.
     """
 
     statuses: list[list[Status]]
     marked: list[int]
-    details: list[dict[int, tuple[str | None, Cost | None]] | None] = field(default_factory=list)
+    details: list[dict[int, Details] | None] = field(default_factory=list)
 
     @classmethod
     def empty(cls, n_functions: int, n_towns: int) -> MarkColumns:
@@ -61,7 +66,7 @@ class MarkRow(Sequence[Mark | None]):
         town_ids: tuple[str, ...],
         statuses: Sequence[Status],
         marked: int,
-        details: dict[int, tuple[str | None, Cost | None]] | None,
+        details: dict[int, Details] | None,
     ) -> None:
         self._function_id = function_id
         self._town_ids = town_ids
@@ -72,13 +77,15 @@ class MarkRow(Sequence[Mark | None]):
     def _mark(self, j: int) -> Mark | None:
         if not (self._marked >> j) & 1:
             return None
-        note, cost = (self._details or {}).get(j, (None, None))
+        note, cost, priority, as_is = (self._details or {}).get(j, _NO_DETAILS)
         return Mark(
             town_id=self._town_ids[j],
             function_id=self._function_id,
             status=self._statuses[j],
             note=note,
             cost=cost,
+            priority=priority,
+            as_is=as_is,
         )
 
     @overload
