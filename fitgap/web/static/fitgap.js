@@ -375,3 +375,22 @@
     startIdle();
   }
 })();
+
+// --- the console keeps its scroll position when it swaps itself in place -------------------------
+// The console body is replaced whole (outerHTML); the browser's scroll anchoring may then pick an
+// anchor inside the new content and jump. The moderator stays where they were.
+(function () {
+  "use strict";
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    kept = target && target.id === "console-body" ? window.scrollY : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    if (kept !== null && target && target.id === "console-body") {
+      window.scrollTo(window.scrollX, kept);
+    }
+    kept = null;
+  });
+})();
