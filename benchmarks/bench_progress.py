@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_risk import SEED, synthetic_project
 
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.progress import checkpoints, replay
-from fitgap.domain.risk.scoreboard import galapagos_risk
 from fitgap.domain.values import Mark
 
 RUNS = 3

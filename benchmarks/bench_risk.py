@@ -17,9 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.cost import cost_lens
 from fitgap.domain.risk.report import to_contract_json
-from fitgap.domain.risk.scoreboard import Scoreboard, galapagos_risk
+from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
 
 AREAS = 20

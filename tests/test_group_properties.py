@@ -19,7 +19,7 @@ from fitgap.domain.group.costs import (
     split_yen,
 )
 from fitgap.domain.group.suggest import suggest
-from fitgap.domain.risk.scoreboard import galapagos_risk
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
 
 PROPERTY = settings(

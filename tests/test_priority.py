@@ -20,7 +20,7 @@ from fitgap.domain.files.marking_sheet import (
     preview_changes,
 )
 from fitgap.domain.meetings.agenda import proposed_agenda
-from fitgap.domain.risk.scoreboard import galapagos_risk
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.values import Function, Mark, Priority, Requirement, Status, Town
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database

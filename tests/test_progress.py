@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.progress import Checkpoint, Figures, checkpoints, replay
-from fitgap.domain.risk.scoreboard import galapagos_risk
 from fitgap.domain.values import Function, Mark, Requirement, Status, Town
 
 TOWNS = [Town("ishii", "石井町"), Town("kamiyama", "神山町"), Town("naka", "那賀町")]

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from fitgap.domain.labels import divergence_advice, divergence_label
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.cost import CostSplit, cost_lens, ten_year_cost
 from fitgap.domain.risk.divergence import CLASS_WEIGHTS, DivergenceKind
 from fitgap.domain.risk.report import to_contract_json, to_text
-from fitgap.domain.risk.scoreboard import Scoreboard, galapagos_risk
+from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import Evidence, UnknownAreaError
 from fitgap.domain.risk.steering import explain_ask, explain_contribution, with_answers
 from fitgap.domain.values import AnswerKind, Cost, Function, Mark, Requirement, Status, Town

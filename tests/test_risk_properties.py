@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.cost import CostSplit, cost_lens
 from fitgap.domain.risk.divergence import DivergenceKind
 from fitgap.domain.risk.report import to_contract_json
-from fitgap.domain.risk.scoreboard import Scoreboard, galapagos_risk
+from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import Score
 from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from flask import Flask
 from hypothesis import given
 
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.columns import MarkColumns, from_columns
 from fitgap.domain.risk.cost import cost_lens
 from fitgap.domain.risk.report import to_contract_json, to_text
-from fitgap.domain.risk.scoreboard import Scoreboard, galapagos_risk
+from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.values import Mark, Status
 from fitgap.services.scoring import scoreboard
 from fitgap.store import marks as mark_queries

@@ -32,7 +32,7 @@ from fitgap.domain.labels import (
     status_label,
 )
 from fitgap.domain.meetings.minutes import sheet_title
-from fitgap.domain.risk.scoreboard import galapagos_risk
+from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.scores import StatusCounts, round_risk
 from fitgap.domain.values import Function, Mark, Outcome, Priority, Status, Town
 from fitgap.domain.wareki import wareki

@@ -15,11 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
-from fitgap.domain.i18n import _
-from fitgap.domain.risk.divergence import CLASS_WEIGHTS, area_totals, build_row
+from fitgap.domain.risk.build import assemble, indexed
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import FunctionLike, TownLike
-from fitgap.domain.values import Cost, Mark, Priority, Requirement, Status
+from fitgap.domain.values import Cost, Mark, Priority, Status
 
 __all__ = ["STATUS_OF", "MarkColumns", "MarkRow", "from_columns"]
 
@@ -116,54 +115,17 @@ def from_columns(
 ) -> Scoreboard:
     """The same scoreboard as galapagos_risk(functions, towns, marks) for the marks the
     columns hold (each function's row in catalog order, each town's column in town order)."""
-    function_list = tuple(functions)
-    town_list = tuple(towns)
+    function_list, town_list, function_index, town_index = indexed(functions, towns)
     if len(columns.statuses) != len(function_list) or len(columns.marked) != len(function_list):
         raise ValueError("columns do not match the functions")
-    function_index: dict[str, int] = {}
-    for i, function in enumerate(function_list):
-        if function.id in function_index:
-            raise ValueError(_("機能ID %(id)s が重複しています。", id=function.id))
-        function_index[function.id] = i
-    town_index: dict[str, int] = {}
-    for j, town in enumerate(town_list):
-        if town.id in town_index:
-            raise ValueError(_("団体ID %(id)s が重複しています。", id=town.id))
-        town_index[town.id] = j
     n = len(town_list)
     town_ids = tuple(t.id for t in town_list)
-
-    area_index: dict[str, int] = {}
-    area_functions: list[list[int]] = []
-    fn_area: list[int] = []
-    for i, function in enumerate(function_list):
-        a = area_index.get(function.area_id)
-        if a is None:
-            a = area_index[function.area_id] = len(area_functions)
-            area_functions.append([])
-        area_functions[a].append(i)
-        fn_area.append(a)
-    weights = tuple(CLASS_WEIGHTS[f.requirement] for f in function_list)
-    prohibited = tuple(f.requirement is Requirement.PROHIBITED for f in function_list)
     details = columns.details or [None] * len(function_list)
-
-    rows = []
+    cells: list[tuple[Sequence[Status], Sequence[Mark | None]]] = []
     for i, function in enumerate(function_list):
         statuses = columns.statuses[i]
         if len(statuses) != n:
             raise ValueError("columns do not match the towns")
         marks = MarkRow(function.id, town_ids, tuple(statuses), columns.marked[i], details[i])
-        rows.append(build_row(statuses, marks, weights[i], prohibited[i], n))
-    areas = [area_totals(tuple(fs), rows, weights, prohibited, n) for fs in area_functions]
-    return Scoreboard(
-        functions=function_list,
-        towns=town_list,
-        rows=rows,
-        areas=areas,
-        area_ids=tuple(area_index),
-        fn_area=tuple(fn_area),
-        weights=weights,
-        prohibited=prohibited,
-        function_index=function_index,
-        town_index=town_index,
-    )
+        cells.append((statuses, marks))
+    return assemble(function_list, town_list, function_index, town_index, cells)
