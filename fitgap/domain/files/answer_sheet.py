@@ -36,6 +36,7 @@ from fitgap.domain.files.marking_sheet import (
     _put,
     _values,
     display_width,
+    protect_and_lay_out,
 )
 from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
 from fitgap.domain.files.yamlfile import InvalidInput, Problem
@@ -249,21 +250,6 @@ def _add_validations(sheet: Any, last: int) -> None:
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{last}"
 
 
-def _lay_out(sheet: Any) -> None:
-    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, COL_ID + 1)
-    protection = sheet.protection
-    protection.sheet = True
-    protection.formatColumns = False
-    protection.formatRows = False
-    protection.autoFilter = False
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A3
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-
-
 def _write_meta(
     workbook: Any, title: str, requests: Sequence[CustomizationRequest], generated_at: datetime
 ) -> None:
@@ -310,7 +296,7 @@ def build_answer_sheet(
     _write_rows(sheet, rows)
     if rows:
         _add_validations(sheet, HEADER_ROW + len(rows))
-    _lay_out(sheet)
+    protect_and_lay_out(sheet, header_row=HEADER_ROW, id_column=COL_ID, a3=True)
     _write_meta(workbook, sheet.title, requests, generated_at)
     buffer = BytesIO()
     workbook.save(buffer)

@@ -481,8 +481,13 @@ def _add_validations(sheet: Any, last: int) -> None:
     sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{last}"
 
 
-def _protect_and_lay_out(sheet: Any) -> None:
-    sheet.freeze_panes = sheet.cell(HEADER_ROW + 1, COL_ID + 1)
+def protect_and_lay_out(
+    sheet: Any, *, header_row: int = HEADER_ROW, id_column: int = COL_ID, a3: bool = False
+) -> None:
+    """Protect a form sheet (only its unlocked cells stay editable), freeze its header and id
+    column, and print it landscape, fitted to the width, with the header on every page. The
+    marking sheet and the vendor's answer sheet share this."""
+    sheet.freeze_panes = sheet.cell(header_row + 1, id_column + 1)
     protection = sheet.protection
     protection.sheet = True
     # Resizing and filtering help reading; sorting or inserting rows would break the rows'
@@ -490,9 +495,9 @@ def _protect_and_lay_out(sheet: Any) -> None:
     protection.formatColumns = False
     protection.formatRows = False
     protection.autoFilter = False
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A3 if a3 else sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -527,7 +532,7 @@ def build_marking_sheet(
     _write_rows(sheet, functions, rows)
     if rows:
         _add_validations(sheet, HEADER_ROW + len(rows))
-    _protect_and_lay_out(sheet)
+    protect_and_lay_out(sheet)
     meta_values = (
         MARKING_SHEET_FORMAT,
         town_id,
