@@ -111,7 +111,8 @@ def test_layout_protection_and_hidden_metadata() -> None:
     assert workbook.sheetnames == ["住民記録", META_SHEET]
     sheet, meta = workbook["住民記録"], workbook[META_SHEET]
     assert "石井町" in sheet["A2"].value and "住民記録" in sheet["A3"].value
-    assert "2025-04-01 09:30" in sheet["A4"].value
+    # Generated at 09:30 UTC: the sheet says Japan time, and says so.
+    assert sheet["A4"].value == "出力日時: 2025-04-01 18:30（日本時間）"
     header = [c.value for c in sheet[HEADER_ROW]]
     assert header == [
         "機能ID",

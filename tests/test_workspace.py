@@ -358,7 +358,7 @@ def test_a_stale_status_change_is_a_conflict_never_an_overwrite(
     assert (
         mine and theirs and (mine.group(1), theirs.group(1)) == ("not_applicable", "customization")
     )
-    assert "第2版 石井町 職員" in body and "autofocus" in body
+    assert "更新2回目 石井町 職員" in body and "autofocus" in body
     assert 'name="version" value="2"' in body
     assert re.search(r'name="status" value="not_applicable"[^>]*>自分の判定で上書き', body)
     assert 'hx-get="/functions/0010002/row' in body and "現在の判定のままにする" in body
@@ -565,8 +565,7 @@ def test_a_stale_note_is_a_conflict_that_keeps_what_i_typed(
     body = response.get_data(as_text=True)
     assert response.status_code == 409 and body.lstrip().startswith('<section id="my-mark"')
     assert (
-        "ほかの人が先に保存しました" in body
-        and "石井町 職員（ishii） が第2版を保存しました" in body
+        "ほかの人が先に保存しました" in body and "石井町 職員（ishii） が変更を保存しました" in body
     )
     yours = re.search(r'id="yours-heading".*?</section>', body, re.S)
     theirs = re.search(r'id="theirs-heading".*?</section>', body, re.S)
@@ -826,3 +825,39 @@ def test_the_workspace_renders_in_english(files: Path, fitgap: Invoke, client: F
         assert '<html lang="en">' in response.get_data(as_text=True)
     saved = post_mark(client, "0010002", "ishii", "workflow_change", 1)
     assert saved.status_code == 200 and "Workflow change" in saved.get_data(as_text=True)
+
+
+def test_the_history_names_each_change_in_words_and_counts_updates_not_editions(
+    files: Path, fitgap: Invoke, client: FlaskClient
+) -> None:
+    prepare(files, fitgap)
+    choose(client, "ishii")
+    post_mark(
+        client,
+        "0010002",
+        "ishii",
+        "customization",
+        1,
+        note="様式を変えたい",
+        context="page",
+        cost_initial_yen="900000",
+        cost_annual_yen="100000",
+    )
+    page = client.get("/functions/0010002").get_data(as_text=True)
+    history = page[page.index('id="history"') :]
+    # Where each change came from, in words (the prepared marks came from a marks file).
+    assert "画面で入力" in history and "ファイルから取り込み" in history
+    assert " · web</span>" not in history and " · import</span>" not in history
+    # Revisions are counted as updates: 第N版 is how the standard specifications name editions.
+    assert "更新2回目" in history and "第2版" not in page
+    assert "初期 900,000円 / 年 100,000円" in page
+    assert "時刻はすべて日本時間（JST）です。" in page
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token.group(1)})
+    english = client.get("/functions/0010002").get_data(as_text=True)
+    history = english[english.index('id="history"') :]
+    assert "entered on screen" in history and "imported from a file" in history
+    assert "¥900,000" in english and "900,000円" not in english
+    assert "All times are Japan time (JST)." in english

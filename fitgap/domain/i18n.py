@@ -74,3 +74,20 @@ def ngettext(singular: str, plural: str, n: int, /, **params: object) -> str:
 def N_(message: str, /) -> str:
     """Mark a string for extraction without translating it yet."""
     return message
+
+
+def yen(amount: int | None, *, signed: bool = False) -> str:
+    """An amount of money as the current language writes it: 1,500,000円 / ¥1,500,000."""
+    if amount is None:
+        return ""
+    return _("%(amount)s円", amount=f"{amount:+,}" if signed else f"{amount:,}")
+
+
+def paren(text: object) -> str:
+    """A remark in brackets: （…） in Japanese, " (…)" in English."""
+    return _("（%(text)s）", text=text)
+
+
+def labelled(label: str) -> str:
+    """A label before its value: 「要旨：」 in Japanese, "Summary: " in English."""
+    return _("%(label)s：", label=label)

@@ -25,6 +25,7 @@ __all__ = [
     "AUDIT_ACTION_LABELS_JA",
     "DIVERGENCE_ADVICE_JA",
     "DIVERGENCE_LABELS_JA",
+    "MARK_SOURCE_LABELS_JA",
     "MEMBERSHIP_LABELS_JA",
     "OUTCOME_LABELS_JA",
     "PRIORITY_LABELS_JA",
@@ -36,6 +37,7 @@ __all__ = [
     "audit_action_label",
     "divergence_advice",
     "divergence_label",
+    "mark_source_label",
     "membership_label",
     "outcome_label",
     "priority_label",
@@ -165,6 +167,24 @@ AUDIT_ACTION_LABELS_JA: dict[str, str] = {
     "backup.created": N_("バックアップの作成"),
     "backup.restored": N_("バックアップからの復元"),
 }
+
+
+# Where a mark change came from, as the history shows it (the code stays in the CSV export).
+MARK_SOURCE_LABELS_JA: dict[str, str] = {
+    "web": N_("画面で入力"),
+    "correction": N_("画面で訂正"),
+    "import": N_("ファイルから取り込み"),
+    "xlsx": N_("判定シートから取り込み"),
+    "decision": N_("会議の決定"),
+    "vendor": N_("ベンダー回答の受け入れ"),
+    "demo": N_("サンプルデータ"),
+}
+
+
+def mark_source_label(source: str) -> str:
+    """Where a mark change came from, in the current language (its code when unknown)."""
+    label = MARK_SOURCE_LABELS_JA.get(source)
+    return _(label) if label is not None else source
 
 
 def audit_action_label(action: str) -> str:

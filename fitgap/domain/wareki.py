@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from fitgap.domain.i18n import _
+
+# Japan has kept UTC+9 without daylight saving since 1951. A fixed offset needs no time-zone
+# database, which Windows' Python lacks unless the tzdata package is installed.
+JST = timezone(timedelta(hours=9), "JST")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +52,15 @@ def wareki_with_western(day: date) -> str:
     if era_of(day) is None:
         return day.isoformat()
     return f"{wareki(day)}（{day.isoformat()}）"
+
+
+def japan_time(value: datetime) -> datetime:
+    """A time as Japan time; a naive value is taken as UTC (SQLite returns stored UTC naive)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(JST)
+
+
+def japan_stamp(value: datetime) -> str:
+    """A time as people in the room read it, labelled: 2026-12-05 14:05（日本時間）."""
+    return _("%(when)s（日本時間）", when=japan_time(value).strftime("%Y-%m-%d %H:%M"))

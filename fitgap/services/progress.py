@@ -12,17 +12,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from fitgap.domain.risk.progress import Checkpoint, Figures, Progress, checkpoints, replay
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.values import Mark, Status
+from fitgap.domain.wareki import JST
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+TOKYO = JST
 KEPT = 8  # replays of the past kept per process, by scope, day and meetings
 
 _Key = tuple[str | None, date, tuple[tuple[date, str], ...], date | None]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -16,18 +16,27 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from fitgap.domain.i18n import (
     LOCALE_DIR,
     SUPPORTED_LANGUAGES,
+    labelled,
     ngettext,
+    paren,
     reset_language,
     set_language,
+    yen,
 )
 from fitgap.domain.i18n import _ as translate
-from fitgap.domain.labels import answer_kind_label, priority_label, requirement_label, status_label
+from fitgap.domain.labels import (
+    answer_kind_label,
+    mark_source_label,
+    priority_label,
+    requirement_label,
+    status_label,
+)
 from fitgap.domain.risk.scores import round_risk
 from fitgap.domain.values import Requirement, Status
+from fitgap.domain.wareki import japan_time
 from fitgap.web.markdown import render_markdown
 
 csrf = CSRFProtect()
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def select_language() -> str:
@@ -37,14 +46,8 @@ def select_language() -> str:
 
 
 def local_time(value: datetime | None) -> str:
-    """A stored UTC time as Japan time, e.g. 2026-11-26 14:05."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # SQLite returns naive datetimes; they are stored in UTC
-        from datetime import UTC
-
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+    """A stored UTC time as Japan time, e.g. 2026-11-26 14:05 (the footer says it is Japan time)."""
+    return "" if value is None else japan_time(value).strftime("%Y-%m-%d %H:%M")
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -152,11 +155,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["status_label"] = status_label
     app.jinja_env.filters["requirement_label"] = requirement_label
     app.jinja_env.filters["answer_kind_label"] = answer_kind_label
+    app.jinja_env.filters["mark_source"] = mark_source_label
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["risk"] = lambda value: f"{round_risk(value):.1f}"
     app.jinja_env.filters["priority"] = priority_label
-    app.jinja_env.filters["yen"] = lambda n: "" if n is None else f"{n:,}円"
-    app.jinja_env.filters["signed_yen"] = lambda n: "" if n is None else f"{n:+,}円"
+    app.jinja_env.filters["yen"] = yen
+    app.jinja_env.filters["signed_yen"] = functools.partial(yen, signed=True)
+    app.jinja_env.filters["paren"] = paren
+    app.jinja_env.filters["labelled"] = labelled
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -50,6 +50,7 @@ from fitgap.domain.vendor import (
     answer_problems,
     parse_kind,
 )
+from fitgap.domain.wareki import japan_stamp
 
 __all__ = [
     "ANSWER_SHEET_FORMAT",
@@ -158,7 +159,7 @@ def _row_values(request: CustomizationRequest, area_name: str) -> list[object]:
 
 
 def _write_head(sheet: Any, generated_at: datetime) -> None:
-    stamp = generated_at.strftime("%Y-%m-%d %H:%M")
+    stamp = japan_stamp(generated_at)
     title = _put(sheet, 1, 1, _("カスタマイズ要望への回答シート"))
     title.font = Font(name=FONT_NAME, size=14, charset=_SHIFTJIS_CHARSET, bold=True)
     _put(sheet, 2, 1, _("出力日時: %(when)s", when=stamp)).font = _font()

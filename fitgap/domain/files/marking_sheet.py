@@ -54,6 +54,7 @@ from fitgap.domain.values import (
     Requirement,
     Status,
 )
+from fitgap.domain.wareki import japan_stamp
 
 __all__ = [
     "MARKING_SHEET_FORMAT",
@@ -315,9 +316,7 @@ def _font(**options: Any) -> Font:
 
 
 def _write_title(sheet: Any, town: str, area: str, generated_at: datetime) -> None:
-    stamp = generated_at.strftime("%Y-%m-%d %H:%M")
-    if generated_at.tzinfo is not None:
-        stamp += " " + (generated_at.tzname() or "")
+    stamp = japan_stamp(generated_at)
     block = [
         (
             _("Fit&Gap 判定シート"),
@@ -325,7 +324,7 @@ def _write_title(sheet: Any, town: str, area: str, generated_at: datetime) -> No
         ),
         (town, _font(bold=True)),
         (area, _font(bold=True)),
-        (_("出力日時: %(when)s", when=stamp.strip()), _font()),
+        (_("出力日時: %(when)s", when=stamp), _font()),
     ]
     for row, (text, font) in enumerate(block, start=1):
         _put(sheet, row, 1, text).font = font

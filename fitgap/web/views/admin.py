@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, redirect, request, send_file, u
 from werkzeug.wrappers import Response
 
 from fitgap.domain.i18n import _
-from fitgap.domain.meetings.minutes import TOKYO
+from fitgap.domain.wareki import JST as TOKYO
 from fitgap.services.passwords import generate_password, hash_password, policy_from_config
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
