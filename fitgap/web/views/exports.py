@@ -1,4 +1,5 @@
-"""Downloads of the fit-gap matrix (Fit&Gap表), for everyone signed in."""
+"""Downloads of the fit-gap matrix (Fit&Gap表), for everyone signed in (the vendor too: the
+matrix is the document a fit-gap hands to the vendor)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response
 
 
 @bp.get("/matrix.<kind>")
-@authz.project
+@authz.roles(*authz.EXPORT_ROLES)
 def matrix(kind: str) -> Response:
     """The whole project's fit-gap matrix: an Excel workbook, or one CSV per area in a zip."""
     if kind not in KINDS:
@@ -66,7 +67,7 @@ def matrix(kind: str) -> Response:
 
 
 @bp.get("/areas/<area_id>/matrix.<kind>")
-@authz.project
+@authz.roles(*authz.EXPORT_ROLES)
 def area_matrix(area_id: str, kind: str) -> Response:
     """One area's fit-gap matrix as an Excel workbook or a CSV file."""
     if kind not in KINDS:
