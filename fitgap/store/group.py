@@ -128,6 +128,16 @@ def get_scenario(*, session: Session, scenario_id: int) -> GroupScenario | None:
     return session.get(GroupScenario, scenario_id)
 
 
+def find_scenario(*, session: Session, wanted: str) -> GroupScenario | None:
+    """A saved scenario by its number or, failing that, its name (None: no such scenario)."""
+    wanted = wanted.strip()
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 9:
+        found = session.get(GroupScenario, int(wanted))
+        if found is not None:
+            return found
+    return session.scalars(select(GroupScenario).where(_scenario.c.name == wanted)).first()
+
+
 def save_scenario(
     *, session: Session, name: str, towns: Sequence[str], years: int | None, created_by: str
 ) -> GroupScenario:

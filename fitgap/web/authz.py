@@ -65,6 +65,9 @@ MARKING_ROLES = frozenset({Role.STAFF, Role.MODERATOR})
 EXPORT_ROLES = ALL_ROLES
 # Who answers the customization requests.
 VENDOR_ROLES = frozenset({Role.VENDOR})
+# Who reads the group page (参加団体の検討) and may add a scenario's table to an export: the
+# consultant and the towns' management.
+GROUP_ROLES = frozenset({Role.MODERATOR, Role.OBSERVER})
 
 _ACCESS = "fitgap_access"
 _PUBLIC = "public"
@@ -353,6 +356,12 @@ def can_download_exports() -> bool:
     """Whether the user may download the read-only exports (the decision log, the matrix)."""
     user = current_user()
     return user is not None and user.role in EXPORT_ROLES
+
+
+def can_read_group() -> bool:
+    """Whether the user reads the group page and may add a scenario's table to an export."""
+    user = current_user()
+    return user is not None and user.role in GROUP_ROLES
 
 
 def may_read_notes() -> bool:
