@@ -161,3 +161,15 @@ def test_only_the_group_pages_readers_may_add_a_scenario(
     if role == "staff":
         assert "scenario-export" not in client.get("/minutes").get_data(as_text=True)
         assert "matrix-scenario-export" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_scenario_is_found_by_number_or_exact_name_and_nothing_else(
+    demo: dict[str, dict[str, object]], db: Database
+) -> None:
+    number = scenario_id(db, MEMBERS)
+    with db.session() as session:
+        for wanted in (str(number), f" {MEMBERS} ", MEMBERS):
+            found = group_queries.find_scenario(session=session, wanted=wanted)
+            assert found is not None and found.id == number, wanted
+        for wanted in ("参加団体", "x\x00", "9" * 30, "１", ""):
+            assert group_queries.find_scenario(session=session, wanted=wanted) is None, wanted

@@ -135,6 +135,8 @@ def find_scenario(*, session: Session, wanted: str) -> GroupScenario | None:
         found = session.get(GroupScenario, int(wanted))
         if found is not None:
             return found
+    if "\x00" in wanted or len(wanted) > MAX_SCENARIO_NAME:
+        return None  # no saved name is like it (and PostgreSQL refuses a NUL in a query)
     return session.scalars(select(GroupScenario).where(_scenario.c.name == wanted)).first()
 
 
