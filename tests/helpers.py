@@ -144,3 +144,26 @@ def moderate(client: FlaskClient) -> None:
     """Sign the client in as the moderator (runs meetings, records decisions)."""
     database: Database = client.application.extensions["fitgap.store.db"]
     sign_in(client, database, "moderator", "moderator", name="山本")
+
+
+def record_vendor_answer(
+    db: Database, function_id: str, kind: Any, detail: str, cost: Any = None
+) -> int:
+    """Record the vendor's answer on a function (superseding any earlier one); its id."""
+    from datetime import date
+
+    from fitgap.domain.vendor import VendorAnswer
+    from fitgap.services import vendor as vendor_service
+    from fitgap.store import audit as audit_queries
+    from fitgap.store import vendor as vendor_queries
+
+    with db.write() as session:
+        latest = vendor_queries.latest_answer(session=session, function_id=function_id)
+        saved = vendor_service.record_answer(
+            session=session,
+            answer=VendorAnswer(function_id, kind, detail, date(2025, 5, 1), cost=cost),
+            expected_id=latest.id if latest else 0,
+            source="web",
+            actor=audit_queries.Actor(name="vendor", address=None),
+        )
+    return saved.id

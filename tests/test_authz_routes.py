@@ -74,12 +74,13 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     "group.compare": (READERS, NO),
     "group.save_scenario": (NO, (L, 403, 403, 400, 403, 403, 403)),
     "group.delete_scenario": (NO, (L, 403, 403, 303, 403, 403, 403)),
-    # The fit-gap matrix (the walk asks for CSV: one area's file, every area's zip). The
-    # project's people only: it carries every town's notes.
-    "exports.matrix": (PROJECT, NO),
-    "exports.area_matrix": (PROJECT, NO),
-    # The marking sheet of 石井町 for 住民記録: anyone signed in may download it; only 石井町's
-    # staff may upload it (the walk sends no file: 400 proves it got past every check).
+    # The fit-gap matrix (the walk asks for CSV: one area's file, every area's zip): every
+    # role, the vendor too (the read-only exports the project hands to the vendor).
+    "exports.matrix": (ANYONE, NO),
+    "exports.area_matrix": (ANYONE, NO),
+    # The marking sheet of 石井町 for 住民記録: the project's people may download it (not the
+    # vendor); only 石井町's staff may upload it (the walk sends no file: 400 proves it got past
+    # every check).
     "sheets.download": (PROJECT, NO),
     "sheets.upload_form": ((L, 200, 403, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403, 403)),
     "sheets.upload": ((L, 200, 403, 403, 403, 403, 403), (L, 400, 403, 403, 403, 403, 403)),
@@ -89,8 +90,9 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     "meetings.change_item": (NO, (L, 403, 403, 400, 403, 403, 403)),
     "meetings.console": (MODERATOR, NO),
     "meetings.decide": (NO, (L, 403, 403, 422, 403, 403, 403)),
-    "meetings.download": (PROJECT, NO),
-    "meetings.download_all": (PROJECT, NO),
+    # The decision log's files go to the vendor too; its pages (and the meetings) do not.
+    "meetings.download": (ANYONE, NO),
+    "meetings.download_all": (ANYONE, NO),
     "meetings.edit": (MODERATOR, (L, 403, 403, 422, 403, 403, 403)),
     "meetings.follow": (PROJECT, NO),
     "meetings.index": (PROJECT, NO),

@@ -13,16 +13,17 @@ from pytest import MonkeyPatch
 
 from fitgap.domain.risk.progress import Figures
 from fitgap.domain.risk.report import to_contract_json
-from fitgap.domain.values import Mark, Status
+from fitgap.domain.values import AnswerKind, Cost, Mark, Status
 from fitgap.services.boards import PROJECT
 from fitgap.services.progress import group_progress, local_day
 from fitgap.services.scoring import scoreboard
 from fitgap.store import marks as mark_queries
+from fitgap.store import vendor as vendor_queries
 from fitgap.store.db import Database
 from fitgap.web.database import current_board
 from fitgap.web.presenters import dashboard as dashboard_presenter
 from tests.factories import make_catalog, make_marks, make_towns
-from tests.helpers import Invoke, observe
+from tests.helpers import Invoke, observe, record_vendor_answer
 
 HTMX = {"HX-Request": "true"}
 
@@ -394,3 +395,73 @@ def test_the_past_is_replayed_from_the_stored_history(
     assert [f.customizations for f in progress.group] == [1, 0]
     assert [f.customizations for f in progress.towns["ishii"]] == [1, 0]
     assert progress.group[0] == Figures.of(board.group_score(breakdown=False))
+
+
+# --- issue 16: the vendor's answers on the dashboard ------------------------------------------
+
+
+def answered(files: Path, fitgap: Invoke, db: Database) -> None:
+    """石井町 customizes 0010001 (its estimate: 2,000,000 over ten years) and 0010002 (no
+    estimate); the vendor says 0010002 needs only a setting and prices 0010001 itself."""
+    prepare(files, fitgap)
+    make_marks(
+        files,
+        "ishii",
+        {
+            "0010001": {
+                "status": "customization",
+                "note": "独自様式",
+                "cost": {"initial_yen": 1_000_000, "annual_yen": 100_000},
+            },
+            "0010002": {"status": "customization", "note": "帳票の様式"},
+        },
+    )
+    assert fitgap("marks", "import", "marks/ishii.yaml").exit_code == 0
+    record_vendor_answer(db, "0010002", AnswerKind.SETTING, "帳票設定画面の様式切替で対応")
+    record_vendor_answer(
+        db, "0010001", AnswerKind.CUSTOMIZATION, "改版ごとに再テスト", Cost(500_000, 50_000)
+    )
+
+
+def test_the_asks_carry_the_vendors_answer_and_one_without_customization_comes_first(
+    files: Path, fitgap: Invoke, db: Database
+) -> None:
+    answered(files, fitgap, db)
+    with db.session() as session:
+        board = scoreboard(session=session)
+        answers = vendor_queries.latest_answers(session=session)
+    top = board.best_asks(limit=1, one_per_function=True)
+    assert [a.function_id for a in top] == ["0010001"]  # by the risk it removes alone
+    asks = dashboard_presenter.answered_asks(board, None, top, answers)
+    # The setting answer is the strongest evidence: its ask comes first, even from beyond
+    # the top list; each ask carries its function's answer.
+    assert [a.function_id for a in asks] == ["0010002", "0010001"]
+    assert asks[0].answer is not None and asks[0].answer.kind is AnswerKind.SETTING
+    assert asks[1].answer is not None and asks[1].answer.kind is AnswerKind.CUSTOMIZATION
+    # Without answers nothing moves.
+    assert dashboard_presenter.answered_asks(board, None, top, {}) == top
+
+
+def test_the_dashboard_shows_the_answer_and_prices_with_the_vendors_estimate(
+    files: Path, fitgap: Invoke, db: Database, client: FlaskClient
+) -> None:
+    answered(files, fitgap, db)
+    observe(client)
+    page = client.get("/dashboard").get_data(as_text=True)
+    asks = page.split('id="asks-heading"', 1)[1].split("</section>", 1)[0]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", asks))
+    assert "ベンダー回答: 設定で対応可 — 帳票設定画面の様式切替で対応" in text
+    assert "ベンダー回答: カスタマイズが必要 — 改版ごとに再テスト" in text
+    assert text.index("設定で対応可") < text.index("カスタマイズが必要")
+    # The cost lens: 0010001 at the vendor's 1,000,000 over ten years, not the town's
+    # 2,000,000, marked as the vendor's, with the difference.
+    priced = page.split('id="vendor-priced"', 1)[1].split("</table>", 1)[0]
+    assert "1,000,000円" in priced and "2,000,000円" in priced and "-1,000,000円" in priced
+    costs = page.split('id="cost-heading"', 1)[1]
+    assert cost_of(page, "石井町") == "1,000,000円"
+    assert "（ベンダー見積り）" in costs
+    # The full lists say the same.
+    asks_csv = client.get("/dashboard/asks.csv").data.decode("utf-8-sig")
+    assert "設定で対応可 — 帳票設定画面の様式切替で対応" in asks_csv
+    savings_csv = client.get("/dashboard/savings.csv").data.decode("utf-8-sig")
+    assert "1000000,1000000,ベンダーの見積り" in savings_csv

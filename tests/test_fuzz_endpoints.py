@@ -1179,7 +1179,7 @@ def test_the_checks_fail_on_an_unescaped_tag_or_a_live_formula(
 QUERY_NAMES = (
     "q", "class", "status", "town", "divergent", "mine", "custom", "path", "page", "area",
     "split", "live", "v", "view", "item", "next", "actor", "action", "since", "until",
-    "verify", "saved",
+    "verify", "saved", "scenario",
 )  # fmt: skip
 
 

@@ -466,6 +466,42 @@ def test_the_minutes_and_the_meeting_item_show_the_answer(
     assert "ベンダー回答" in room and "帳票レイアウトは「帳票設定」画面の様式切替で対応" in room
 
 
+def test_the_vendor_downloads_the_decision_log_and_the_matrix_but_nothing_else(
+    requests_loaded: Database, client: FlaskClient
+) -> None:
+    db = requests_loaded
+    _answer(db, "0010001", AnswerKind.SETTING, "帳票設定で切替")
+    sign_in(client, db, "vendor", "vendor")
+    listing = client.get("/vendor/requests").get_data(as_text=True)
+    exports = listing.split('id="vendor-exports"', 1)[1].split("</section>", 1)[0]
+    links = re.findall(r'href="([^"]+)"', exports)
+    assert links == [
+        "/minutes/decisions.md",
+        "/minutes/decisions.csv",
+        "/minutes/decisions.xlsx",
+        "/matrix.xlsx",
+        "/matrix.csv",
+    ]
+    for link in links:
+        with client.get(link) as response:  # closed: the matrix streams from a spool file
+            assert response.status_code == 200, link
+    with client.get("/areas/juki/matrix.csv") as area:
+        assert area.status_code == 200
+        assert "帳票設定で切替" in area.data.decode("utf-8-sig")  # its answer, in the matrix
+    # Read-only files only: the project's pages and the marking sheets stay closed.
+    for refused in (
+        "/minutes",
+        "/meetings",
+        "/dashboard",
+        "/areas/juki/towns/ishii/sheet.xlsx",
+        "/admin/audit",
+    ):
+        assert client.get(refused).status_code == 403, refused
+    # Staff see no such block on the requests page (they have their own ways to the files).
+    sign_in(client, db, "ishii", "staff", town="ishii")
+    assert 'id="vendor-exports"' not in client.get("/vendor/requests").get_data(as_text=True)
+
+
 def test_latest_answers_feed_the_matrix_in_one_line(requests_loaded: Database) -> None:
     db = requests_loaded
     _answer(db, "0010002", AnswerKind.PROCEDURE, "紙の添付書類は\nスキャンしてPDFで添付")

@@ -22,7 +22,27 @@ from fitgap.cli.support import (
 from fitgap.cli.support import app_of as _app
 from fitgap.cli.support import database_of as _database
 from fitgap.domain.files.matrix import area_csv
+from fitgap.domain.group.table import ScenarioTable
 from fitgap.domain.i18n import _
+
+SCENARIO_HELP = (
+    "Add the table of a saved scenario of the group (参加団体の検討; its number or name): "
+    "each town's merit over the horizon, per resident, and its risk in the scenario."
+)
+
+
+def scenario_of(session: Any, wanted: str | None) -> ScenarioTable | None:
+    """The table of the saved scenario asked for, or None; DataError names one not saved."""
+    if wanted is None:
+        return None
+    from fitgap.services import group as group_service
+
+    try:
+        return group_service.scenario_table(session=session, wanted=wanted)
+    except (group_service.UnknownScenario, group_service.NoGroupFile) as error:
+        raise DataError(str(error)) from None
+    except group_service.ScenarioError as error:
+        raise DataError("\n".join(error.problems)) from None
 
 
 def write_minutes(path: Path, record: Any, output: str) -> None:
@@ -52,12 +72,21 @@ def export() -> None:
 )
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Folder to write into.")
 @click.option("--meeting", "meeting_id", type=int, help="Only this meeting (default: every one).")
+@click.option("--scenario", "scenario_name", metavar="NAME_OR_ID", help=SCENARIO_HELP)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.pass_context
 def export_decisions(
-    ctx: click.Context, output: str, out_dir: Path | None, meeting_id: int | None, force: bool
+    ctx: click.Context,
+    output: str,
+    out_dir: Path | None,
+    meeting_id: int | None,
+    scenario_name: str | None,
+    force: bool,
 ) -> None:
-    """Write the decision log: decisions-<area>-<date> per meeting, and decisions-all."""
+    """Write the decision log: decisions-<area>-<date> per meeting, and decisions-all; with
+    --scenario, each file ends with the scenario's table (a section, rows or a sheet)."""
+    from dataclasses import replace
+
     from fitgap.store import meetings as meeting_queries
 
     app = _app(ctx)
@@ -72,6 +101,7 @@ def export_decisions(
             meetings = [m for m in meetings if m.id == meeting_id]
             if not meetings:
                 raise DataError(_("会議 %(id)s はありません", id=meeting_id))
+        scenario = scenario_of(session, scenario_name)
         taken: set[str] = set()
         paths: list[Path] = []
         for meeting in meetings:
@@ -87,11 +117,12 @@ def export_decisions(
         written: list[str] = []
         for meeting, path in zip(meetings, paths, strict=True):
             record = meeting_queries.gather_minutes(session=session, meeting_id=meeting.id)
-            write_minutes(path, record, output)
+            write_minutes(path, replace(record, scenario=scenario), output)
             click.echo(str(path))
             written.append(str(path))
         if meeting_id is None:
-            write_minutes(everything, meeting_queries.gather_minutes(session=session), output)
+            record = meeting_queries.gather_minutes(session=session)
+            write_minutes(everything, replace(record, scenario=scenario), output)
             written.append(str(everything))
             click.echo(str(everything))
     audit_written(database, "decisions", written)
@@ -138,16 +169,26 @@ def matrix_targets(
     type=click.Path(path_type=Path),
     help="The file to write (xlsx; csv of one area; .zip for several CSV files) or a folder.",
 )
+@click.option(
+    "--scenario", "scenario_name", metavar="NAME_OR_ID", help=SCENARIO_HELP + " XLSX only."
+)
 @click.option("--force", is_flag=True, help=FORCE_HELP)
 @click.pass_context
 def export_matrix(
-    ctx: click.Context, output: str, area_id: str | None, out: Path | None, force: bool
+    ctx: click.Context,
+    output: str,
+    area_id: str | None,
+    out: Path | None,
+    scenario_name: str | None,
+    force: bool,
 ) -> None:
     """Write the fit-gap matrix (Fit&Gap表): one row per function, every town's verdict,
     priority, reason, today's practice and cost, the divergence, the risk, the latest decision
-    and the vendor's answer."""
+    and the vendor's answer; with --scenario, a sheet with the scenario's table."""
     from fitgap.services import matrix as matrix_service
 
+    if scenario_name is not None and output != "xlsx":
+        raise click.UsageError(_("--scenario は --format xlsx のときだけ使えます"))
     app = _app(ctx)
     database = _database(app)
     require_loaded(database)
@@ -159,15 +200,24 @@ def export_matrix(
         kind, paths = matrix_targets(
             output, out, Path(app.config["EXPORTS_DIR"]), [a.id for a in areas], area_id
         )
+        scenario = scenario_of(session, scenario_name)
         check_output_files(paths, force=force)
         total = sum(area.functions for area in areas)
         with progress(total, _("Fit&Gap表を書き出しています")) as advance:
-            if kind in ("xlsx", "zip"):
-                writer = (
-                    matrix_service.write_xlsx if kind == "xlsx" else matrix_service.write_csv_zip
-                )
+            if kind == "xlsx":
                 with atomic_path(paths[0]) as temporary:
-                    writer(session=session, target=temporary, areas=areas, progress=advance)
+                    matrix_service.write_xlsx(
+                        session=session,
+                        target=temporary,
+                        areas=areas,
+                        progress=advance,
+                        scenario=scenario,
+                    )
+            elif kind == "zip":
+                with atomic_path(paths[0]) as temporary:
+                    matrix_service.write_csv_zip(
+                        session=session, target=temporary, areas=areas, progress=advance
+                    )
             else:
                 for area, path in zip(
                     matrix_service.iter_areas(session=session, areas=areas, progress=advance),

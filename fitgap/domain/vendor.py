@@ -13,6 +13,7 @@ A town may accept an answer that makes the customization unnecessary: its mark b
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +35,7 @@ __all__ = [
     "detail_prompt",
     "one_line",
     "parse_kind",
+    "vendor_estimates",
 ]
 
 # Values accepted for a kind in files and sheet cells: the code and the Japanese label.
@@ -164,6 +166,16 @@ def answer_problems(
     ):
         problems.append(_("見積りは 0 円以上 %(limit)s 円以下にしてください", limit=f"{MAX_YEN:,}"))
     return problems
+
+
+def vendor_estimates(answers: Mapping[str, VendorAnswer]) -> dict[str, Cost]:
+    """Function id -> the vendor's estimate, for every current answer that says the function
+    needs a customization and prices it (the cost lens uses it instead of the towns' guesses)."""
+    return {
+        function_id: answer.cost
+        for function_id, answer in answers.items()
+        if answer.kind is AnswerKind.CUSTOMIZATION and answer.cost is not None
+    }
 
 
 def one_line(answer: VendorAnswer) -> str:

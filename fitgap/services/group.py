@@ -15,6 +15,8 @@ from sqlmodel import Session
 from fitgap.domain.group.agreement import Agreement, agreement
 from fitgap.domain.group.basis import GroupBasis, GroupError, GroupResult
 from fitgap.domain.group.suggest import Suggestion, suggest
+from fitgap.domain.group.table import ScenarioTable
+from fitgap.domain.group.table import scenario_table as table_of
 from fitgap.domain.i18n import _
 from fitgap.domain.values import Membership
 from fitgap.store import audit as audit_queries
@@ -28,10 +30,12 @@ __all__ = [
     "KeptBasis",
     "NoGroupFile",
     "ScenarioError",
+    "UnknownScenario",
     "default_towns",
     "delete_scenario",
     "report",
     "save_scenario",
+    "scenario_table",
 ]
 
 KEPT_REPORTS = 16  # reports kept per process (the page polls; scenarios are compared)
@@ -55,6 +59,19 @@ class ScenarioError(ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("\n".join(problems))
+
+
+class UnknownScenario(LookupError):
+    """No saved scenario has this number or name."""
+
+    def __init__(self, wanted: str) -> None:
+        self.wanted = wanted
+        super().__init__(
+            _(
+                "保存されたシナリオ「%(name)s」はありません（番号か名前で指定してください）",
+                name=wanted,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +140,25 @@ def report(basis: GroupBasis, town_ids: Sequence[str], years: int, stamp: str = 
         suggestions=suggest(basis, town_ids, years),
         stamp=stamp,
     )
+
+
+def scenario_table(
+    *, session: Session, wanted: str, kept: KeptBasis | None = None
+) -> ScenarioTable:
+    """The table of a saved scenario (by number or name) for the minutes and the matrix, over
+    its own horizon (or the group file's). UnknownScenario names a scenario that is not saved,
+    NoGroupFile says there is no group file, ScenarioError a town the scenario no longer has."""
+    scenario = group_queries.find_scenario(session=session, wanted=wanted)
+    if scenario is None:
+        raise UnknownScenario(wanted)
+    basis, _stamp = (kept or KeptBasis()).basis(session=session)
+    try:
+        result = basis.evaluate(list(scenario.towns), scenario.years or basis.terms.years)
+    except GroupError as error:
+        raise ScenarioError(
+            [_("シナリオ「%(name)s」は計算できません:", name=scenario.name), *error.problems]
+        ) from None
+    return table_of(scenario.name, result)
 
 
 def default_towns(basis: GroupBasis) -> list[str]:

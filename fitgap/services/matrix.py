@@ -12,6 +12,7 @@ from typing import IO
 from sqlmodel import Session
 
 from fitgap.domain.files.matrix import AreaMatrix, MatrixWorkbook, area_csv, build_area
+from fitgap.domain.group.table import ScenarioTable
 from fitgap.domain.vendor import one_line
 from fitgap.store import matrix as matrix_queries
 from fitgap.store import vendor as vendor_queries
@@ -71,9 +72,13 @@ def write_xlsx(
     areas: list[MatrixArea],
     vendor_answers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    scenario: ScenarioTable | None = None,
 ) -> None:
-    """The matrix as one workbook: a summary sheet, then one sheet per area."""
+    """The matrix as one workbook: a summary sheet, a saved scenario's table (参加団体の検討)
+    when one is given, then one sheet per area."""
     workbook = MatrixWorkbook(matrix_queries.matrix_towns(session=session))
+    if scenario is not None:
+        workbook.add_scenario(scenario)
     for area in iter_areas(
         session=session, areas=areas, vendor_answers=vendor_answers, progress=progress
     ):

@@ -128,6 +128,18 @@ def get_scenario(*, session: Session, scenario_id: int) -> GroupScenario | None:
     return session.get(GroupScenario, scenario_id)
 
 
+def find_scenario(*, session: Session, wanted: str) -> GroupScenario | None:
+    """A saved scenario by its number or, failing that, its name (None: no such scenario)."""
+    wanted = wanted.strip()
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 9:
+        found = session.get(GroupScenario, int(wanted))
+        if found is not None:
+            return found
+    if "\x00" in wanted or len(wanted) > MAX_SCENARIO_NAME:
+        return None  # no saved name is like it (and PostgreSQL refuses a NUL in a query)
+    return session.scalars(select(GroupScenario).where(_scenario.c.name == wanted)).first()
+
+
 def save_scenario(
     *, session: Session, name: str, towns: Sequence[str], years: int | None, created_by: str
 ) -> GroupScenario:

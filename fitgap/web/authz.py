@@ -57,12 +57,17 @@ ALL_ROLES = frozenset(Role)
 PROJECT_ROLES = ALL_ROLES - {Role.VENDOR}
 # Who may change marks at all (town staff their own; a moderator any, with a reason).
 MARKING_ROLES = frozenset({Role.STAFF, Role.MODERATOR})
-# Who may download the exports (the decision log, the marking sheets). The project's roles:
-# the minutes go to the towns' staff and management; the download is audited. The vendor gets
-# what concerns it through its own pages (the requests and its answer sheet).
-EXPORT_ROLES = PROJECT_ROLES
+# Who may download the read-only exports: the decision log (議事録) and the fit-gap matrix
+# (Fit&Gap表). Every role: the minutes go to the towns' staff and management AND to the vendor
+# (the decision log is what the vendor builds from), and the matrix is the document a fit-gap
+# hands to the vendor; each download is audited. The vendor still opens none of the project's
+# pages and downloads nothing else (the marking sheets are the project's: authz.project).
+EXPORT_ROLES = ALL_ROLES
 # Who answers the customization requests.
 VENDOR_ROLES = frozenset({Role.VENDOR})
+# Who reads the group page (参加団体の検討) and may add a scenario's table to an export: the
+# consultant and the towns' management.
+GROUP_ROLES = frozenset({Role.MODERATOR, Role.OBSERVER})
 
 _ACCESS = "fitgap_access"
 _PUBLIC = "public"
@@ -348,9 +353,15 @@ def can_moderate() -> bool:
 
 
 def can_download_exports() -> bool:
-    """Whether the user may download the exports (the decision log)."""
+    """Whether the user may download the read-only exports (the decision log, the matrix)."""
     user = current_user()
     return user is not None and user.role in EXPORT_ROLES
+
+
+def can_read_group() -> bool:
+    """Whether the user reads the group page and may add a scenario's table to an export."""
+    user = current_user()
+    return user is not None and user.role in GROUP_ROLES
 
 
 def may_read_notes() -> bool:

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from fitgap.domain.files.cells import neutralise
 from fitgap.domain.files.marking_sheet import display_width
+from fitgap.domain.group.table import ScenarioTable
 from fitgap.domain.i18n import _
 from fitgap.domain.labels import (
     divergence_label,
@@ -449,6 +450,26 @@ class MatrixWorkbook:
             cells = [self._cell(sheet, value, kind) for kind, value in zip(kinds, row, strict=True)]
             self._append(sheet, number, cells, row_lines(row, widths, wrapped))
         self._summary_lines.extend(area.summary)
+
+    def add_scenario(self, table: ScenarioTable) -> None:
+        """Write a saved scenario's table (参加団体の検討) as a sheet of its own: typed yen and
+        risk, the same fonts, header and print setup as the other sheets."""
+        sheet = self._workbook.create_sheet(sheet_title(table.title, self._taken))
+        widths = [24, 18, 16, 12]
+        rows = table.values()
+        self._lay_out(sheet, widths, len(rows), freeze="B2")
+        header = table.header()
+        self._append(
+            sheet,
+            1,
+            [self._cell(sheet, h, Kind.TEXT, header=True) for h in header],
+            row_lines(header, widths, [True] * len(widths)),
+        )
+        kinds = [Kind.TEXT, Kind.YEN, Kind.YEN, Kind.RISK]
+        for values in rows:
+            sheet.append(
+                [self._cell(sheet, value, kind) for kind, value in zip(kinds, values, strict=True)]
+            )
 
     def save(self, target: str | Path | IO[bytes]) -> None:
         """Write the summary sheet and the workbook to a path or a binary file."""

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from fitgap.domain.files.cells import neutralise
+from fitgap.domain.group.table import ScenarioTable
 from fitgap.domain.i18n import _
 from fitgap.domain.labels import outcome_label
 from fitgap.domain.labels import status_label as status_text
@@ -277,6 +278,8 @@ class Minutes:
     marks: tuple[MinutesMark, ...] = field(default=())
     # Function id -> the vendor's current answer in one line (fitgap.domain.vendor.one_line).
     vendor_answers: Mapping[str, str] = field(default_factory=dict)
+    # A saved scenario of the group (参加団体の検討), when the export was asked to carry one.
+    scenario: ScenarioTable | None = None
 
     @property
     def decisions(self) -> tuple[MinutesDecision, ...]:
@@ -422,7 +425,19 @@ def to_markdown(minutes: Minutes) -> str:
         lines += [_("記録された会議はありません。"), ""]
     for meeting in minutes.meetings:
         lines += _meeting_markdown(minutes, meeting)
+    if minutes.scenario is not None:
+        lines += _scenario_markdown(minutes.scenario)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _scenario_markdown(table: ScenarioTable) -> list[str]:
+    lines = [f"## {_md(table.title)}", "", table.note(), ""]
+    lines.append(_row(table.header()))
+    lines.append("|---|---:|---:|---:|")
+    for name, *numbers in table.texts():
+        lines.append(_row([_md(name), *numbers]))
+    lines.append("")
+    return lines
 
 
 def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
@@ -605,6 +620,14 @@ def to_csv(minutes: Minutes) -> bytes:
     writer.writerow([neutralise(cell) for cell in decision_header(minutes)])
     for row in decision_rows(minutes):
         writer.writerow([neutralise(cell) for cell in row])
+    if minutes.scenario is not None:
+        # A second table below the first, after an empty row, headed by its title.
+        table = minutes.scenario
+        writer.writerow([])
+        writer.writerow([neutralise(table.title)])
+        writer.writerow([neutralise(cell) for cell in table.header()])
+        for values in table.values():
+            writer.writerow([neutralise("" if v is None else v) for v in values])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -697,7 +720,7 @@ def to_xlsx(minutes: Minutes) -> bytes:
 
     workbook = Workbook()
     taken: set[str] = set()
-    sheets: list[tuple[str, list[str], list[list[str]]]] = [
+    sheets: list[tuple[str, list[str], Sequence[Sequence[object]]]] = [
         (_("決定事項"), decision_header(minutes), decision_rows(minutes)),
         (_("対応事項"), action_header(), action_rows(minutes)),
     ]
@@ -705,6 +728,9 @@ def to_xlsx(minutes: Minutes) -> bytes:
         sheets.append(
             (_("%(town)sの判定", town=town.name), mark_header(), mark_rows(minutes, town.id))
         )
+    if minutes.scenario is not None:
+        table = minutes.scenario
+        sheets.append((table.title, table.header(), table.values()))
     font = Font(name=XLSX_FONT, size=XLSX_FONT_SIZE)
     bold = Font(name=XLSX_FONT, size=XLSX_FONT_SIZE, bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -715,14 +741,26 @@ def to_xlsx(minutes: Minutes) -> bytes:
         sheet.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in header])
         for row in rows:
             # The control characters a workbook cannot hold (ESC, NUL, ...) are dropped first:
-            # what is left must not start a formula either.
-            sheet.append([neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in row])
+            # what is left must not start a formula either. Numbers stay numbers.
+            sheet.append(
+                [
+                    neutralise(ILLEGAL_CHARACTERS_RE.sub("", cell))
+                    if isinstance(cell, str)
+                    else cell
+                    for cell in row
+                ]
+            )
         widths = [text_width(h) for h in header]
         for row_cells in sheet.iter_rows():
             for cell in row_cells:
                 cell.font = bold if cell.row == 1 else font
                 cell.alignment = wrap
                 value = "" if cell.value is None else str(cell.value)
+                if isinstance(cell.value, float):
+                    cell.number_format = "0.0"
+                elif isinstance(cell.value, int) and not isinstance(cell.value, bool):
+                    cell.number_format = "#,##0"
+                    value = f"{cell.value:,}"
                 longest = max((text_width(line) for line in value.split("\n")), default=0)
                 widths[cell.column - 1] = max(widths[cell.column - 1], longest)
         for number, width in enumerate(widths, start=1):

@@ -13,7 +13,7 @@ JSON and text output). Pure Python: no Flask, no database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from fitgap.domain.risk import steering
 from fitgap.domain.risk.divergence import (
@@ -519,11 +519,15 @@ class Scoreboard:
         limit: int | None = None,
         *,
         one_per_function: bool = False,
+        function_ids: Collection[str] | None = None,
     ) -> tuple[BestAsk, ...]:
         """The asks for the next meeting: largest group risk drop first, then function, town;
-        with `one_per_function`, only each function's best ask."""
+        with `one_per_function`, only each function's best ask; with `function_ids`, only the
+        asks on those functions (ranked as among all)."""
         # With one customizing town the all-towns ask is the town's own ask: list it once.
         keys = self._ask_keys(area_id, singles=True, groups=2)
+        if function_ids is not None:
+            keys = [key for key in keys if key[1] in function_ids]
         # Exact integer units within one scope (the violation band counted in units of the
         # scope's maximum), so ties are real ties; "" puts the
         # all-towns ask before the single-town asks of the same function.

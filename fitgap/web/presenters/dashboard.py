@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,9 +21,12 @@ from fitgap.domain.risk.cost import CostLens, CostSplit, CustomizationCost, cost
 from fitgap.domain.risk.progress import Progress
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import BestAsk, FunctionScore, GroupScore, format_risk
-from fitgap.domain.risk.steering import explain_ask, explain_contribution
+from fitgap.domain.risk.steering import explain_ask, explain_contribution, with_answers
+from fitgap.domain.vendor import VendorAnswer, one_line, vendor_estimates
 from fitgap.store import catalog as catalog_queries
+from fitgap.store import vendor as vendor_queries
 from fitgap.web.presenters.progress_chart import progress_chart
+from fitgap.web.presenters.vendor import AnswerView, answer_view
 
 PAGE_SIZE = 20
 TOP_ASKS = 10
@@ -166,6 +169,36 @@ def function_rows(
     ]
 
 
+def answered_asks(
+    board: Scoreboard,
+    area_id: str | None,
+    top: Sequence[BestAsk],
+    answers: Mapping[str, VendorAnswer],
+) -> tuple[BestAsk, ...]:
+    """The asks to show, each with the vendor's answer on its function: an ask the vendor says
+    needs no customization (a standard function, a setting, a procedure) comes first wherever
+    it ranks by the risk it removes, since no evidence is stronger; then the `top` asks."""
+    avoiding = {f for f, answer in answers.items() if answer.avoids_customization}
+    extra = (
+        board.best_asks(area_id, one_per_function=True, function_ids=avoiding) if avoiding else ()
+    )
+    shown = {ask.function_id for ask in top}
+    merged = sorted(
+        [*top, *(ask for ask in extra if ask.function_id not in shown)],
+        key=lambda ask: (-ask.group_drop, ask.function_id, ask.town_id or ""),
+    )
+    return with_answers(merged, answers)[:TOP_ASKS]
+
+
+@dataclass(frozen=True, slots=True)
+class AskRow:
+    """One ask of the dashboard: the ask, its sentence and the vendor's answer on it."""
+
+    ask: BestAsk
+    sentence: str
+    answer: AnswerView | None
+
+
 def saving_note(item: CustomizationCost, town_name: str) -> str:
     """Why the group's saving is what it is: the line beside a town's own saving."""
     if item.town_saving_yen is None:
@@ -192,6 +225,11 @@ def saving_note(item: CustomizationCost, town_name: str) -> str:
             shifted=f"{round(shifted):,}",
         )
     return _("この町だけのカスタマイズなので、町の削減額がそのまま全体の削減額です。")
+
+
+def cost_source(by_vendor: bool) -> str:
+    """Whose figure a customization's cost is."""
+    return _("ベンダーの見積り") if by_vendor else _("町の見積り")
 
 
 def savings(lens: CostLens) -> list[CustomizationCost]:
@@ -232,9 +270,12 @@ def dashboard_context(
     shown, _total = board.to_discuss(area_id, limit=page * PAGE_SIZE)
     shown = shown[(page - 1) * PAGE_SIZE :]
     asks = board.best_asks(area_id, limit=TOP_ASKS, one_per_function=True)
-    lens = cost_lens(board, split, area_id)
+    answers = vendor_queries.latest_answers(session=session)
+    asked = answered_asks(board, area_id, asks, answers)
+    lens = cost_lens(board, split, area_id, vendor_estimates=vendor_estimates(answers))
     ranked = savings(lens)[:TOP_SAVINGS]
-    ids = {s.id for s in shown} | {a.function_id for a in asks} | {c.function_id for c in ranked}
+    ids = {s.id for s in shown} | {a.function_id for a in (*asks, *asked)}
+    ids |= {c.function_id for c in ranked} | {f.function_id for f in lens.functions if f.by_vendor}
     names = catalog_queries.function_names(session=session, function_ids=ids)
     return {
         "group": group,
@@ -250,8 +291,10 @@ def dashboard_context(
         "pages": pages,
         "page_size": PAGE_SIZE,
         "first_row": (page - 1) * PAGE_SIZE + 1,
-        "asks": [(ask, explain_ask(ask, board)) for ask in asks],
+        "asks": [AskRow(ask, explain_ask(ask, board), answer_view(ask.answer)) for ask in asked],
         "lens": lens,
+        "vendor_priced": [f for f in lens.functions if f.by_vendor],
+        "vendor_function_ids": {f.function_id for f in lens.functions if f.by_vendor},
         "savings": ranked,
         "saving_note": saving_note,
         "split": split,
@@ -314,6 +357,9 @@ def asks_csv(*, session: Session, board: Scoreboard, area_id: str | None) -> byt
     names = catalog_queries.function_names(
         session=session, function_ids=[a.function_id for a in asks]
     )
+    answers = vendor_queries.latest_answers(
+        session=session, function_ids=[a.function_id for a in asks]
+    )
     header = [
         _("順位"),
         _("機能ID"),
@@ -321,6 +367,7 @@ def asks_csv(*, session: Session, board: Scoreboard, area_id: str | None) -> byt
         _("依頼する町"),
         _("全体のリスクの下がり幅（点）"),
         _("依頼の文"),
+        _("ベンダー回答"),
     ]
     rows = [
         [
@@ -330,6 +377,7 @@ def asks_csv(*, session: Session, board: Scoreboard, area_id: str | None) -> byt
             _("、").join(board.town_name(t) for t in ask.towns),
             format_risk(ask.group_drop),
             explain_ask(ask, board),
+            one_line(answers[ask.function_id]) if ask.function_id in answers else "",
         ]
         for k, ask in enumerate(asks, start=1)
     ]
@@ -340,7 +388,10 @@ def savings_csv(
     *, session: Session, board: Scoreboard, area_id: str | None, split: CostSplit
 ) -> bytes:
     """Every customization's 10-year saving, for the town and for the group, with the why."""
-    ranked = savings(cost_lens(board, split, area_id))
+    estimates = vendor_estimates(vendor_queries.latest_answers(session=session))
+    lens = cost_lens(board, split, area_id, vendor_estimates=estimates)
+    ranked = savings(lens)
+    by_vendor = {f.function_id for f in lens.functions if f.by_vendor}
     names = catalog_queries.function_names(
         session=session, function_ids=[c.function_id for c in ranked]
     )
@@ -355,6 +406,7 @@ def savings_csv(
         _("カスタマイズする町の数"),
         _("町の削減額（円）"),
         _("全体の削減額（円）"),
+        _("費用の根拠"),
         _("説明"),
     ]
     rows = [
@@ -365,6 +417,7 @@ def savings_csv(
             c.sharing,
             yen(c.town_saving_yen),
             yen(c.group_saving_yen),
+            cost_source(c.function_id in by_vendor),
             saving_note(c, board.town_name(c.town_id)),
         ]
         for c in ranked

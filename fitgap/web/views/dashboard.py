@@ -10,7 +10,7 @@ from fitgap.domain.risk.cost import CostSplit
 from fitgap.services.progress import group_progress
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
-from fitgap.web import authz, htmx
+from fitgap.web import authz, htmx, scenarios
 from fitgap.web.database import current_board, get_session
 from fitgap.web.presenters import dashboard as presenter
 
@@ -72,6 +72,7 @@ def dashboard() -> Response:
         stamp=stamp,
         poll_seconds=POLL_SECONDS,
         csv_lists=CSV_LISTS,
+        export_scenarios=scenarios.choices(),
         **presenter.dashboard_context(
             session=session,
             board=board,

@@ -1,10 +1,11 @@
-"""Downloads of the fit-gap matrix (Fit&Gap表), for everyone signed in."""
+"""Downloads of the fit-gap matrix (Fit&Gap表), for everyone signed in (the vendor too: the
+matrix is the document a fit-gap hands to the vendor)."""
 
 from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, request, send_file
 from werkzeug.wrappers import Response
 
 from fitgap.domain.files.matrix import area_csv
@@ -12,8 +13,9 @@ from fitgap.domain.i18n import _
 from fitgap.domain.meetings.minutes import file_name
 from fitgap.services import matrix as matrix_service
 from fitgap.store.matrix import MatrixArea
-from fitgap.web import authz
+from fitgap.web import authz, scenarios
 from fitgap.web.database import get_db, get_session
+from fitgap.web.errors import error_response
 
 bp = Blueprint("exports", __name__)
 
@@ -25,12 +27,20 @@ KINDS = ("xlsx", "csv")
 
 def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response:
     session = get_session()
+    # A saved scenario's table (参加団体の検討) as a sheet of the workbook, when asked for.
+    scenario = scenarios.requested(request.args.get("scenario"))
+    if scenario is not None and kind != "xlsx":
+        abort(
+            error_response(
+                400, _("入力に誤りがあります"), _("シナリオの表は Excel にだけ加えられます")
+            )
+        )
     # On disk, not in memory: a whole project's workbook is tens of MB. send_file streams
     # the file and closes (and so deletes) it when the response is done.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
     try:
         if kind == "xlsx":
-            matrix_service.write_xlsx(session=session, target=spool, areas=areas)
+            matrix_service.write_xlsx(session=session, target=spool, areas=areas, scenario=scenario)
             mimetype, suffix = XLSX, "xlsx"
         elif len(areas) == 1:
             area = next(matrix_service.iter_areas(session=session, areas=areas))
@@ -45,7 +55,10 @@ def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response
     spool.seek(0)
     session.commit()
     with get_db().write() as write:
-        authz.audit(write, "export.downloaded", scope, {"format": suffix, "areas": len(areas)})
+        details: dict[str, object] = {"format": suffix, "areas": len(areas)}
+        if scenario is not None:
+            details["scenario"] = scenario.name
+        authz.audit(write, "export.downloaded", scope, details)
     return send_file(
         spool,
         mimetype=mimetype,
@@ -56,7 +69,7 @@ def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response
 
 
 @bp.get("/matrix.<kind>")
-@authz.project
+@authz.roles(*authz.EXPORT_ROLES)
 def matrix(kind: str) -> Response:
     """The whole project's fit-gap matrix: an Excel workbook, or one CSV per area in a zip."""
     if kind not in KINDS:
@@ -66,7 +79,7 @@ def matrix(kind: str) -> Response:
 
 
 @bp.get("/areas/<area_id>/matrix.<kind>")
-@authz.project
+@authz.roles(*authz.EXPORT_ROLES)
 def area_matrix(area_id: str, kind: str) -> Response:
     """One area's fit-gap matrix as an Excel workbook or a CSV file."""
     if kind not in KINDS:

@@ -27,7 +27,7 @@ from fitgap.web.presenters.group import (
 bp = Blueprint("group", __name__)
 
 POLL_SECONDS = 30
-READERS = (Role.MODERATOR, Role.OBSERVER)
+READERS = tuple(sorted(authz.GROUP_ROLES))
 
 
 def _bad_request(problems: tuple[str, ...] | list[str]) -> Response:

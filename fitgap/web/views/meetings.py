@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
@@ -21,7 +22,7 @@ from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import MAX_INTEGER
 from fitgap.store.marks import MarkConflict
 from fitgap.store.models import AgendaItem, Meeting, Role
-from fitgap.web import authz, htmx
+from fitgap.web import authz, htmx, scenarios
 from fitgap.web.database import get_db, get_session
 from fitgap.web.forms.meetings import (
     ACTION_ROWS,
@@ -98,6 +99,7 @@ def index() -> Response:
         meetings=meeting_queries.list_meetings(session=session),
         area_names={a.id: a.name for a in areas},
         counts=meeting_queries.decision_counts(session=session),
+        export_scenarios=scenarios.choices(),
     )
 
 
@@ -198,6 +200,7 @@ def show(meeting_id: int) -> Response:
         record=minutes.meetings[0],
         area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
         towns=catalog_queries.list_towns(session=session),
+        export_scenarios=scenarios.choices(),
     )
 
 
@@ -518,33 +521,48 @@ def minutes(meeting_id: int) -> Response:
     """The meeting's decision log as a page that prints on A4."""
     _meeting_or_404(meeting_id)
     record = meeting_queries.gather_minutes(session=get_session(), meeting_id=meeting_id)
-    return htmx.render("meetings/minutes.html", minutes=record, meeting_id=meeting_id, text=log)
+    return _minutes_page(record, meeting_id)
 
 
 @bp.get("/minutes")
 @authz.project
 def all_minutes() -> Response:
     """The whole project's decision log as a page that prints on A4."""
-    record = meeting_queries.gather_minutes(session=get_session())
-    return htmx.render("meetings/minutes.html", minutes=record, meeting_id=None, text=log)
+    return _minutes_page(meeting_queries.gather_minutes(session=get_session()), None)
+
+
+def _minutes_page(record: log.Minutes, meeting_id: int | None) -> Response:
+    return htmx.render(
+        "meetings/minutes.html",
+        minutes=record,
+        meeting_id=meeting_id,
+        text=log,
+        export_scenarios=scenarios.choices(),
+    )
 
 
 def _download(record: log.Minutes, kind: str, name: str, meeting_id: int | None) -> Response:
+    if kind not in EXPORT_TYPES:
+        abort(404)
+    # A saved scenario's table (参加団体の検討) at the end, when the form asked for one.
+    record = replace(record, scenario=scenarios.requested(request.args.get("scenario")))
     if kind == "md":
         data = log.to_markdown(record).encode("utf-8")
     elif kind == "csv":
         data = log.to_csv(record)
-    elif kind == "xlsx":
-        data = log.to_xlsx(record)
     else:
-        abort(404)
+        data = log.to_xlsx(record)
     get_session().commit()
     with get_db().write() as write:
         authz.audit(
             write,
             "export.downloaded",
             f"meeting:{meeting_id}" if meeting_id is not None else "minutes:all",
-            {"format": kind, "decisions": sum(len(m.decisions) for m in record.meetings)},
+            {
+                "format": kind,
+                "decisions": sum(len(m.decisions) for m in record.meetings),
+                **({"scenario": record.scenario.name} if record.scenario else {}),
+            },
         )
     # send_file writes the RFC 5987 filename* for the Japanese name, with an ASCII fallback.
     return send_file(

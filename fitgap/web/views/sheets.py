@@ -33,7 +33,7 @@ def _area_and_town(area_id: str, town_id: str | None) -> tuple[Area, Town]:
 
 
 @bp.get("/areas/<area_id>/towns/<town_id>/sheet.xlsx")
-@authz.roles(*authz.EXPORT_ROLES)
+@authz.project
 def download(area_id: str, town_id: str) -> Response:
     """A town's marking sheet of one area, to fill in offline."""
     area, town = _area_and_town(area_id, town_id)
