@@ -32,6 +32,7 @@ from fitgap.domain.files.catalog import (
     read_marks,
 )
 from fitgap.domain.i18n import _
+from fitgap.services.marks import customizations_without_reason
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 
@@ -57,6 +58,9 @@ def import_marks(app: Flask, files: Sequence[Path], changed_by: str) -> mark_que
         raise fail(error) from None
     total = sum(len(f.marks) for f in marks_files)
     with progress(total, _("判定を取り込み中")) as advance, database.write() as session:
+        unreasoned = customizations_without_reason(session=session, files=marks_files)
+        if unreasoned:
+            raise fail(InvalidInput(unreasoned))
         report = mark_queries.import_marks(
             session=session, files=marks_files, changed_by=changed_by, progress=advance
         )
