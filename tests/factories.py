@@ -21,6 +21,10 @@ TOWNS = {
 }
 
 
+# The reason a fixture's customization gives (why the standard does not fit).
+FIXTURE_REASON = "標準の機能では町の様式に対応できないため"
+
+
 def make_catalog(
     folder: Path,
     area_id: str = "juki",
@@ -90,11 +94,17 @@ def make_group(folder: Path, **changes: object) -> Path:
 
 
 def make_marks(folder: Path, town_id: str, marks: dict[str, str | dict[str, object]]) -> Path:
-    """Write a marks file: function id -> status, or -> the full mark mapping."""
+    """Write a marks file: function id -> status, or -> the full mark mapping. A customization
+    without a `note` gets FIXTURE_REASON (the import asks every customization for its reason);
+    `"note": None` writes one without."""
     items = []
     for function_id, mark in marks.items():
         item: dict[str, object] = {"function": function_id}
         item.update({"status": mark} if isinstance(mark, str) else mark)
+        if item["status"] in ("customization", "カスタマイズ") and "note" not in item:
+            item["note"] = FIXTURE_REASON
+        if item.get("note", "") is None:
+            del item["note"]
         items.append(item)
     document = {"format": "fitgap-marks/1", "town": town_id, "marks": items}
     path = folder / "marks" / f"{town_id}.yaml"

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import yaml
 
-from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
+from fitgap.domain.files.marking_sheet import COL_INITIAL, COL_NOTE, COL_STATUS, HEADER_ROW
 from fitgap.domain.values import Status
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
@@ -112,7 +112,8 @@ def test_marking_sheet_round_trip(files: Path, fitgap: Invoke, db: Database) -> 
     dry = fitgap(
         "marks", "import-xlsx", "naka-filled.xlsx", "--town", "naka", "--area", "juki", "--dry-run"
     )
-    assert dry.exit_code == 0 and "0010002: fit → workflow_change" in dry.output
+    assert dry.exit_code == 0 and "0010002 機能2\n  判定: 適合 → 業務見直し" in dry.output
+    assert "  理由・運用メモ: （なし） → 窓口の手順を変えます" in dry.output
     with db.session() as session:
         assert mark_queries.get_mark(session=session, town_id="naka", function_id="0010003") is None
 
@@ -133,7 +134,9 @@ def test_marking_sheet_round_trip(files: Path, fitgap: Invoke, db: Database) -> 
         assert added is not None and added.status == "fit"
 
 
-def test_marking_sheet_conflict_changes_nothing(files: Path, fitgap: Invoke, db: Database) -> None:
+def test_marking_sheet_conflicts_are_refused_then_resolved(
+    files: Path, fitgap: Invoke, db: Database
+) -> None:
     make_catalog(files, count=3)
     make_towns(files)
     assert fitgap("load").exit_code == 0
@@ -141,29 +144,70 @@ def test_marking_sheet_conflict_changes_nothing(files: Path, fitgap: Invoke, db:
         fitgap("marks", "sheet", "--town", "ishii", "--area", "juki", "--out", "s.xlsx").exit_code
         == 0
     )
-    with db.write() as session:  # a colleague marks 0010001 on the web after the download
-        mark_queries.save_mark(
-            session=session,
-            town_id="ishii",
-            function_id="0010001",
-            status=Status.FIT,
-            note=None,
-            cost=None,
-            expected_version=0,
-            changed_by="colleague",
-        )
+    with db.write() as session:  # a colleague marks 0010001 and 0010002 after the download
+        for function_id in ("0010001", "0010002"):
+            mark_queries.save_mark(
+                session=session,
+                town_id="ishii",
+                function_id=function_id,
+                status=Status.FIT,
+                note=None,
+                cost=None,
+                expected_version=0,
+                changed_by="colleague",
+            )
     book = openpyxl.load_workbook(files / "s.xlsx")
     sheet = book.worksheets[0]
     sheet.cell(HEADER_ROW + 1, COL_STATUS).value = "カスタマイズ"
-    sheet.cell(HEADER_ROW + 2, COL_STATUS).value = "適合"
+    sheet.cell(HEADER_ROW + 1, COL_NOTE).value = "独自様式"
+    sheet.cell(HEADER_ROW + 1, COL_INITIAL).value = 500000
+    sheet.cell(HEADER_ROW + 2, COL_STATUS).value = "業務見直し"
+    sheet.cell(HEADER_ROW + 3, COL_STATUS).value = "適合"
     book.save(files / "s.xlsx")
-    result = fitgap("marks", "import-xlsx", "s.xlsx", "--town", "ishii", "--area", "juki")
-    assert result.exit_code == 1 and "0010001" in result.output
+    args = ("marks", "import-xlsx", "s.xlsx", "--town", "ishii", "--area", "juki")
+    result = fitgap(*args)
+    assert result.exit_code == 1
+    assert "  0010001 機能1\n  0010002 機能2\n" in result.output and "--take-sheet" in result.output
+    assert "初期費用: （なし） → 500,000円" in result.output
+
+    def statuses() -> list[str | None]:
+        with db.session() as session:
+            marks = [
+                mark_queries.get_mark(session=session, town_id="ishii", function_id=f"001000{n}")
+                for n in (1, 2, 3)
+            ]
+        return [m.status if m else None for m in marks]
+
+    assert statuses() == ["fit", "fit", None]
+    stranger = fitgap(*args, "--take-sheet", "0010003")
+    assert stranger.exit_code == 1 and "競合していません: 0010003" in stranger.output
+    both = fitgap(*args, "--take-sheet", "0010001", "--keep-theirs", "0010001")
+    assert both.exit_code == 2
+    half = fitgap(*args, "--take-sheet", "0010001")  # 0010002 still has no answer
+    assert half.exit_code == 1 and "0010002 機能2" in half.output and statuses()[2] is None
+    done = fitgap(*args, "--take-sheet", "0010001", "--keep-theirs", "all")
+    assert done.exit_code == 0, done.output
+    assert "シートの値で上書き" in done.output and "いまの値を残す" in done.output
+    assert statuses() == ["customization", "fit", "fit"]
+    wrong = fitgap("marks", "import-xlsx", "s.xlsx", "--town", "naka", "--area", "juki")
+    assert wrong.exit_code == 1 and "s.xlsx:0: この判定シートは町 ishii のものです" in wrong.output
+
+
+def test_marking_sheet_customization_needs_a_reason(
+    files: Path, fitgap: Invoke, db: Database
+) -> None:
+    make_catalog(files, count=3)
+    make_towns(files)
+    assert fitgap("load").exit_code == 0
+    out = ("--town", "ishii", "--area", "juki")
+    assert fitgap("marks", "sheet", *out, "--out", "s.xlsx").exit_code == 0
+    book = openpyxl.load_workbook(files / "s.xlsx")
+    book.worksheets[0].cell(HEADER_ROW + 2, COL_STATUS).value = "カスタマイズ"
+    book.save(files / "s.xlsx")
+    result = fitgap("marks", "import-xlsx", "s.xlsx", *out)
+    assert result.exit_code == 1
+    assert ":9: I9: 0010002 機能2 をカスタマイズにするときは" in result.output
     with db.session() as session:
         assert (
             mark_queries.get_mark(session=session, town_id="ishii", function_id="0010002") is None
         )
-        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
-        assert mark is not None and mark.status == "fit"
-    wrong = fitgap("marks", "import-xlsx", "s.xlsx", "--town", "naka", "--area", "juki")
-    assert wrong.exit_code == 1

@@ -16,11 +16,14 @@ from fitgap.domain.files.marking_sheet import (
     META_SHEET,
     MarkChangePreview,
     MarkRow,
+    Resolution,
     SheetMarks,
     build_marking_sheet,
     display_width,
+    field_changes,
     preview_changes,
     read_marking_sheet,
+    resolve_conflicts,
 )
 from fitgap.domain.files.yamlfile import InvalidInput
 from fitgap.domain.values import Cost, Function, Mark, Requirement, Status
@@ -387,3 +390,46 @@ def test_a_function_twice_is_refused(tmp_path: Path) -> None:
     workbook.save(path)
     (problem,) = problems_of(lambda: upload(path))
     assert f"A{row_of('0010020')}: 機能ID 0010010 が二度あります" in problem
+
+
+def _change(function_id: str, before: MarkRow, after: MarkRow) -> MarkChangePreview:
+    return MarkChangePreview(
+        function_id, 8, before, after, conflict=before.version != after.version
+    )
+
+
+def test_conflicts_are_answered_on_the_version_seen() -> None:
+    plain = _change(
+        "0010001", MarkRow(Status.FIT, version=1), MarkRow(Status.CUSTOMIZATION, "様式", 1)
+    )
+    taken = _change(
+        "0010002", MarkRow(Status.FIT, version=3), MarkRow(Status.WORKFLOW_CHANGE, None, 1)
+    )
+    kept = _change(
+        "0010003", MarkRow(Status.FIT, version=2), MarkRow(Status.NOT_APPLICABLE, None, 1)
+    )
+    moved = _change("0010004", MarkRow(Status.FIT, version=5), MarkRow(Status.FIT, "メモ", 1))
+    open_ = _change("0010005", MarkRow(Status.FIT, version=2), MarkRow(Status.UNDECIDED, None, 1))
+    answers = {
+        "0010002": Resolution(3, take_sheet=True),
+        "0010003": Resolution(2, take_sheet=False),
+        "0010004": Resolution(4, take_sheet=True),  # seen at 4, now at 5
+    }
+    resolved = resolve_conflicts([plain, taken, kept, moved, open_], answers)
+    assert [c.function_id for c in resolved.to_save] == ["0010001", "0010002"]
+    assert resolved.to_save[1].expected_version == 3  # saved over the version seen
+    assert [c.function_id for c in resolved.kept] == ["0010003"]
+    assert [c.function_id for c in resolved.moved] == ["0010004"]
+    assert [c.function_id for c in resolved.unresolved] == ["0010005"]
+
+
+def test_field_changes_name_costs_and_notes() -> None:
+    change = _change(
+        "0010001",
+        MarkRow(Status.CUSTOMIZATION, "独自様式", 1, 1_000_000, 100_000),
+        MarkRow(Status.CUSTOMIZATION, "独自様式（2種）", 1, 1_200_000, 100_000),
+    )
+    assert [(f.field, f.before, f.after) for f in field_changes(change)] == [
+        ("note", "独自様式", "独自様式（2種）"),
+        ("cost_initial_yen", "1,000,000円", "1,200,000円"),
+    ]

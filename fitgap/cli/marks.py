@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
@@ -11,6 +12,7 @@ from flask import Flask
 from fitgap.cli.support import (
     FORCE_HELP,
     DataError,
+    UsageError,
     audit_command,
     audit_written,
     check_output_files,
@@ -30,8 +32,13 @@ from fitgap.domain.files.catalog import (
     read_marks,
 )
 from fitgap.domain.i18n import _
+from fitgap.services.marks import customizations_without_reason
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
+
+if TYPE_CHECKING:  # the sheet modules load openpyxl: only the sheet commands import them
+    from fitgap.domain.files.marking_sheet import Resolution
+    from fitgap.services.sheets import SheetPreview
 
 
 @click.group()
@@ -51,6 +58,9 @@ def import_marks(app: Flask, files: Sequence[Path], changed_by: str) -> mark_que
         raise fail(error) from None
     total = sum(len(f.marks) for f in marks_files)
     with progress(total, _("判定を取り込み中")) as advance, database.write() as session:
+        unreasoned = customizations_without_reason(session=session, files=marks_files)
+        if unreasoned:
+            raise fail(InvalidInput(unreasoned))
         report = mark_queries.import_marks(
             session=session, files=marks_files, changed_by=changed_by, progress=advance
         )
@@ -147,6 +157,74 @@ def marks_sheet(
     click.echo(str(target))
 
 
+def _function_ids(value: str | None) -> set[str] | None:
+    """`ID,ID` as a set, `all` as None (every conflict); an absent option is the empty set."""
+    if value is None:
+        return set()
+    if value.strip().lower() == "all":
+        return None
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def _resolutions(
+    preview: SheetPreview, take_sheet: str | None, keep_theirs: str | None
+) -> dict[str, Resolution]:
+    """The answers the options give to the preview's conflicts (checked against them)."""
+    from fitgap.domain.files.marking_sheet import Resolution
+
+    sheet_ids, theirs_ids = _function_ids(take_sheet), _function_ids(keep_theirs)
+    if sheet_ids is None and theirs_ids is None:
+        raise UsageError(_("--take-sheet all と --keep-theirs all は同時に使えません"))
+    if sheet_ids and theirs_ids and sheet_ids & theirs_ids:
+        both = ", ".join(sorted(sheet_ids & theirs_ids))
+        raise UsageError(_("--take-sheet と --keep-theirs に同じ機能があります: %(ids)s", ids=both))
+    conflicts = {c.function_id: c for c in preview.conflicts}
+    named = (sheet_ids or set()) | (theirs_ids or set())
+    strangers = sorted(named - set(conflicts))
+    if strangers:
+        raise DataError(
+            _(
+                "次の機能は、この判定シートで競合していません: %(ids)s",
+                ids=", ".join(strangers),
+            )
+        )
+    resolutions: dict[str, Resolution] = {}
+    for function_id, change in conflicts.items():
+        if sheet_ids is None or function_id in sheet_ids:
+            take = function_id not in (theirs_ids or set())
+        elif theirs_ids is None or function_id in theirs_ids:
+            take = False
+        else:
+            continue
+        # One transaction reads and applies: the version seen is the current one.
+        resolutions[function_id] = Resolution(change.before.version, take)
+    return resolutions
+
+
+def _one_line(text: str) -> str:
+    return " / ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _echo_changes(preview: SheetPreview, resolutions: dict[str, Resolution]) -> None:
+    from fitgap.domain.files.marking_sheet import field_changes
+
+    for change in preview.changes:
+        header = preview.label(change.function_id)
+        if change.conflict:
+            answer = resolutions.get(change.function_id)
+            choice = (
+                _("未選択")
+                if answer is None
+                else _("シートの値で上書き")
+                if answer.take_sheet
+                else _("いまの値を残す")
+            )
+            header += _("（競合: 出力後にほかの人が変更 → %(choice)s）", choice=choice)
+        click.echo(header)
+        for field in field_changes(change):
+            click.echo(f"  {field.label}: {_one_line(field.before)} → {_one_line(field.after)}")
+
+
 @marks.command("import-xlsx")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--town", "town_id", required=True)
@@ -155,11 +233,32 @@ def marks_sheet(
     "--by", "changed_by", default="import", show_default=True, help="Who, for the history."
 )
 @click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.option(
+    "--take-sheet",
+    metavar="ID,ID|all",
+    help="For these conflicts (rows changed by someone else since the download), save the "
+    "sheet's verdict over the current one.",
+)
+@click.option(
+    "--keep-theirs",
+    metavar="ID,ID|all",
+    help="For these conflicts, keep the current verdict and leave the sheet's row out.",
+)
 @click.pass_context
 def marks_import_xlsx(
-    ctx: click.Context, file: Path, town_id: str, area_id: str, changed_by: str, dry_run: bool
+    ctx: click.Context,
+    file: Path,
+    town_id: str,
+    area_id: str,
+    changed_by: str,
+    dry_run: bool,
+    take_sheet: str | None,
+    keep_theirs: str | None,
 ) -> None:
-    """Import a filled-in marking sheet: shows every change, applies all or nothing."""
+    """Import a filled-in marking sheet: shows every change, applies all or nothing.
+
+    A row someone else changed since the download is a conflict: without --take-sheet or
+    --keep-theirs naming it (or `all`), nothing is applied and the conflicts are listed."""
     from fitgap.services.sheets import SheetConflict, apply_preview, preview_sheet
 
     database = _database(_app(ctx))
@@ -172,27 +271,40 @@ def marks_import_xlsx(
             )
         except InvalidInput as error:
             raise fail(error) from None
-        for change in preview.changes:
-            click.echo(
-                _(
-                    "%(id)s: %(before)s → %(after)s%(conflict)s",
-                    id=change.function_id,
-                    before=change.before.status.value,
-                    after=change.after.status.value,
-                    conflict=_("（競合: 出力後にほかの人が変更）") if change.conflict else "",
-                )
-            )
+        resolutions = _resolutions(preview, take_sheet, keep_theirs)
+        _echo_changes(preview, resolutions)
         if dry_run:
             session.rollback()
             return
         try:
-            count = apply_preview(session=session, preview=preview, changed_by=changed_by)
+            applied = apply_preview(
+                session=session, preview=preview, changed_by=changed_by, resolutions=resolutions
+            )
         except SheetConflict as conflict:
-            raise DataError(str(conflict)) from None
+            listed = "\n".join(f"  {preview.label(c.function_id)}" for c in conflict.refused)
+            raise DataError(
+                _(
+                    "判定シートの出力後に、ほかの人が変更した機能があります。何も反映して"
+                    "いません:\n%(functions)s\n機能ごとに --take-sheet ID,ID（シートの値で"
+                    "上書き）か --keep-theirs ID,ID（いまの値を残す）で選んでください"
+                    "（すべてなら all）",
+                    functions=listed,
+                )
+            ) from None
         audit_command(
             session,
             "marks.imported",
             town_id,
-            {"files": [str(file)], "area": area_id, "by": changed_by, "changed": count},
+            {
+                "files": [str(file)],
+                "area": area_id,
+                "by": changed_by,
+                "changed": applied.saved,
+                "kept": applied.kept,
+            },
         )
-    click.echo(_("判定シートから %(count)s 件を反映しました", count=count))
+    click.echo(_("判定シートから %(count)s 件を反映しました", count=applied.saved))
+    if applied.kept:
+        click.echo(
+            _("ほかの人が変更した %(count)s 件は、いまの判定のまま残しました", count=applied.kept)
+        )

@@ -43,3 +43,10 @@ def kept_by_verdict(previous: Mark | None, status: Status, note: str | None) -> 
     if previous is None:
         return Kept(kept_note, cost)
     return Kept(kept_note, cost, previous.priority, previous.as_is)
+
+
+def lacks_reason(status: Status, note: str | None) -> bool:
+    """True for a customization without a reason (why the standard does not fit): the meeting
+    weighs every customization against a workflow change on that reason, so no channel (the
+    web, the marking sheet, a marks file) records one without it."""
+    return status is Status.CUSTOMIZATION and not (note or "").strip()

@@ -9,15 +9,24 @@ already saved and counts as saved instead of as a conflict.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fitgap.domain.marking import kept_by_status_change
+from sqlmodel import Session
+
+from fitgap.domain.files.catalog import MarksFile
+from fitgap.domain.files.yamlfile import Problem
+from fitgap.domain.i18n import _
+from fitgap.domain.marking import kept_by_status_change, lacks_reason
 from fitgap.domain.values import Cost, Priority, Status
+from fitgap.domain.values import Mark as DomainMark
 from fitgap.store import audit as audit_queries
+from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.store.marks import MarkConflict, MarkState
+from fitgap.store.models import Mark
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +135,49 @@ def mark_details(
             details["source"] = source
         details["reason"] = reason
     return details
+
+
+def customizations_without_reason(*, session: Session, files: Sequence[MarksFile]) -> list[Problem]:
+    """The customizations of marks files that come without a reason (`note`: why the standard
+    does not fit), as FILE:LINE problems. The file format keeps `note` optional; importing a
+    customization asks for it, like the web. A mark already stored exactly so passes: the file
+    changes nothing, and the reason is asked for when the mark next changes."""
+    missing = [
+        (marks_file, mark)
+        for marks_file in files
+        for mark in marks_file.marks
+        if lacks_reason(mark.status, mark.note)
+    ]
+    if not missing:
+        return []
+    stored = catalog_queries.marks_for_functions(
+        session=session, function_ids=sorted({mark.function_id for _, mark in missing})
+    )
+    problems = []
+    for marks_file, mark in missing:
+        current = stored.get((mark.town_id, mark.function_id))
+        if current is not None and _same_mark(current, mark):
+            continue
+        problems.append(
+            Problem(
+                marks_file.source,
+                marks_file.lines.get(mark.function_id, 0),
+                _(
+                    "機能 %(id)s の判定はカスタマイズ（customization）ですが、note がありません。"
+                    "note に標準の機能で足りない理由を書いてください",
+                    id=mark.function_id,
+                ),
+            )
+        )
+    return problems
+
+
+def _same_mark(stored: Mark, mark: DomainMark) -> bool:
+    initial, annual = (mark.cost.initial_yen, mark.cost.annual_yen) if mark.cost else (None, None)
+    return (
+        stored.status == mark.status.value
+        and (stored.note or None) == (mark.note or None)
+        and (stored.cost_initial_yen, stored.cost_annual_yen) == (initial, annual)
+        and stored.priority == (mark.priority.value if mark.priority is not None else None)
+        and (stored.as_is or None) == (mark.as_is or None)
+    )

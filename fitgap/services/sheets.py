@@ -6,7 +6,8 @@ and the web alike, so both apply the same checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -15,9 +16,12 @@ from sqlmodel import Session
 from fitgap.domain.files.marking_sheet import (
     MarkChangePreview,
     MarkRow,
+    Resolution,
+    ResolvedChanges,
     build_marking_sheet,
     preview_changes,
     read_marking_sheet,
+    resolve_conflicts,
 )
 from fitgap.domain.i18n import _
 from fitgap.domain.values import PRIORITY_SYNONYMS, Status
@@ -27,14 +31,28 @@ from fitgap.store.models import Mark, utcnow
 
 
 class SheetConflict(Exception):
-    """Some rows were changed by someone else since the sheet was downloaded."""
+    """Some rows were changed by someone else since the sheet was downloaded, and nobody chose
+    between the two verdicts (`unresolved`), or a mark changed again after the choice was made
+    (`moved`). `preview` is the upload as it stands now, to choose again from."""
 
-    def __init__(self, previews: list[MarkChangePreview]) -> None:
-        self.previews = previews
-        ids = ", ".join(p.function_id for p in previews)
-        super().__init__(
-            _("判定シートの出力後に、ほかの人が変更した機能があります: %(ids)s", ids=ids)
-        )
+    def __init__(self, preview: SheetPreview, resolved: ResolvedChanges) -> None:
+        self.preview = preview
+        self.unresolved = list(resolved.unresolved)
+        self.moved = list(resolved.moved)
+        self.refused = list(resolved.refused)
+        names = ", ".join(preview.label(c.function_id) for c in resolved.refused)
+        if self.moved:
+            message = _(
+                "確認のあとに、ほかの人がまた変更した機能があります。何も反映していません: "
+                "%(functions)s",
+                functions=names,
+            )
+        else:
+            message = _(
+                "判定シートの出力後に、ほかの人が変更した機能があります: %(functions)s",
+                functions=names,
+            )
+        super().__init__(message)
 
 
 def _mark_row(state: Mark | None) -> MarkRow:
@@ -87,30 +105,63 @@ class SheetPreview:
     town_id: str
     area_id: str
     changes: list[MarkChangePreview]
+    names: Mapping[str, str] = field(default_factory=dict)  # function id -> name
 
     @property
     def conflicts(self) -> list[MarkChangePreview]:
         """Changes to marks that someone else changed since the download."""
         return [c for c in self.changes if c.conflict]
 
+    def label(self, function_id: str) -> str:
+        """A function as people know it: its id and name."""
+        name = self.names.get(function_id)
+        return f"{function_id} {name}" if name else function_id
+
+
+@dataclass(frozen=True, slots=True)
+class SheetApplied:
+    """What an applied sheet did: marks saved, and conflicts where the current mark stayed."""
+
+    saved: int
+    kept: int
+
 
 def preview_sheet(
     *, session: Session, source: Path | bytes, town_id: str, area_id: str, display: str
 ) -> SheetPreview:
-    """Validate an uploaded sheet (InvalidInput on any problem) and list what it changes."""
-    function_ids = {f.id for f in catalog_queries.area_functions(session=session, area_id=area_id)}
+    """Validate an uploaded sheet (InvalidInput on any problem, WrongFile when it is not this
+    town's sheet of this area) and list what it changes."""
+    functions = catalog_queries.area_functions(session=session, area_id=area_id)
+    names = {f.id: f.name for f in functions}
     sheet = read_marking_sheet(
-        source, town_id=town_id, area_id=area_id, function_ids=function_ids, display=display
+        source,
+        town_id=town_id,
+        area_id=area_id,
+        function_ids=set(names),
+        display=display,
+        function_names=names,
     )
     current = current_rows(session=session, town_id=town_id, area_id=area_id)
-    return SheetPreview(town_id, area_id, preview_changes(sheet, current))
+    return SheetPreview(town_id, area_id, preview_changes(sheet, current), names)
 
 
-def apply_preview(*, session: Session, preview: SheetPreview, changed_by: str) -> int:
-    """Apply every change of a preview in the caller's transaction, or none (SheetConflict)."""
-    if preview.conflicts:
-        raise SheetConflict(preview.conflicts)
-    for change in preview.changes:
+def apply_preview(
+    *,
+    session: Session,
+    preview: SheetPreview,
+    changed_by: str,
+    resolutions: Mapping[str, Resolution] | None = None,
+) -> SheetApplied:
+    """Apply every change of a preview in the caller's transaction, or none (SheetConflict).
+
+    A conflict needs an answer in `resolutions` (by function id) given on the version the
+    person saw: keep the current mark, or save the sheet's verdict over it. Every save is
+    based on the version it was checked against, so a change that slips in between the check
+    and the save refuses the whole sheet too."""
+    resolved = resolve_conflicts(preview.changes, resolutions or {})
+    if resolved.refused:
+        raise SheetConflict(preview, resolved)
+    for change in resolved.to_save:
         mark = change.to_mark(preview.town_id)
         try:
             mark_queries.save_mark(
@@ -127,5 +178,6 @@ def apply_preview(*, session: Session, preview: SheetPreview, changed_by: str) -
                 as_is=mark.as_is,
             )
         except mark_queries.MarkConflict:
-            raise SheetConflict([change]) from None
-    return len(preview.changes)
+            moved = ResolvedChanges((), (), (), (change,))
+            raise SheetConflict(preview, moved) from None
+    return SheetApplied(saved=len(resolved.to_save), kept=len(resolved.kept))

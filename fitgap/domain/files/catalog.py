@@ -7,9 +7,9 @@ problems of all files before it gives up, so users fix a whole batch in one go.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class MarksFile:
     town_id: str
     marks: tuple[Mark, ...]
     source: str
+    lines: Mapping[str, int] = field(default_factory=dict)  # function id -> line of its mark
 
 
 def _display(path: Path, base: Path | None) -> str:
@@ -475,7 +476,9 @@ def _read_marks_file(
     fast = read_marks_fast(path, display, town_ids, function_ids, MARKS_FORMAT)
     if fast is not None:  # well-formed: the same marks and lines as below, in a fraction
         fast_town, fast_marks, fast_lines = fast
-        return _ParsedMarks(MarksFile(fast_town, tuple(fast_marks), display), [], fast_lines)
+        return _ParsedMarks(
+            MarksFile(fast_town, tuple(fast_marks), display, fast_lines), [], fast_lines
+        )
     node, found = compose(path, display)
     if node is None:
         return _ParsedMarks(None, found, {})
@@ -503,7 +506,8 @@ def _read_marks_file(
         marks.append(mark)
     if town_id is None:
         return _ParsedMarks(None, reader.problems, {})
-    return _ParsedMarks(MarksFile(town_id, tuple(marks), display), reader.problems, lines)
+    marks_file = MarksFile(town_id, tuple(marks), display, lines)
+    return _ParsedMarks(marks_file, reader.problems, lines)
 
 
 def _duplicate_mark(mark: Mark, other: str) -> str:

@@ -15,7 +15,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -34,6 +34,7 @@ from fitgap.domain.i18n import N_, _
 from fitgap.domain.labels import (
     PRIORITY_LABELS_JA,
     STATUS_LABELS_JA,
+    priority_label,
     requirement_label,
     status_label,
 )
@@ -44,6 +45,7 @@ from fitgap.domain.limits import (
     MAX_VERSION,
     MAX_YEN,
 )
+from fitgap.domain.marking import lacks_reason
 from fitgap.domain.values import (
     PRIORITY_SYNONYMS,
     STATUS_SYNONYMS,
@@ -59,14 +61,20 @@ from fitgap.domain.wareki import japan_stamp
 __all__ = [
     "MARKING_SHEET_FORMAT",
     "META_SHEET",
+    "FieldChange",
     "MarkChangePreview",
     "MarkRow",
+    "Resolution",
+    "ResolvedChanges",
     "SheetMarks",
     "SheetRow",
+    "WrongFile",
     "build_marking_sheet",
     "display_width",
+    "field_changes",
     "preview_changes",
     "read_marking_sheet",
+    "resolve_conflicts",
 ]
 
 MARKING_SHEET_FORMAT = "fitgap-marking-sheet/2"
@@ -254,6 +262,11 @@ class MarkChangePreview:
             fields.append("as_is")
         return tuple(fields)
 
+    def taking_sheet(self) -> MarkChangePreview:
+        """The change once a person chose the sheet's verdict over the current mark: the save
+        is based on the current version (the one they saw), no longer on the download's."""
+        return replace(self, after=replace(self.after, version=self.before.version), conflict=False)
+
     def to_mark(self, town_id: str) -> Mark:
         """The new verdict as a domain Mark."""
         after = self.after
@@ -261,6 +274,32 @@ class MarkChangePreview:
         return Mark(
             town_id, self.function_id, after.status, after.note, cost, after.priority, after.as_is
         )
+
+
+class WrongFile(InvalidInput):
+    """The upload is not this town's marking sheet of this area. `problems` keep the precise
+    detail (for the command line and the logs); `kind` and the town and area the file names
+    let a page say plainly what is wrong: it is not a readable workbook (UNREADABLE), not a
+    marking sheet (NOT_A_SHEET), a sheet whose hidden data or sheet was damaged (DAMAGED), or
+    another town's or area's sheet (OTHER; `town` and `area` set to what differs)."""
+
+    UNREADABLE = "unreadable"
+    NOT_A_SHEET = "not_a_sheet"
+    DAMAGED = "damaged"
+    OTHER = "other"
+
+    def __init__(
+        self,
+        problems: list[Problem],
+        kind: str,
+        *,
+        town: str | None = None,
+        area: str | None = None,
+    ) -> None:
+        super().__init__(problems)
+        self.kind = kind
+        self.town = town
+        self.area = area
 
 
 def _note_key(note: str | None) -> str:
@@ -860,6 +899,23 @@ def _values(sheet: Any, columns: int, where: str) -> list[tuple[object, ...]]:
     return rows
 
 
+def _wrong_file(
+    problems: list[Problem], values: Mapping[str, object], town_id: str, area_id: str
+) -> WrongFile:
+    """The hidden metadata's problems as what is wrong with the file, for a plain message."""
+    if values.get("format") not in MARKING_SHEET_FORMATS:
+        return WrongFile(problems, WrongFile.NOT_A_SHEET)
+    town, area = values.get("town"), values.get("area")
+    if town != town_id or area != area_id:
+        return WrongFile(
+            problems,
+            WrongFile.OTHER,
+            town=str(town) if town != town_id else None,
+            area=str(area) if area != area_id else None,
+        )
+    return WrongFile(problems, WrongFile.DAMAGED)
+
+
 def read_marking_sheet(
     source: Path | bytes,
     *,
@@ -867,15 +923,22 @@ def read_marking_sheet(
     area_id: str,
     function_ids: Collection[str],
     display: str | None = None,
+    function_names: Mapping[str, str] | None = None,
 ) -> SheetMarks:
-    """Read an uploaded marking sheet for a town and area; raise InvalidInput with every problem.
+    """Read an uploaded marking sheet for a town and area; raise InvalidInput with every problem
+    (WrongFile when the file is not this town's sheet of this area at all).
 
     Only the status, note and cost cells of the rows fitgap wrote are read; `function_ids` are
-    the area's current functions. A changed row of a function no longer in it is a problem.
+    the area's current functions (`function_names` name them in problems). A changed row of a
+    function no longer in it is a problem, and so is a changed row that makes a customization
+    without a reason.
     """
     if display is None:
         display = source.name if isinstance(source, Path) else "upload.xlsx"
-    workbook = open_workbook(source, display, read_only=True)
+    try:
+        workbook = open_workbook(source, display, read_only=True)
+    except InvalidInput as error:
+        raise WrongFile(error.problems, WrongFile.UNREADABLE) from None
     try:
         if META_SHEET not in workbook.sheetnames:
             message = _(
@@ -883,15 +946,18 @@ def read_marking_sheet(
                 "fitgap から判定シートをダウンロードしてください",
                 sheet=META_SHEET,
             )
-            raise InvalidInput([Problem(display, 0, message)])
-        meta_rows = _values(workbook[META_SHEET], len(_META_TABLE), f"{display}[{META_SHEET}]")
+            raise WrongFile([Problem(display, 0, message)], WrongFile.NOT_A_SHEET)
+        try:
+            meta_rows = _values(workbook[META_SHEET], len(_META_TABLE), f"{display}[{META_SHEET}]")
+        except InvalidInput as error:
+            raise WrongFile(error.problems, WrongFile.DAMAGED) from None
         values, entries, problems = _read_meta(meta_rows, display, town_id, area_id)
         title = values.get("sheet")
         if problems:
-            raise InvalidInput(problems)
+            raise _wrong_file(problems, values, town_id, area_id)
         if title not in workbook.sheetnames:
             message = _("シート %(sheet)s がありません", sheet=title)
-            raise InvalidInput([Problem(display, 0, message)])
+            raise WrongFile([Problem(display, 0, message)], WrongFile.DAMAGED)
         sheet_rows = _values(workbook[str(title)], len(HEADERS), f"{display}[{title}]")
     finally:
         workbook.close()
@@ -971,6 +1037,21 @@ def read_marking_sheet(
                     )
                 )
             continue
+        if row.edited and lacks_reason(row.status, row.note):
+            name = (function_names or {}).get(entry.function_id)
+            problems.append(
+                Problem(
+                    where,
+                    number,
+                    _(
+                        "%(cell)s: %(function)s をカスタマイズにするときは、標準の機能で足りない"
+                        "理由を「理由・運用メモ」に書いてください",
+                        cell=cell_ref(number, COL_NOTE),
+                        function=f"{entry.function_id} {name}" if name else entry.function_id,
+                    ),
+                )
+            )
+            continue
         rows.append(row)
     if problems:
         raise InvalidInput(problems)
@@ -1026,3 +1107,100 @@ def preview_changes(sheet: SheetMarks, current: Mapping[str, MarkRow]) -> list[M
             )
         )
     return previews
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A person's answer to a conflict: the version of the current mark they saw, and whether
+    the sheet's verdict replaces it (else the current mark stays as it is)."""
+
+    seen_version: int
+    take_sheet: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedChanges:
+    """A preview's changes once its conflicts are answered."""
+
+    to_save: tuple[MarkChangePreview, ...]  # based on the versions the person saw
+    kept: tuple[MarkChangePreview, ...]  # conflicts where the current mark stays
+    unresolved: tuple[MarkChangePreview, ...]  # conflicts without an answer
+    moved: tuple[MarkChangePreview, ...]  # conflicts whose mark changed again since the answer
+
+    @property
+    def refused(self) -> tuple[MarkChangePreview, ...]:
+        """The conflicts that stop the whole upload."""
+        return self.unresolved + self.moved
+
+
+def resolve_conflicts(
+    changes: Sequence[MarkChangePreview], resolutions: Mapping[str, Resolution]
+) -> ResolvedChanges:
+    """Answer each conflict with the person's choice (by function id). An answer counts only
+    while the mark is still the version they saw: optimistic locking between the preview and
+    the apply, so nobody overwrites, or keeps, a verdict they have not seen."""
+    to_save: list[MarkChangePreview] = []
+    kept: list[MarkChangePreview] = []
+    unresolved: list[MarkChangePreview] = []
+    moved: list[MarkChangePreview] = []
+    for change in changes:
+        if not change.conflict:
+            to_save.append(change)
+            continue
+        answer = resolutions.get(change.function_id)
+        if answer is None:
+            unresolved.append(change)
+        elif answer.seen_version != change.before.version:
+            moved.append(change)
+        elif answer.take_sheet:
+            to_save.append(change.taking_sheet())
+        else:
+            kept.append(change)
+    return ResolvedChanges(tuple(to_save), tuple(kept), tuple(unresolved), tuple(moved))
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One thing a change alters, as people read it: 判定, a cost, the reason, ..."""
+
+    field: str  # status | note | cost_initial_yen | cost_annual_yen | priority | as_is
+    label: str
+    before: str
+    after: str
+
+
+def _yen_text(amount: int | None) -> str:
+    return _("%(yen)s円", yen=f"{amount:,}") if amount is not None else _("（なし）")
+
+
+def field_changes(change: MarkChangePreview) -> list[FieldChange]:
+    """What a change alters, field by field, in the order of the sheet's columns (the web's
+    preview and the command line show the same)."""
+    before, after = change.before, change.after
+    none = _("（なし）")
+    found: list[FieldChange] = []
+    if before.status is not after.status:
+        was, becomes = status_label(before.status), status_label(after.status)
+        found.append(FieldChange("status", _("判定"), was, becomes))
+    if _note_key(before.note) != _note_key(after.note):
+        found.append(
+            FieldChange("note", _("理由・運用メモ"), before.note or none, after.note or none)
+        )
+    for key, label, old, new in (
+        ("cost_initial_yen", _("初期費用"), before.cost_initial_yen, after.cost_initial_yen),
+        ("cost_annual_yen", _("年間費用"), before.cost_annual_yen, after.cost_annual_yen),
+    ):
+        if old != new:
+            found.append(FieldChange(key, label, _yen_text(old), _yen_text(new)))
+    if before.priority is not after.priority:
+        found.append(
+            FieldChange(
+                "priority",
+                _("優先度"),
+                priority_label(before.priority) or none,
+                priority_label(after.priority) or none,
+            )
+        )
+    if _note_key(before.as_is) != _note_key(after.as_is):
+        found.append(FieldChange("as_is", _("現行運用"), before.as_is or none, after.as_is or none))
+    return found

@@ -14,6 +14,7 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from fitgap.domain.i18n import _
+from fitgap.domain.marking import lacks_reason
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.values import Status
 from fitgap.services.marks import record_mark
@@ -244,7 +245,7 @@ def _has_customization_reason(
     or for a grid button the note of a mark that already is a customization (a note written
     for another verdict explains that verdict, not this one)."""
     if sent.full:
-        return sent.note is not None
+        return not lacks_reason(sent.status, sent.note)
     current = catalog_queries.marks_for_functions(session=session, function_ids=[function_id])
     mark = current.get((town_id, function_id))
     return bool(mark and mark.status == Status.CUSTOMIZATION.value and mark.note)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Collection, Mapping
 from urllib.parse import quote
 
-from flask import Blueprint, abort, make_response, request
+from flask import Blueprint, abort, current_app, make_response, request
 from werkzeug.wrappers import Response
 
 from fitgap.domain.files.catalog import InvalidInput
+from fitgap.domain.files.marking_sheet import Resolution, WrongFile
 from fitgap.domain.i18n import _
 from fitgap.services import sheets
 from fitgap.store import catalog as catalog_queries
 from fitgap.store.models import Area, Role, Town
 from fitgap.web import authz, htmx
 from fitgap.web.database import get_db, get_session
+from fitgap.web.forms.sheets import read_answers
+from fitgap.web.presenters.sheets import change_rows, wrong_file_message
 
 bp = Blueprint("sheets", __name__)
 
@@ -71,6 +75,45 @@ def _uploaded() -> tuple[bytes, str]:
     return data, request.form.get("filename", "upload.xlsx")[:MAX_FILENAME_LENGTH]
 
 
+def _refused(area: Area, town: Town, error: InvalidInput) -> Response:
+    """400: the upload page again, with what is wrong. A file that is not this page's sheet is
+    told in plain words (its precise problems go to the log); a sheet's problems name the cell."""
+    if isinstance(error, WrongFile):
+        current_app.logger.info("marking sheet refused (%s): %s", error.kind, error)
+        message = wrong_file_message(get_session(), error, town=town, area=area)
+        response = htmx.render("sheets/upload.html", area=area, town=town, wrong_file=message)
+    else:
+        response = htmx.render("sheets/upload.html", area=area, town=town, problems=error.problems)
+    response.status_code = 400
+    return response
+
+
+def _preview_page(
+    area: Area,
+    town: Town,
+    preview: sheets.SheetPreview,
+    *,
+    filename: str,
+    data: bytes,
+    answered: Mapping[str, Resolution] | None = None,
+    moved: Collection[str] = (),
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    response = htmx.render(
+        "sheets/preview.html",
+        area=area,
+        town=town,
+        preview=preview,
+        rows=change_rows(preview, answered=answered, moved=moved),
+        filename=filename,
+        data=base64.b64encode(data).decode("ascii"),
+        notice=notice,
+    )
+    response.status_code = status
+    return response
+
+
 @bp.post("/areas/<area_id>/towns/<town_id>/sheet")
 @authz.roles(Role.STAFF)
 def upload(area_id: str, town_id: str) -> Response:
@@ -83,54 +126,86 @@ def upload(area_id: str, town_id: str) -> Response:
             session=get_session(), source=data, town_id=town.id, area_id=area.id, display=filename
         )
     except InvalidInput as error:
-        response = htmx.render("sheets/upload.html", area=area, town=town, problems=error.problems)
-        response.status_code = 400
-        return response
-    return htmx.render(
-        "sheets/preview.html",
-        area=area,
-        town=town,
-        preview=preview,
-        filename=filename,
-        data=base64.b64encode(data).decode("ascii"),
-    )
+        return _refused(area, town, error)
+    return _preview_page(area, town, preview, filename=filename, data=data)
 
 
 @bp.post("/areas/<area_id>/towns/<town_id>/sheet/apply")
 @authz.roles(Role.STAFF)
 def apply(area_id: str, town_id: str) -> Response:
-    """Apply an uploaded sheet: checked again, then every change or none."""
+    """Apply an uploaded sheet with the answers to its conflicts: checked again, then every
+    change or none."""
     area, town = _area_and_town(area_id, town_id)
     authz.require_edit(town.id, area.id)
     data, filename = _uploaded()
+    answers = read_answers(request.form)
     try:
+        if answers.unanswered:
+            preview = sheets.preview_sheet(
+                session=get_session(),
+                source=data,
+                town_id=town.id,
+                area_id=area.id,
+                display=filename,
+            )
+            notice = _(
+                "ほかの人が変更した機能ごとに、残す判定を選んでください。何も反映していません。"
+            )
+            return _preview_page(
+                area,
+                town,
+                preview,
+                filename=filename,
+                data=data,
+                answered=answers.resolutions,
+                notice=notice,
+                status=422,
+            )
         with get_db().write() as session:
             preview = sheets.preview_sheet(
                 session=session, source=data, town_id=town.id, area_id=area.id, display=filename
             )
-            count = sheets.apply_preview(
-                session=session, preview=preview, changed_by=authz.changed_by()
+            applied = sheets.apply_preview(
+                session=session,
+                preview=preview,
+                changed_by=authz.changed_by(),
+                resolutions=answers.resolutions,
             )
             authz.audit(
                 session,
                 "marks.imported",
                 town.id,
-                {"files": [filename], "area": area.id, "changed": count},
+                {
+                    "files": [filename],
+                    "area": area.id,
+                    "changed": applied.saved,
+                    "kept": applied.kept,
+                },
             )
     except InvalidInput as error:
-        response = htmx.render("sheets/upload.html", area=area, town=town, problems=error.problems)
-        response.status_code = 400
-        return response
+        return _refused(area, town, error)
     except sheets.SheetConflict as conflict:
-        response = htmx.render(
-            "sheets/preview.html",
-            area=area,
-            town=town,
-            preview=sheets.SheetPreview(town.id, area.id, conflict.previews),
-            filename=filename,
-            data=None,
-            conflict=True,
+        # Shown as it stands now: the marks that moved since the preview are to be chosen again.
+        names = ", ".join(conflict.preview.label(c.function_id) for c in conflict.refused)
+        notice = _(
+            "確認画面を表示したあとに、ほかの人が次の機能の判定を変更しました。何も反映して"
+            "いません。いまの判定を確かめて、もう一度選んでください: %(functions)s",
+            functions=names,
         )
-        response.status_code = 409
-        return response
-    return htmx.render("sheets/applied.html", area=area, town=town, count=count)
+        current = sheets.preview_sheet(
+            session=get_session(), source=data, town_id=town.id, area_id=area.id, display=filename
+        )
+        return _preview_page(
+            area,
+            town,
+            current,
+            filename=filename,
+            data=data,
+            answered=answers.resolutions,
+            moved={c.function_id for c in conflict.refused},
+            notice=notice,
+            status=409,
+        )
+    return htmx.render(
+        "sheets/applied.html", area=area, town=town, count=applied.saved, kept=applied.kept
+    )
