@@ -27,12 +27,14 @@ from tests.helpers import Invoke, sign_in
 
 TOWN_ORDER = ("higashimiyoshi", "ishii", "kamiyama", "naka")  # no codes: by id
 FORMULA = '=HYPERLINK("http://example.invalid","x")'
+WORKFLOW_NOTE = "申請は窓口で受け付ける運用に改める"
 
 
 @pytest.fixture
 def project(files: Path, fitgap: Invoke, db: Database) -> Path:
-    """Two areas; 石井町 customizes 0010001 (必須, with cost), 那賀町 too (要望), others fit;
-    a formula-like note; a decision on 0010002 at a meeting of 令和7年4月15日."""
+    """Two areas; 石井町 customizes 0010001 (必須, with cost, today's practice), 那賀町 too (要望),
+    others fit; a formula-like note on a fit, a note on a workflow change; a decision on 0010002
+    at a meeting of 令和7年4月15日."""
     make_catalog(files, "juki", count=3)
     make_catalog(files, "kaigo", count=2, prefix="002")
     make_towns(files)
@@ -49,7 +51,7 @@ def project(files: Path, fitgap: Invoke, db: Database) -> Path:
                 "as_is": "独自様式を手書きで発行",
             },
             "0010002": {"status": "fit", "note": FORMULA},
-            "0020001": "workflow_change",
+            "0020001": {"status": "workflow_change", "note": WORKFLOW_NOTE},
         },
     )
     make_marks(
@@ -281,3 +283,73 @@ def test_every_signed_in_role_downloads_the_matrix(
     assert download(client, "/matrix.pdf")[0] == 404
     page = client.get("/areas/juki").text
     assert 'href="/areas/juki/matrix.xlsx"' in page
+
+
+def _texts(workbook_bytes: bytes) -> set[str]:
+    """Every text cell of every sheet."""
+    workbook = load_workbook(io.BytesIO(workbook_bytes))
+    return {
+        value
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if isinstance(value, str)
+    }
+
+
+def test_the_vendors_matrix_carries_only_the_customization_reasons(
+    project: Path, client: FlaskClient, db: Database
+) -> None:
+    reason, as_is = "条例で様式が決まっている", "独自様式を手書きで発行"
+    hidden = (WORKFLOW_NOTE, "'" + FORMULA, as_is)
+    sign_in(client, db, "moderator", "moderator")
+    full_xlsx = download(client, "/matrix.xlsx")[3]
+    assert {reason, *hidden} <= _texts(full_xlsx)
+    with zipfile.ZipFile(io.BytesIO(download(client, "/matrix.csv")[3])) as archive:
+        full_csv = "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
+    assert all(text in full_csv for text in (reason, WORKFLOW_NOTE, as_is, "HYPERLINK"))
+    assert load_workbook(io.BytesIO(full_xlsx)).worksheets[1].oddHeader.center.text is None
+
+    sign_in(client, db, "vendor", "vendor")
+    status, _mimetype, _disposition, data = download(client, "/matrix.xlsx")
+    assert status == 200
+    texts = _texts(data)
+    assert reason in texts and not texts & set(hidden)
+    assert not any("HYPERLINK" in text or "現行運用" in text for text in texts)
+    workbook = load_workbook(io.BytesIO(data))
+    for sheet in workbook.worksheets:  # printed on every page
+        assert sheet.oddHeader.center.text == "ベンダー向け：カスタマイズの理由のみ記載"
+    rows = list(workbook["業務juki（juki）"].iter_rows(values_only=True))
+    header = rows[0]
+    ishii = header_index(header, "石井町 判定")
+    assert header[ishii : ishii + 5] == (
+        "石井町 判定",
+        "石井町 優先度",
+        "石井町 カスタマイズの理由",
+        "石井町 初期費用（円）",
+        "石井町 年額費用（円）",
+    )
+    by_id = {row[0]: row for row in rows[1:]}
+    # Everything but the notes stays: verdicts, priorities, costs, risk, the decision.
+    assert by_id["0010001"][ishii : ishii + 5] == ("カスタマイズ", "必須", reason, 1200000, 150000)
+    assert by_id["0010002"][ishii : ishii + 3] == ("適合", None, None)
+    kind = header_index(header, "相違の種類")
+    assert by_id["0010001"][kind + 1] == 37.5
+    assert by_id["0010002"][kind + 2 : kind + 5] == (
+        "第1回 住民記録",
+        datetime(2025, 4, 15),
+        "全団体が適合",
+    )
+    kaigo = list(workbook["業務kaigo（kaigo）"].iter_rows(values_only=True))
+    assert kaigo[1][ishii] == "業務見直し"
+
+    # The same in CSV: one area's file and every area's zip.
+    status, _mimetype, _disposition, data = download(client, "/areas/juki/matrix.csv")
+    juki = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert juki[0][ishii + 2] == "石井町 カスタマイズの理由" and "現行運用" not in ",".join(juki[0])
+    assert juki[1][ishii : ishii + 5] == ["カスタマイズ", "必須", reason, "1200000", "150000"]
+    assert juki[2][ishii : ishii + 3] == ["適合", "", ""]
+    with zipfile.ZipFile(io.BytesIO(download(client, "/matrix.csv")[3])) as archive:
+        vendor_csv = "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
+    assert reason in vendor_csv and "業務見直し" in vendor_csv
+    assert not any(text in vendor_csv for text in (WORKFLOW_NOTE, as_is, "HYPERLINK"))

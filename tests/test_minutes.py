@@ -12,6 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from fitgap.domain.files.cells import neutralise
+from fitgap.domain.group.table import ScenarioTable
+from fitgap.domain.i18n import reset_language, set_language
 from fitgap.domain.meetings.minutes import (
     ActionDraft,
     DecisionDraft,
@@ -310,6 +312,19 @@ def test_helpers() -> None:
     assert sheet_title("a/b:c", taken) == "a_b_c"
     assert sheet_title("a/b:c", taken) == "a_b_c_2"
     assert len(sheet_title("長" * 40, taken)) == 31
+
+
+def test_a_scenarios_sheet_reads_naturally_in_english_and_fits_excels_limit() -> None:
+    table = ScenarioTable(name="4町案", years=10, lines=())
+    token = set_language("en")
+    try:
+        assert sheet_title(table.title, set()) == "Forming the group - 4町案"
+        long = ScenarioTable(name="Ishii, Kamiyama, Naka and Higashimiyoshi", years=10, lines=())
+        title = sheet_title(long.title, set())
+        assert title == "Forming the group - Ishii, Kami" and len(title) == 31
+    finally:
+        reset_language(token)
+    assert sheet_title(table.title, set()) == "参加団体の検討：4町案"  # full-width: allowed
 
 
 def test_empty_log() -> None:

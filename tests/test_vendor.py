@@ -475,6 +475,7 @@ def test_the_vendor_downloads_the_decision_log_and_the_matrix_but_nothing_else(
     listing = client.get("/vendor/requests").get_data(as_text=True)
     exports = listing.split('id="vendor-exports"', 1)[1].split("</section>", 1)[0]
     links = re.findall(r'href="([^"]+)"', exports)
+    assert "Fit&Gap表の理由は、カスタマイズを要望している町の理由だけです" in exports
     assert links == [
         "/minutes/decisions.md",
         "/minutes/decisions.csv",

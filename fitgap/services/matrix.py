@@ -1,5 +1,7 @@
 """The fit-gap matrix as the web and the command line write it: area by area from the store into
-an XLSX workbook, or into one CSV per area (several areas: a zip), with flat memory.
+an XLSX workbook, or into one CSV per area (several areas: a zip), with flat memory. The
+audience (fitgap.domain.files.matrix.Audience) decides which notes go in: the command line
+writes the project's matrix, the web the vendor's when the vendor downloads it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from typing import IO
 
 from sqlmodel import Session
 
-from fitgap.domain.files.matrix import AreaMatrix, MatrixWorkbook, area_csv, build_area
+from fitgap.domain.files.matrix import (
+    AreaMatrix,
+    Audience,
+    MatrixWorkbook,
+    area_csv,
+    build_area,
+)
 from fitgap.domain.group.table import ScenarioTable
 from fitgap.domain.vendor import one_line
 from fitgap.store import matrix as matrix_queries
@@ -39,6 +47,7 @@ def iter_areas(
     areas: list[MatrixArea],
     vendor_answers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    audience: Audience = Audience.PROJECT,
 ) -> Iterator[AreaMatrix]:
     """Each area's matrix in turn; only one area's rows are held at a time."""
     towns = matrix_queries.matrix_towns(session=session)
@@ -60,6 +69,7 @@ def iter_areas(
             marks=marks,
             decisions=matrix_queries.area_decisions(session=session, area_id=area.id),
             vendor_answers=answers,
+            audience=audience,
         )
         if progress is not None:
             progress(area.functions)
@@ -73,14 +83,19 @@ def write_xlsx(
     vendor_answers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     scenario: ScenarioTable | None = None,
+    audience: Audience = Audience.PROJECT,
 ) -> None:
     """The matrix as one workbook: a summary sheet, a saved scenario's table (参加団体の検討)
     when one is given, then one sheet per area."""
-    workbook = MatrixWorkbook(matrix_queries.matrix_towns(session=session))
+    workbook = MatrixWorkbook(matrix_queries.matrix_towns(session=session), audience)
     if scenario is not None:
         workbook.add_scenario(scenario)
     for area in iter_areas(
-        session=session, areas=areas, vendor_answers=vendor_answers, progress=progress
+        session=session,
+        areas=areas,
+        vendor_answers=vendor_answers,
+        progress=progress,
+        audience=audience,
     ):
         workbook.add_area(area)
     workbook.save(target)
@@ -98,10 +113,15 @@ def write_csv_zip(
     areas: list[MatrixArea],
     vendor_answers: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    audience: Audience = Audience.PROJECT,
 ) -> None:
     """One CSV per area in a zip (UTF-8 with BOM each)."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for area in iter_areas(
-            session=session, areas=areas, vendor_answers=vendor_answers, progress=progress
+            session=session,
+            areas=areas,
+            vendor_answers=vendor_answers,
+            progress=progress,
+            audience=audience,
         ):
             archive.writestr(csv_name(area.area_id), area_csv(area))

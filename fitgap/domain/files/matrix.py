@@ -6,6 +6,11 @@ with flat memory: `build_area` turns one area's functions, marks and decisions i
 and its summary lines; `MatrixWorkbook` streams those into an XLSX (openpyxl's write-only mode:
 each sheet goes to a temporary file as it is written), and `area_csv` writes one area as CSV.
 Every cell goes through fitgap.domain.files.cells. Pure Python: no Flask, no database.
+
+Who the matrix is for (`Audience`) decides which of the towns' notes it carries: the project's
+people get every note and today's practice (現行運用); the vendor gets a town's note only where
+that town asks for a customization (the request's reason, which its request list shows too),
+and no 現行運用 column, and each sheet's printed header says so.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from fitgap.domain.wareki import wareki
 
 __all__ = [
     "AreaMatrix",
+    "Audience",
     "Column",
     "LatestDecision",
     "MatrixWorkbook",
@@ -71,6 +77,19 @@ STATUS_FILLS: dict[Status, str] = {
     Status.NOT_APPLICABLE: "EDEDED",
     Status.UNDECIDED: "FFF2CC",
 }
+
+
+class Audience(StrEnum):
+    """Who a matrix is for, which decides the notes it carries."""
+
+    PROJECT = "project"  # the towns, the consultant, the operator: every note, 現行運用
+    VENDOR = "vendor"  # a town's note only on its customization (the request's reason)
+
+    def note(self) -> str | None:
+        """What the sheets' printed header says about the notes left out (None: nothing)."""
+        if self is Audience.VENDOR:
+            return _("ベンダー向け：カスタマイズの理由のみ記載")
+        return None
 
 
 class Kind(StrEnum):
@@ -140,8 +159,11 @@ class AreaMatrix:
     summary: tuple[SummaryLine, ...]
 
 
-def matrix_columns(towns: Sequence[Town]) -> tuple[Column, ...]:
-    """The columns of every area sheet: the function, each town's six, then the group's."""
+def matrix_columns(
+    towns: Sequence[Town], audience: Audience = Audience.PROJECT
+) -> tuple[Column, ...]:
+    """The columns of every area sheet: the function, each town's six (the vendor's: five, its
+    reason only on a customization and no 現行運用), then the group's."""
     columns = [
         Column(_("機能ID"), Kind.ID, 10),
         Column(_("大項目"), Kind.TEXT, 14),
@@ -155,8 +177,15 @@ def matrix_columns(towns: Sequence[Town]) -> tuple[Column, ...]:
         columns += [
             Column(_("%(town)s 判定", town=name), Kind.STATUS, 12),
             Column(_("%(town)s 優先度", town=name), Kind.PRIORITY, 10),
-            Column(_("%(town)s 理由", town=name), Kind.LONG, 26),
-            Column(_("%(town)s 現行運用", town=name), Kind.LONG, 20),
+        ]
+        if audience is Audience.VENDOR:
+            columns.append(Column(_("%(town)s カスタマイズの理由", town=name), Kind.LONG, 26))
+        else:
+            columns += [
+                Column(_("%(town)s 理由", town=name), Kind.LONG, 26),
+                Column(_("%(town)s 現行運用", town=name), Kind.LONG, 20),
+            ]
+        columns += [
             Column(_("%(town)s 初期費用（円）", town=name), Kind.YEN, 12),
             Column(_("%(town)s 年額費用（円）", town=name), Kind.YEN, 12),
         ]
@@ -187,10 +216,13 @@ def build_area(
     marks: Sequence[Mark],
     decisions: Mapping[str, LatestDecision],
     vendor_answers: Mapping[str, str],
+    audience: Audience = Audience.PROJECT,
 ) -> AreaMatrix:
     """One area's rows and summary lines, scored on the area's own marks (an area's scores
-    depend on nothing outside it, so this equals the whole project's board on that area)."""
-    columns = matrix_columns(towns)
+    depend on nothing outside it, so this equals the whole project's board on that area).
+    For the vendor a town's note is kept only on its customization, 現行運用 not at all."""
+    columns = matrix_columns(towns, audience)
+    for_vendor = audience is Audience.VENDOR
     board = galapagos_risk(functions, towns, marks)
     rows: list[tuple[object, ...]] = []
     for function in functions:
@@ -201,11 +233,13 @@ def build_area(
             mark = board.mark(town.id, function.id)
             status = mark.status if mark is not None else Status.UNDECIDED
             cost = mark.cost if mark is not None and status is Status.CUSTOMIZATION else None
+            note = (mark.note or "") if mark is not None else ""
+            row += [status, mark.priority if mark is not None else None]
+            if for_vendor:
+                row.append(note if status is Status.CUSTOMIZATION else "")
+            else:
+                row += [note, (mark.as_is or "") if mark is not None else ""]
             row += [
-                status,
-                mark.priority if mark is not None else None,
-                (mark.note or "") if mark is not None else "",
-                (mark.as_is or "") if mark is not None else "",
                 cost.initial_yen if cost is not None else None,
                 cost.annual_yen if cost is not None else None,
             ]
@@ -338,12 +372,13 @@ class MatrixWorkbook:
     Write-only: each sheet streams into a temporary file as rows are added, so memory holds
     one area at a time. Add every area, then `save` (which also writes the summary)."""
 
-    def __init__(self, towns: Sequence[Town]) -> None:
+    def __init__(self, towns: Sequence[Town], audience: Audience = Audience.PROJECT) -> None:
         from openpyxl import Workbook
         from openpyxl.styles import Alignment, Font, PatternFill
 
         self._workbook = Workbook(write_only=True)
         self._towns = tuple(towns)
+        self._header_note = audience.note()
         self._taken: set[str] = set()
         self._summary_lines: list[SummaryLine] = []
         self._font = Font(name=FONT_NAME, size=FONT_SIZE, charset=_SHIFTJIS_CHARSET)
@@ -420,6 +455,9 @@ class MatrixWorkbook:
         sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         sheet.print_title_rows = "1:1"
         sheet.print_options.gridLines = True
+        if self._header_note is not None:
+            # Printed at the top of every page: whoever reads the paper knows notes are missing.
+            sheet.oddHeader.center.text = self._header_note
 
     @staticmethod
     def _append(sheet: Any, number: int, cells: list[Any], lines: int) -> None:

@@ -699,11 +699,13 @@ def mark_rows(minutes: Minutes, town_id: str) -> list[list[str]]:
 
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+# A title's "Heading: name" (the English of 見出し：名前) reads as "Heading - name" in a sheet name.
+_SHEET_COLON = re.compile(r"\s*:\s+")
 
 
 def sheet_title(text: str, taken: set[str]) -> str:
     """A valid, unique worksheet name (at most 31 characters, none of []:*?/\\)."""
-    base = _SHEET_FORBIDDEN.sub("_", text)[:31] or "sheet"
+    base = _SHEET_FORBIDDEN.sub("_", _SHEET_COLON.sub(" - ", text))[:31].rstrip() or "sheet"
     title, number = base, 2
     while title in taken:
         suffix = f"_{number}"

@@ -1,5 +1,6 @@
 """Downloads of the fit-gap matrix (Fit&Gap表), for everyone signed in (the vendor too: the
-matrix is the document a fit-gap hands to the vendor)."""
+matrix is the document a fit-gap hands to the vendor; the vendor's carries a town's note only
+where the town asks for a customization, see Audience)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import tempfile
 from flask import Blueprint, abort, request, send_file
 from werkzeug.wrappers import Response
 
-from fitgap.domain.files.matrix import area_csv
+from fitgap.domain.files.matrix import Audience, area_csv
 from fitgap.domain.i18n import _
 from fitgap.domain.meetings.minutes import file_name
 from fitgap.services import matrix as matrix_service
@@ -27,6 +28,8 @@ KINDS = ("xlsx", "csv")
 
 def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response:
     session = get_session()
+    # The vendor's matrix leaves out the notes its own pages hide: only a customization's reason.
+    audience = Audience.VENDOR if authz.is_vendor() else Audience.PROJECT
     # A saved scenario's table (参加団体の検討) as a sheet of the workbook, when asked for.
     scenario = scenarios.requested(request.args.get("scenario"))
     if scenario is not None and kind != "xlsx":
@@ -40,14 +43,18 @@ def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
     try:
         if kind == "xlsx":
-            matrix_service.write_xlsx(session=session, target=spool, areas=areas, scenario=scenario)
+            matrix_service.write_xlsx(
+                session=session, target=spool, areas=areas, scenario=scenario, audience=audience
+            )
             mimetype, suffix = XLSX, "xlsx"
         elif len(areas) == 1:
-            area = next(matrix_service.iter_areas(session=session, areas=areas))
+            area = next(matrix_service.iter_areas(session=session, areas=areas, audience=audience))
             spool.write(area_csv(area))
             mimetype, suffix = CSV, "csv"
         else:
-            matrix_service.write_csv_zip(session=session, target=spool, areas=areas)
+            matrix_service.write_csv_zip(
+                session=session, target=spool, areas=areas, audience=audience
+            )
             mimetype, suffix = ZIP, "zip"
     except BaseException:
         spool.close()
@@ -56,6 +63,8 @@ def _send(areas: list[MatrixArea], kind: str, scope: str, name: str) -> Response
     session.commit()
     with get_db().write() as write:
         details: dict[str, object] = {"format": suffix, "areas": len(areas)}
+        if audience is Audience.VENDOR:
+            details["audience"] = audience.value
         if scenario is not None:
             details["scenario"] = scenario.name
         authz.audit(write, "export.downloaded", scope, details)
