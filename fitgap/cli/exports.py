@@ -59,6 +59,7 @@ def export_decisions(
 ) -> None:
     """Write the decision log: decisions-<area>-<date> per meeting, and decisions-all."""
     from fitgap.store import meetings as meeting_queries
+    from fitgap.store import minutes as minutes_queries
 
     app = _app(ctx)
     database = _database(app)
@@ -86,12 +87,12 @@ def export_decisions(
         check_output_files([*paths, *([everything] if meeting_id is None else [])], force=force)
         written: list[str] = []
         for meeting, path in zip(meetings, paths, strict=True):
-            record = meeting_queries.gather_minutes(session=session, meeting_id=meeting.id)
+            record = minutes_queries.gather_minutes(session=session, meeting_id=meeting.id)
             write_minutes(path, record, output)
             click.echo(str(path))
             written.append(str(path))
         if meeting_id is None:
-            write_minutes(everything, meeting_queries.gather_minutes(session=session), output)
+            write_minutes(everything, minutes_queries.gather_minutes(session=session), output)
             written.append(str(everything))
             click.echo(str(everything))
     audit_written(database, "decisions", written)

@@ -18,6 +18,7 @@ from fitgap.services import meetings
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
 from fitgap.store import meetings as meeting_queries
+from fitgap.store import minutes as minutes_queries
 from fitgap.store.db import MAX_INTEGER
 from fitgap.store.marks import MarkConflict
 from fitgap.store.models import AgendaItem, Meeting, Role
@@ -190,7 +191,7 @@ def show(meeting_id: int) -> Response:
     """A meeting: details, attendees, agenda with results, and the ways into it."""
     meeting = _meeting_or_404(meeting_id)
     session = get_session()
-    minutes = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+    minutes = minutes_queries.gather_minutes(session=session, meeting_id=meeting_id)
     return htmx.render(
         "meetings/show.html",
         meeting=meeting,
@@ -198,6 +199,7 @@ def show(meeting_id: int) -> Response:
         record=minutes.meetings[0],
         area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
         towns=catalog_queries.list_towns(session=session),
+        text=log,
     )
 
 
@@ -517,7 +519,7 @@ def live(meeting_id: int) -> Response:
 def minutes(meeting_id: int) -> Response:
     """The meeting's decision log as a page that prints on A4."""
     _meeting_or_404(meeting_id)
-    record = meeting_queries.gather_minutes(session=get_session(), meeting_id=meeting_id)
+    record = minutes_queries.gather_minutes(session=get_session(), meeting_id=meeting_id)
     return htmx.render("meetings/minutes.html", minutes=record, meeting_id=meeting_id, text=log)
 
 
@@ -525,7 +527,7 @@ def minutes(meeting_id: int) -> Response:
 @authz.project
 def all_minutes() -> Response:
     """The whole project's decision log as a page that prints on A4."""
-    record = meeting_queries.gather_minutes(session=get_session())
+    record = minutes_queries.gather_minutes(session=get_session())
     return htmx.render("meetings/minutes.html", minutes=record, meeting_id=None, text=log)
 
 
@@ -562,7 +564,7 @@ def download(meeting_id: int, kind: str) -> Response:
     """The meeting's decision log as a Markdown, CSV or Excel file."""
     meeting = _meeting_or_404(meeting_id)
     session = get_session()
-    record = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+    record = minutes_queries.gather_minutes(session=session, meeting_id=meeting_id)
     area = catalog_queries.get_area(session=session, area_id=meeting.area_id)
     name = _(
         "議事録-%(area)s-%(date)s",
@@ -576,5 +578,5 @@ def download(meeting_id: int, kind: str) -> Response:
 @authz.roles(*authz.EXPORT_ROLES)
 def download_all(kind: str) -> Response:
     """The whole project's decision log as a Markdown, CSV or Excel file."""
-    record = meeting_queries.gather_minutes(session=get_session())
+    record = minutes_queries.gather_minutes(session=get_session())
     return _download(record, kind, _("議事録-全会議"), None)
