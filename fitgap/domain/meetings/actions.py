@@ -114,6 +114,8 @@ class MeetingRef:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The start and the end of a day in Japan time (the towns' day, whatever the server's)."""
     start = datetime.combine(day, time(0, 0), tzinfo=TOKYO)
+    if day == date.max:  # the calendar's last day has no next one
+        return start, datetime.max.replace(tzinfo=TOKYO)
     return start, start + timedelta(days=1)
 
 

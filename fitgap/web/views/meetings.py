@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
 from werkzeug.wrappers import Response
@@ -32,9 +33,11 @@ from fitgap.web.forms.meetings import (
     meeting_form,
 )
 from fitgap.web.fragments import fragment_cache
+from fitgap.web.presenters.actions import carried_rows, open_action_counts
 from fitgap.web.presenters.meetings import (
     agenda_context,
     agenda_message,
+    console_stamp,
     current_view,
     decision_message,
     decision_values,
@@ -44,6 +47,7 @@ from fitgap.web.presenters.meetings import (
 bp = Blueprint("meetings", __name__)
 
 POLL_SECONDS = 2
+CONSOLE_POLL_SECONDS = 3  # the console follows changes made elsewhere: rarer, less urgent
 EXPORT_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
@@ -99,6 +103,7 @@ def index() -> Response:
         meetings=meeting_queries.list_meetings(session=session),
         area_names={a.id: a.name for a in areas},
         counts=meeting_queries.decision_counts(session=session),
+        open_actions=open_action_counts(session),
     )
 
 
@@ -217,30 +222,45 @@ def _console(
     message: str | None = None,
 ) -> Response:
     """The console page; for htmx only its body, swapped in place (with `message` announced).
-    `problems_at` puts the problems next to the form they are about ("decision", "agenda")."""
-    context = agenda_context(meeting)
-    items: list[AgendaItem] = context["items"]
-    item_id = selected or meeting.current_item_id
-    view = current_view(meeting, items, context["board"], item_id)
-    session = get_session()
+    `problems_at` puts the problems next to the form they are about ("decision", "agenda",
+    "carried")."""
+    context = _console_context(meeting, selected or meeting.current_item_id)
     response = htmx.render(
         "meetings/console.html",
         "console_body",
-        meeting=meeting,
-        area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
-        towns=catalog_queries.list_towns(session=session),
-        view=view,
         problems=problems or [],
         problems_at=problems_at,
-        values=values if values is not None else decision_values(view),
-        outcomes=list(Outcome),
-        decision_statuses=DECISION_STATUSES,
-        action_rows=range(ACTION_ROWS),
+        values=values if values is not None else decision_values(context["view"]),
         message=message if htmx.is_htmx() else None,
+        live=request.args.get("live", "1") != "0",
         **context,
     )
     response.status_code = status
     return response
+
+
+def _console_context(meeting: Meeting, item_id: int | None) -> dict[str, Any]:
+    """What the console shows of the meeting, with `item_id` as the chosen item."""
+    session = get_session()
+    # The stamp first: a change made while the rest is read shows at the next poll.
+    stamp = console_stamp(session, meeting)
+    context = agenda_context(meeting)
+    items: list[AgendaItem] = context["items"]
+    return {
+        "meeting": meeting,
+        "area": catalog_queries.get_area(session=session, area_id=meeting.area_id),
+        "towns": catalog_queries.list_towns(session=session),
+        "view": current_view(meeting, items, context["board"], item_id),
+        "outcomes": list(Outcome),
+        "decision_statuses": DECISION_STATUSES,
+        "action_rows": range(ACTION_ROWS),
+        "carried": carried_rows(
+            session=session, meeting=meeting, may_report=authz.can_report_action
+        ),
+        "stamp": stamp,
+        "poll_seconds": CONSOLE_POLL_SECONDS,
+        **context,
+    }
 
 
 def _after_change(
@@ -261,6 +281,17 @@ def _after_change(
     return _console(_meeting_or_404(meeting_id), selected=selected, message=text)
 
 
+def console_after_report(
+    meeting_id: int, message: str, problems: list[str] | None = None
+) -> Response:
+    """After an action item of the console's carried-over list was reported done: the console
+    anew (htmx) or back at the list (a plain form); with `problems`, the console showing them."""
+    if problems:
+        meeting = _meeting_or_404(meeting_id)
+        return _console(meeting, problems=problems, problems_at="carried", status=422)
+    return _after_change(meeting_id, "#carried", message)
+
+
 def _selected_item() -> int | None:
     try:
         return int(request.args["item"]) if "item" in request.args else None
@@ -273,6 +304,31 @@ def _selected_item() -> int | None:
 def console(meeting_id: int) -> Response:
     """The moderator's console: step through the agenda, edit it, record decisions."""
     return _console(_meeting_or_404(meeting_id), selected=_selected_item())
+
+
+@bp.get("/meetings/<int:meeting_id>/console/changes")
+@moderator_only
+@authz.background_poll
+def console_changes(meeting_id: int) -> Response:
+    """What the console polls: 204 while nothing it shows changed elsewhere, else its parts
+    anew (out of band), the item it shows kept (none chosen: the room's current item)."""
+    meeting = _meeting_or_404(meeting_id)
+    if console_stamp(get_session(), meeting) == request.args.get("v", ""):
+        response = Response(status=204)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    shown = _row_id(request.args.get("item", ""))
+    context = _console_context(meeting, shown or meeting.current_item_id)
+    response = htmx.render(
+        "meetings/_console_changes.html",
+        problems=[],
+        problems_at=None,
+        values=decision_values(context["view"]),
+        live=True,
+        **context,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _back_to_console(meeting_id: int, anchor: str = "", selected: int | None = None) -> Response:
