@@ -340,9 +340,7 @@ def world(app: Flask, db: Database, sample: Path, fitgap: Invoke) -> World:
             functions += [f.id for f in area_functions if f.requirement == "prohibited"][:1]
         meetings = meeting_queries.list_meetings(session=session)
         wanted = [r.function_id for r in vendor_queries.open_requests(session=session)][:3]
-        actions = [
-            str(a.id) for a in session.scalars(select(ActionItem).order_by(ActionItem.id))
-        ]
+        actions = [str(a.id) for a in session.scalars(select(ActionItem).order_by(ActionItem.id))]
         items = [
             str(item.id)
             for meeting in meetings
