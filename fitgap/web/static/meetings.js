@@ -59,14 +59,20 @@
       return field.checked !== field.defaultChecked;
     }
     if (field.tagName === "SELECT") {
-      return Array.prototype.some.call(field.options, function (option) {
-        return option.selected !== option.defaultSelected;
+      // A list without a `selected` option shows its first one: that is its starting value.
+      var initial = 0;
+      Array.prototype.forEach.call(field.options, function (option, index) {
+        if (option.defaultSelected) { initial = index; }
       });
+      return field.selectedIndex !== initial;
     }
     return field.value !== field.defaultValue;
   }
 
   function inUse(part) {
+    if (part.matches("[data-unsaved]") || part.querySelector("[data-unsaved]")) {
+      return true;
+    }
     var active = document.activeElement;
     if (active && active !== document.body && part.contains(active) &&
         active.matches("input, textarea, select")) {
