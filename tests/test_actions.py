@@ -353,12 +353,12 @@ def test_a_meetings_decisions_are_numbered_from_one(
     assert "決定 #1" in console and "決定 #2" in console and "決定 #3" not in console
     markdown = client.get(f"/meetings/{second}/minutes.md").text
     assert "#### 決定 #1 0010002" in markdown and "#### 決定 #2 0010003" in markdown
-    assert "| 2 | 0010003 | 機能3 | 決定 #2 全団体が適合 |" in markdown.splitlines()
+    assert "| 2 | 0010003 | 機能3 | 決定 #2 全町が適合 |" in markdown.splitlines()
     # ... while people read the number within the meeting, in the marks' history too.
     with db.session() as session:
         history = mark_queries.mark_history(session=session, function_id="0010003")
     reasons = {h.reason for h in history if h.source == "decision"}
-    assert reasons == {"会議 令和7年5月1日 業務juki 決定 #2: 全団体が適合"}
+    assert reasons == {"会議 令和7年5月1日 業務juki 決定 #2: 全町が適合"}
     # A decision of an earlier meeting is named with its meeting's day.
     again = new_meeting(db, date(2025, 6, 1), ("0010001",))
     console = client.get(f"/meetings/{again}/console?item={item_of(db, again, '0010001')}").text

@@ -66,7 +66,7 @@ def test_a_decision_reads_with_the_function_name_and_each_town() -> None:
     assert record_lines("decision.superseded", details, NAMES) == [
         "会議 #2",
         "機能：0010001 転入者情報入力",
-        "決定：全団体で業務見直し",
+        "決定：全町で業務見直し",
         "石井町：カスタマイズ → 業務見直し",
         "那賀町：業務見直し（変更なし）",
         "決定 #4 を置き換えました。",

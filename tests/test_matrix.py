@@ -143,13 +143,13 @@ def test_the_workbook_holds_every_towns_verdict_and_the_groups_view(
     # Two of four towns customize a mandatory function: each adds 1 × (2·4 − 2) = 6 units of
     # the function's 16 possible: 50 × 6 / 8 = 37.5 on the band of permitted customizations.
     kind = header_index(header, "相違の種類")
-    assert first[kind : kind + 2] == ("カスタマイズする団体としない団体に分かれる", 37.5)
+    assert first[kind : kind + 2] == ("カスタマイズする町としない町に分かれる", 37.5)
     assert first[kind + 2 :] == (None, None, None, None)
     second = by_id["0010002"]
     # The decision in force: its meeting, its day (a typed date) and what it decided.
     assert second[kind + 2] == "第1回 住民記録"
     assert second[kind + 3] == datetime(2025, 4, 15)
-    assert second[kind + 4] == "全団体が適合"
+    assert second[kind + 4] == "全町が適合"
     # The decision set every town's mark to fit: the matrix shows the marks as they are now.
     assert second[ishii] == "適合" and second[header_index(header, "神山町 判定")] == "適合"
 
@@ -195,9 +195,9 @@ def test_the_summary_matches_the_score_command(project: Path, fitgap: Invoke) ->
     assert fitgap("export", "matrix", "--out", "m.xlsx").exit_code == 0
     summary = load_workbook(project / "m.xlsx")["集計"]
     rows = list(summary.iter_rows(values_only=True))
-    assert rows[0][:4] == ("業務ID", "業務", "団体", "機能数")
+    assert rows[0][:4] == ("業務ID", "業務", "町", "機能数")
     lines = {(row[0], row[2]): row for row in rows[1:]}
-    group = lines[("juki", "全団体（4団体の合計）")]
+    group = lines[("juki", "全町（4町の合計）")]
     # 3 functions × 4 towns = 12 cells: on 0010001 two customize, one fits, one is undecided;
     # on 0010002 the decision made all four fit; nobody marked 0010003. Only 0010001 divides.
     assert group[3:11] == (3, 5, 0, 2, 0, 5, 0, 1)
@@ -338,7 +338,7 @@ def test_the_vendors_matrix_carries_only_the_customization_reasons(
     assert by_id["0010002"][kind + 2 : kind + 5] == (
         "第1回 住民記録",
         datetime(2025, 4, 15),
-        "全団体が適合",
+        "全町が適合",
     )
     kaigo = list(workbook["業務kaigo（kaigo）"].iter_rows(values_only=True))
     assert kaigo[1][ishii] == "業務見直し"

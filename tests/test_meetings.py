@@ -267,7 +267,7 @@ def test_all_fit_sets_every_mark_with_the_decision_in_the_history(
     last = history_of(db, "0010003")[-4:]
     assert {h.source for h in last} == {"decision"}
     assert {h.changed_by for h in last} == {"山本"}
-    assert all(f"決定 #{decision.id}: 全団体が適合" in (h.reason or "") for h in last)
+    assert all(f"決定 #{decision.id}: 全町が適合" in (h.reason or "") for h in last)
     assert "会議 令和7年4月1日 業務juki" in (last[0].reason or "")
     assert marks_of(db, "0010003")["kamiyama"][1] is None  # status changed, no new note
 
@@ -531,7 +531,7 @@ def test_recording_a_decision_from_the_console(
     assert done.status_code == 303
     assert marks_of(db, "0010006")["naka"][:2] == ("workflow_change", "地区台帳で管理する")
     after = client.get(done.headers["Location"]).text
-    assert "全団体で業務見直し" in after and "地区台帳を整える" in after
+    assert "全町で業務見直し" in after and "地区台帳を整える" in after
     assert "を置き換える新しい決定" in after  # a second decision would supersede this one
     stale = post(client, url, data={"outcome": "all_fit", "supersedes": ""})
     assert stale.status_code == 422 and "別の決定が記録されました" in stale.text
@@ -685,7 +685,7 @@ def test_export_decisions_command_writes_every_format(
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert [r["機能ID"] for r in rows] == ["0010001", "0010005"]
-    assert rows[0]["決定内容"] == "全団体で業務見直し"
+    assert rows[0]["決定内容"] == "全町で業務見直し"
     assert rows[0]["石井町の見直し内容・備考"] == "'=様式を標準に合わせる"
     assert rows[0]["神山町の判定"] == "適合"
     assert rows[1]["要旨"] == "利用予定を確認する" and rows[1]["石井町の判定"] == ""

@@ -97,9 +97,7 @@ def test_shared_customization_needs_two_towns_and_the_laws_justification() -> No
         justification="x",
         alternative="y",
     )
-    assert check(alone, current) == [
-        "共同カスタマイズには、カスタマイズする団体が2団体以上必要です。"
-    ]
+    assert check(alone, current) == ["共同カスタマイズには、カスタマイズする町が2町以上必要です。"]
 
 
 def test_town_exception_is_exactly_one_town_with_a_justification() -> None:
@@ -109,7 +107,7 @@ def test_town_exception_is_exactly_one_town_with_a_justification() -> None:
     ]
     assert check(draft(Outcome.TOWN_EXCEPTION, current, justification="町条例第3条"), current) == []
     two = {"ishii": C, "kamiyama": C, "naka": F}
-    assert "団体別の例外では、カスタマイズする団体はちょうど1団体です。" in check(
+    assert "町別の例外では、カスタマイズする町はちょうど1町です。" in check(
         draft(Outcome.TOWN_EXCEPTION, two, justification="x"), current
     )
 
@@ -131,14 +129,14 @@ def test_postponed_needs_a_reason_and_checks_actions() -> None:
     )
     assert check(d, {}) == [
         "対応事項の内容を入力してください。",
-        "参加していない団体です：nowhere",
+        "参加していない町です：nowhere",
     ]
 
 
 def test_every_town_needs_a_decided_verdict() -> None:
     problems = check(draft(Outcome.ALL_FIT, {"ishii": F, "kamiyama": Status.UNDECIDED}), {})
-    assert "判定のない団体があります：那賀町" in problems
-    assert "未判定の団体があります：神山町" in problems
+    assert "判定のない町があります：那賀町" in problems
+    assert "未判定の町があります：神山町" in problems
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -226,10 +224,10 @@ def test_markdown_is_one_fact_per_line() -> None:
     assert "## 令和7年4月1日（2025-04-01） 住民記録 第1回" in lines
     assert "- 出席者（石井町）：佐藤（住民課長）" in lines
     assert "- 出席者（その他）：山本（コンサルタント）" in lines
-    assert "| 1 | 0010001 | 独自項目の保持 | 決定 #2 団体別の例外 |" in lines
+    assert "| 1 | 0010001 | 独自項目の保持 | 決定 #2 町別の例外 |" in lines
     assert "| 2 | 0010002 | 転入 | 次回以降に協議 |" in lines
     assert (
-        "| #1 | 0010001 | 独自項目の保持 | 全団体で業務見直し | 業務見直し | 適合 | 業務見直し "
+        "| #1 | 0010001 | 独自項目の保持 | 全町で業務見直し | 業務見直し | 適合 | 業務見直し "
         "| 決定 #2 で置き換え |" in lines
     )
     # Line breaks inside a note never split a fact; pipes are escaped inside tables.
@@ -312,13 +310,21 @@ def test_xlsx_sheets_fonts_widths_filters_and_frozen_header() -> None:
         "期限",
         "状態",
     ]
-    assert [c.value for c in actions[2]][:2] == ["令和7年4月1日（2025-04-01）", "1"]
-    assert [c.value for c in actions[2]][4:7] == [
-        "石井町",
-        "対応表を作る",
-        "令和7年6月30日（2025-06-30）",
-    ]
+    # Dates and numbers are typed (to sort and count by), dates shown in 和暦.
+    assert [c.value for c in actions[2]][:2] == [datetime(2025, 4, 1), 1]
+    assert actions["A2"].is_date and "ggge" in actions["A2"].number_format
+    assert [c.value for c in actions[2]][4:7] == ["石井町", "対応表を作る", datetime(2025, 6, 30)]
     assert actions.max_row == 3
+    assert decisions["A2"].value == 1 and decisions["D2"].value == 1
+    recorded = decisions.cell(row=2, column=decisions.max_column)
+    assert recorded.is_date and recorded.number_format == "yyyy-mm-dd hh:mm"
+    # Printed landscape and as wide as the paper, the header on every page.
+    for sheet, paper in ((decisions, "8"), (actions, "9")):  # A3, A4
+        setup = sheet.page_setup
+        assert (setup.orientation, str(setup.paperSize)) == ("landscape", paper)
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_title_rows == "$1:$1"
     marks = book["石井町の判定"]
     assert [c.value for c in marks[2]] == [
         "0010001",

@@ -51,7 +51,7 @@ NAMES = {"ishii": "石井町", "kamiyama": "神山町", "naka": "那賀町", "hi
 def check_sheet(sheet: object, expected: dict[str, dict[str, object]]) -> None:
     """The scenario's sheet: typed yen and risk in a Japanese font, one line per town."""
     rows = list(sheet.iter_rows(values_only=True))  # type: ignore[attr-defined]
-    assert rows[0][0] == "団体" and "年間のメリット（円）" in str(rows[0][1])
+    assert rows[0][0] == "町" and "年間のメリット（円）" in str(rows[0][1])
     by_name = {row[0]: row for row in rows[1:]}
     for town, name in NAMES.items():
         row = by_name[name]
@@ -88,7 +88,7 @@ def test_the_command_line_adds_the_scenario_to_the_minutes_and_the_matrix(
         assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO((out / "decisions-all.csv").read_text("utf-8-sig"))))
     start = rows.index([TITLE])
-    assert rows[start - 1] == [] and rows[start + 1][0] == "団体"
+    assert rows[start - 1] == [] and rows[start + 1][0] == "町"
     assert [str(demo["ishii"]["merit_yen"])] == rows[start + 2][1:2]
     workbook = load_workbook(out / "decisions-all.xlsx")
     check_sheet(workbook[workbook.sheetnames[-1]], demo)

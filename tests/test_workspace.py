@@ -504,7 +504,7 @@ def test_function_page_shows_text_every_town_history_and_my_editor(
     assert page.count('<span class="badge status-fit">適合</span>') >= 1
     assert "<textarea" not in page and "このアカウントは閲覧のみです。" in page
     assert 'href="/functions/0010002" rel="next"' in page
-    assert "単独カスタマイズ" in page and "他の団体の運用を紹介し" in page
+    assert "単独カスタマイズ" in page and "他の町の運用を紹介し" in page
     choose(client, "ishii")
     page = client.get("/functions/0010001").get_data(as_text=True)
     assert (

@@ -73,29 +73,29 @@ REQUIREMENT_LABELS_JA: dict[Requirement, str] = {
 DIVERGENCE_LABELS_JA: dict[DivergenceKind, str] = {
     DivergenceKind.NONE: N_("相違なし"),
     DivergenceKind.LONE_CUSTOMIZATION: N_("単独カスタマイズ"),
-    DivergenceKind.SPLIT_CUSTOMIZATION_WORKFLOW: N_("カスタマイズする団体としない団体に分かれる"),
+    DivergenceKind.SPLIT_CUSTOMIZATION_WORKFLOW: N_("カスタマイズする町としない町に分かれる"),
     DivergenceKind.SHARED_CUSTOMIZATION: N_("共同カスタマイズ"),
     DivergenceKind.MIXED_FIT_WORKFLOW: N_("適合と業務見直しに分かれる"),
-    DivergenceKind.MIXED_APPLICABILITY: N_("対象外とする団体がある"),
+    DivergenceKind.MIXED_APPLICABILITY: N_("対象外とする町がある"),
     DivergenceKind.VIOLATION: N_("実装不可機能のカスタマイズ（違反）"),
 }
 
 DIVERGENCE_ADVICE_JA: dict[DivergenceKind, str] = {
     DivergenceKind.NONE: N_("協議は不要です。"),
     DivergenceKind.LONE_CUSTOMIZATION: N_(
-        "他の団体の運用を紹介し、業務見直しで対応できないか確認してください。"
+        "他の町の運用を紹介し、業務見直しで対応できないか確認してください。"
     ),
     DivergenceKind.SPLIT_CUSTOMIZATION_WORKFLOW: N_(
-        "カスタマイズを希望する団体に、適合・業務見直しとした団体の運用を紹介してください。"
+        "カスタマイズを希望する町に、適合・業務見直しとした町の運用を紹介してください。"
     ),
     DivergenceKind.SHARED_CUSTOMIZATION: N_(
-        "全団体での業務見直しを検討し、難しければ共同カスタマイズとして理由を記録してください。"
+        "全町での業務見直しを検討し、難しければ共同カスタマイズとして理由を記録してください。"
     ),
     DivergenceKind.MIXED_FIT_WORKFLOW: N_(
         "業務見直しの内容を共有し、運用をそろえられないか確認してください。"
     ),
     DivergenceKind.MIXED_APPLICABILITY: N_(
-        "この機能を使う団体と使わない団体があることを確認し、記録してください。"
+        "この機能を使う町と使わない町があることを確認し、記録してください。"
     ),
     DivergenceKind.VIOLATION: N_(
         "実装不可機能はカスタマイズできません。業務見直しか疎結合の別システムを検討してください。"
@@ -112,10 +112,10 @@ ANSWER_KIND_LABELS_JA: dict[AnswerKind, str] = {
 }
 
 OUTCOME_LABELS_JA: dict[Outcome, str] = {
-    Outcome.ALL_FIT: N_("全団体が適合"),
-    Outcome.ALL_WORKFLOW_CHANGE: N_("全団体で業務見直し"),
+    Outcome.ALL_FIT: N_("全町が適合"),
+    Outcome.ALL_WORKFLOW_CHANGE: N_("全町で業務見直し"),
     Outcome.SHARED_CUSTOMIZATION: N_("共同カスタマイズを受け入れる"),
-    Outcome.TOWN_EXCEPTION: N_("団体別の例外"),
+    Outcome.TOWN_EXCEPTION: N_("町別の例外"),
     Outcome.POSTPONED: N_("継続協議（次回以降）"),
 }
 

@@ -64,3 +64,9 @@ def japan_time(value: datetime) -> datetime:
 def japan_stamp(value: datetime) -> str:
     """A time as people in the room read it, labelled: 2026-12-05 14:05（日本時間）."""
     return _("%(when)s（日本時間）", when=japan_time(value).strftime("%Y-%m-%d %H:%M"))
+
+
+# A date cell in a workbook, shown in 和暦 (令和7年4月1日) and still a date to sort by: the
+# number format Japanese Excel uses, which LibreOffice reads too. ([$-ja-JP-x-gannen] is
+# Excel's newer spelling with 元年, but LibreOffice shows such a cell as its serial number.)
+XLSX_WAREKI_FORMAT = '[$-411]ggge"年"m"月"d"日"'

@@ -128,7 +128,7 @@ def check_meeting(session: Session, data: MeetingInput) -> None:
     towns = catalog_queries.active_town_ids(session=session)
     for attendee in data.attendees:
         if attendee.town_id is not None and attendee.town_id not in towns:
-            problems.append(_("参加していない団体です：%(towns)s", towns=attendee.town_id))
+            problems.append(_("参加していない町です：%(towns)s", towns=attendee.town_id))
     if problems:
         raise MeetingError(problems)
 

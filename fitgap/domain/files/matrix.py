@@ -42,7 +42,7 @@ from fitgap.domain.meetings.minutes import sheet_title
 from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.scores import StatusCounts, round_risk
 from fitgap.domain.values import Function, Mark, Outcome, Priority, Status, Town
-from fitgap.domain.wareki import wareki
+from fitgap.domain.wareki import XLSX_WAREKI_FORMAT, wareki
 
 __all__ = [
     "AreaMatrix",
@@ -61,7 +61,7 @@ FONT_NAME = "Yu Gothic"
 FONT_SIZE = 10
 _SHIFTJIS_CHARSET = 128  # tells Excel the font is a Japanese one
 # Excel's 和暦 date format (LibreOffice reads it too): 令和7年4月1日, the cell stays a date.
-WAREKI_FORMAT = '[$-411]ggge"年"m"月"d"日"'
+WAREKI_FORMAT = XLSX_WAREKI_FORMAT
 YEN_FORMAT = "#,##0"
 RISK_FORMAT = "0.0"
 LINE_HEIGHT = 14.0  # points per line of 10 pt Yu Gothic
@@ -263,7 +263,7 @@ def build_area(
                 area_name,
                 None,
                 # Its counts are of (town, function) cells: say so beside the town lines.
-                _("全団体（%(n)s団体の合計）", n=len(towns)),
+                _("全町（%(n)s町の合計）", n=len(towns)),
                 len(functions),
                 group.counts,
                 group.violations,
@@ -293,7 +293,7 @@ def summary_header() -> list[str]:
     return [
         _("業務ID"),
         _("業務"),
-        _("団体"),
+        _("町"),
         _("機能数"),
         status_label(Status.FIT),
         status_label(Status.WORKFLOW_CHANGE),
@@ -301,7 +301,7 @@ def summary_header() -> list[str]:
         status_label(Status.NOT_APPLICABLE),
         status_label(Status.UNDECIDED),
         _("実装不可機能のカスタマイズ（違反）"),
-        _("団体間で判定が分かれる機能"),
+        _("町の間で判定が分かれる機能"),
         _("リスク（0〜100）"),
     ]
 

@@ -57,7 +57,7 @@ class ScenarioTable:
     def header(self) -> list[str]:
         """The table's columns."""
         return [
-            _("団体"),
+            _("町"),
             _("%(years)s年間のメリット（円）", years=self.years),
             _("住民1人あたりのメリット（円）"),
             _("リスク（0〜100）"),

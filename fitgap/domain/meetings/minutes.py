@@ -19,8 +19,15 @@ from fitgap.domain.group.table import ScenarioTable
 from fitgap.domain.i18n import _
 from fitgap.domain.labels import outcome_label
 from fitgap.domain.labels import status_label as status_text
+from fitgap.domain.marking import tidy_note
 from fitgap.domain.values import Outcome, Requirement, Status
-from fitgap.domain.wareki import JST, wareki, wareki_with_western
+from fitgap.domain.wareki import (
+    JST,
+    XLSX_WAREKI_FORMAT,
+    japan_time,
+    wareki,
+    wareki_with_western,
+)
 
 TOKYO = JST  # Japan time (a fixed UTC+9: see wareki.JST)
 
@@ -105,27 +112,27 @@ def check_decision(
     verdicts = {v.town_id: v for v in draft.verdicts}
     missing = [name for town_id, name in town_names.items() if town_id not in verdicts]
     if missing:
-        problems.append(_("判定のない団体があります：%(towns)s", towns="、".join(missing)))
+        problems.append(_("判定のない町があります：%(towns)s", towns="、".join(missing)))
     unknown = sorted(set(verdicts) - set(town_names))
     if unknown:
-        problems.append(_("参加していない団体です：%(towns)s", towns="、".join(unknown)))
+        problems.append(_("参加していない町です：%(towns)s", towns="、".join(unknown)))
     statuses = [v.status for v in verdicts.values()]
     undecided = [town_names.get(t, t) for t, v in verdicts.items() if v.status is Status.UNDECIDED]
     if undecided:
-        problems.append(_("未判定の団体があります：%(towns)s", towns="、".join(undecided)))
+        problems.append(_("未判定の町があります：%(towns)s", towns="、".join(undecided)))
     customizing = statuses.count(Status.CUSTOMIZATION)
     outcome = draft.outcome
     if outcome is Outcome.ALL_FIT and any(
         s not in (Status.FIT, Status.NOT_APPLICABLE) for s in statuses
     ):
-        problems.append(_("「全団体が適合」では、すべての団体が適合（または対象外）です。"))
+        problems.append(_("「全町が適合」では、すべての町が適合（または対象外）です。"))
     if outcome is Outcome.ALL_FIT and Status.FIT not in statuses:
-        problems.append(_("適合とする団体がありません。"))
+        problems.append(_("適合とする町がありません。"))
     if outcome is Outcome.ALL_WORKFLOW_CHANGE:
         if customizing:
-            problems.append(_("「全団体で業務見直し」では、カスタマイズする団体は残せません。"))
+            problems.append(_("「全町で業務見直し」では、カスタマイズする町は残せません。"))
         if Status.WORKFLOW_CHANGE not in statuses:
-            problems.append(_("業務見直しをする団体がありません。"))
+            problems.append(_("業務見直しをする町がありません。"))
         for town_id, verdict in verdicts.items():
             moved = current.get(town_id, Status.UNDECIDED) is not Status.WORKFLOW_CHANGE
             if verdict.status is Status.WORKFLOW_CHANGE and moved and _blank(verdict.note):
@@ -136,9 +143,9 @@ def check_decision(
                     )
                 )
     if outcome is Outcome.SHARED_CUSTOMIZATION and customizing < 2:
-        problems.append(_("共同カスタマイズには、カスタマイズする団体が2団体以上必要です。"))
+        problems.append(_("共同カスタマイズには、カスタマイズする町が2町以上必要です。"))
     if outcome is Outcome.TOWN_EXCEPTION and customizing != 1:
-        problems.append(_("団体別の例外では、カスタマイズする団体はちょうど1団体です。"))
+        problems.append(_("町別の例外では、カスタマイズする町はちょうど1町です。"))
     if outcome in KEEPS_CUSTOMIZATION:
         if requirement is Requirement.PROHIBITED:
             problems.append(
@@ -159,7 +166,7 @@ def _check_actions(actions: Iterable[ActionDraft], town_names: Mapping[str, str]
         if _blank(action.what):
             problems.append(_("対応事項の内容を入力してください。"))
         if action.town_id is not None and action.town_id not in town_names:
-            problems.append(_("参加していない団体です：%(towns)s", towns=action.town_id))
+            problems.append(_("参加していない町です：%(towns)s", towns=action.town_id))
     return problems
 
 
@@ -675,17 +682,23 @@ def decision_header(minutes: Minutes) -> list[str]:
     return header
 
 
-def decision_rows(minutes: Minutes) -> list[list[str]]:
+# A row's cells are text, or typed where a spreadsheet should count or sort them: an int (a
+# meeting's id, a decision's number), a date (開催日, 期限) or a Japan-time datetime (記録日時).
+# The CSV writes them as text (`csv_text`); the workbook keeps their types.
+Cell = str | int | date | datetime
+
+
+def decision_rows(minutes: Minutes) -> list[list[Cell]]:
     """One row per decision, in the order of decision_header."""
-    rows: list[list[str]] = []
+    rows: list[list[Cell]] = []
     for meeting in minutes.meetings:
         for decision in meeting.decisions:
             verdicts = {v.town_id: v for v in decision.verdicts}
-            row = [
-                str(meeting.id),
-                wareki_with_western(meeting.held_on),
+            row: list[Cell] = [
+                meeting.id,
+                meeting.held_on,
                 meeting.area_name,
-                str(decision.shown_number),
+                decision.shown_number,
                 decision.function_id,
                 decision.function_name,
                 outcome_label(decision.outcome),
@@ -705,10 +718,26 @@ def decision_rows(minutes: Minutes) -> list[list[str]]:
                 supersedes_text(decision),
                 decision_state(decision),
                 decision.decided_by,
-                local_time(decision.decided_at),
+                japan_time(decision.decided_at).replace(tzinfo=None, second=0, microsecond=0),
             ]
             rows.append(row)
     return rows
+
+
+# A date in 和暦 (令和7年4月15日), still a date to sort and count by; a time as
+# 2025-04-15 15:40 (Japan time).
+XLSX_DATE_FORMAT = XLSX_WAREKI_FORMAT
+XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def csv_text(cell: Cell) -> str:
+    """A cell as the CSV (and the people reading it) write it: dates in 和暦 with the Western
+    date beside them, times in Japan time."""
+    if isinstance(cell, datetime):
+        return cell.strftime("%Y-%m-%d %H:%M")
+    if isinstance(cell, date):
+        return wareki_with_western(cell)
+    return str(cell)
 
 
 def to_csv(minutes: Minutes) -> bytes:
@@ -718,7 +747,7 @@ def to_csv(minutes: Minutes) -> bytes:
     # The header names the towns: a town's name is user text like any other cell.
     writer.writerow([neutralise(cell) for cell in decision_header(minutes)])
     for row in decision_rows(minutes):
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([neutralise(csv_text(cell)) for cell in row])
     carried = carried_rows(minutes)
     if carried:
         # The carried-over action items are a table of their own (the workbook gives them a
@@ -727,7 +756,7 @@ def to_csv(minutes: Minutes) -> bytes:
         writer.writerow([neutralise(_("前回からの持ち越し対応事項"))])
         writer.writerow([neutralise(cell) for cell in carried_header()])
         for row in carried:
-            writer.writerow([neutralise(cell) for cell in row])
+            writer.writerow([neutralise(csv_text(cell)) for cell in row])
     if minutes.scenario is not None:
         # A second table below the first, after an empty row, headed by its title.
         table = minutes.scenario
@@ -746,7 +775,10 @@ def text_width(text: str) -> int:
 
 XLSX_FONT = "Yu Gothic"
 XLSX_FONT_SIZE = 10
-MAX_COLUMN_WIDTH = 60
+XLSX_LINE_HEIGHT = 14  # points: one line of 10-point Yu Gothic
+# Long text wraps within this many half-width characters, so the decisions print legibly on
+# one A3 page's width.
+MAX_COLUMN_WIDTH = 30
 
 
 def action_header() -> list[str]:
@@ -763,17 +795,17 @@ def action_header() -> list[str]:
     ]
 
 
-def action_rows(minutes: Minutes) -> list[list[str]]:
+def action_rows(minutes: Minutes) -> list[list[Cell]]:
     """One row per action item, decision by decision."""
     return [
         [
-            wareki_with_western(meeting.held_on),
-            str(decision.shown_number),
+            meeting.held_on,
+            decision.shown_number,
             decision.function_id,
             decision.function_name,
             minutes.town_name(action.town_id),
             action.what,
-            wareki_with_western(action.due_on) if action.due_on else "",
+            action.due_on or "",
             decision_state(decision),
         ]
         for meeting in minutes.meetings
@@ -797,14 +829,14 @@ def carried_header() -> list[str]:
     ]
 
 
-def carried_rows(minutes: Minutes) -> list[list[str]]:
+def carried_rows(minutes: Minutes) -> list[list[Cell]]:
     """One row per carried-over action item, meeting by meeting."""
     return [
         [
-            wareki_with_western(meeting.held_on),
+            meeting.held_on,
             minutes.town_name(carried.action.town_id),
             carried.action.what,
-            wareki_with_western(carried.action.due_on) if carried.action.due_on else "",
+            carried.action.due_on or "",
             decision_name(carried.origin),
             carried.function_id,
             carried.function_name,
@@ -821,9 +853,9 @@ def mark_header() -> list[str]:
     return [_("機能ID"), _("機能名"), _("判定"), _("備考"), _("決定")]
 
 
-def mark_rows(minutes: Minutes, town_id: str) -> list[list[str]]:
+def mark_rows(minutes: Minutes, town_id: str) -> list[list[Cell]]:
     """A town's current marks on the functions of the log, in the log's order."""
-    rows: list[list[str]] = []
+    rows: list[list[Cell]] = []
     for mark in minutes.marks:
         if mark.town_id != town_id:
             continue
@@ -833,7 +865,7 @@ def mark_rows(minutes: Minutes, town_id: str) -> list[list[str]]:
                 mark.function_id,
                 mark.function_name,
                 status_text(mark.status),
-                mark.note or "",
+                tidy_note(mark.note) or "",
                 _decision_of_mark(decision),
             ]
         )
@@ -906,23 +938,51 @@ def to_xlsx(minutes: Minutes) -> bytes:
                 ]
             )
         widths = [text_width(h) for h in header]
+        texts: dict[tuple[int, int], str] = {}  # what each cell shows, for the row heights
         for row_cells in sheet.iter_rows():
             for cell in row_cells:
                 cell.font = bold if cell.row == 1 else font
                 cell.alignment = wrap
                 value = "" if cell.value is None else str(cell.value)
-                if isinstance(cell.value, float):
+                if isinstance(cell.value, datetime):
+                    cell.number_format = XLSX_DATETIME_FORMAT
+                    value = csv_text(cell.value)
+                elif isinstance(cell.value, date):
+                    cell.number_format = XLSX_DATE_FORMAT
+                    value = wareki(cell.value)
+                elif isinstance(cell.value, float):
                     cell.number_format = "0.0"
                 elif isinstance(cell.value, int) and not isinstance(cell.value, bool):
                     cell.number_format = "#,##0"
                     value = f"{cell.value:,}"
                 longest = max((text_width(line) for line in value.split("\n")), default=0)
                 widths[cell.column - 1] = max(widths[cell.column - 1], longest)
+                texts[(cell.row, cell.column)] = value
+        widths = [min(width + 2, MAX_COLUMN_WIDTH) for width in widths]
         for number, width in enumerate(widths, start=1):
             letter = sheet.cell(row=1, column=number).column_letter
-            sheet.column_dimensions[letter].width = min(width + 2, MAX_COLUMN_WIDTH)
+            sheet.column_dimensions[letter].width = width
+        # Spreadsheets do not grow a row for wrapped text on their own when they open a file
+        # (LibreOffice printed one line of every note): each row is as tall as its longest
+        # cell wraps to.
+        lines: dict[int, int] = {}
+        for (row_number, column), value in texts.items():
+            room = max(widths[column - 1] - 2, 1)
+            wrapped = sum(max(1, -(-text_width(line) // room)) for line in value.split("\n"))
+            lines[row_number] = max(lines.get(row_number, 1), wrapped)
+        for row_number, count in lines.items():
+            if count > 1:
+                sheet.row_dimensions[row_number].height = XLSX_LINE_HEIGHT * count
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
+        # Printed landscape, as wide as the paper, the header row on every page: the
+        # decisions (one column pair per town) on A3, the other sheets on A4.
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A3 if index == 0 else sheet.PAPERSIZE_A4
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.print_title_rows = "1:1"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

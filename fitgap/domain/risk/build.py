@@ -53,7 +53,7 @@ def indexed(
     town_index: dict[str, int] = {}
     for j, town in enumerate(town_list):
         if town.id in town_index:
-            raise ValueError(_("団体ID %(id)s が重複しています。", id=town.id))
+            raise ValueError(_("町ID %(id)s が重複しています。", id=town.id))
         town_index[town.id] = j
     return function_list, town_list, function_index, town_index
 

@@ -133,7 +133,7 @@ def to_text(board: Scoreboard, area_id: str | None = None, *, top: int = 10) -> 
     lines.append(
         _(
             "カスタマイズ %(customizations)d件（うち実装不可機能 %(violations)d件）、"
-            "未判定 %(undecided)d件、%(towns)d団体 × %(functions)d機能",
+            "未判定 %(undecided)d件、%(towns)d町 × %(functions)d機能",
             customizations=group.customizations,
             violations=group.violations,
             undecided=group.undecided,
@@ -142,9 +142,9 @@ def to_text(board: Scoreboard, area_id: str | None = None, *, top: int = 10) -> 
         )
     )
 
-    lines += ["", _("団体別")]
+    lines += ["", _("町別")]
     lines += _table(
-        [_("団体"), _("リスク"), _("カスタマイズ"), _("違反"), _("未判定")],
+        [_("町"), _("リスク"), _("カスタマイズ"), _("違反"), _("未判定")],
         [
             [
                 f"{t.name} ({t.id})",
@@ -182,7 +182,7 @@ def to_text(board: Scoreboard, area_id: str | None = None, *, top: int = 10) -> 
     flagged = [board._function_score(item[3]) for item in ranked[:top]]
     if flagged:
         lines += _table(
-            [_("機能ID"), _("業務"), _("リスク"), _("相違"), _("カスタマイズする団体")],
+            [_("機能ID"), _("業務"), _("リスク"), _("相違"), _("カスタマイズする町")],
             [
                 [
                     s.id,

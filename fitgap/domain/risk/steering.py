@@ -187,7 +187,7 @@ def explain_contribution(contribution: Contribution) -> str:
         )
     if contribution.sharing == contribution.n_towns:
         return _(
-            "%(town)sは%(function)sを全%(towns)d団体で共同カスタマイズするため、"
+            "%(town)sは%(function)sを全%(towns)d町で共同カスタマイズするため、"
             "寄与は%(points)s点です。",
             town=contribution.town_name,
             function=function,
@@ -195,7 +195,7 @@ def explain_contribution(contribution: Contribution) -> str:
             points=points,
         )
     return _(
-        "%(town)sは%(function)sを他の%(others)d団体と共同でカスタマイズするため、"
+        "%(town)sは%(function)sを他の%(others)d町と共同でカスタマイズするため、"
         "寄与は%(points)s点です。",
         town=contribution.town_name,
         function=function,
