@@ -13,15 +13,18 @@ from typing import Any
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from fitgap.domain.values import AnswerKind
+from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft
+from fitgap.domain.values import AnswerKind, Outcome
 from fitgap.domain.vendor import VendorAnswer
 from fitgap.services import meetings, vendor
 from fitgap.store import audit as audit_queries
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
+from fitgap.store.models import ActionItem
 from fitgap.web import authz
 from tests.factories import make_catalog, make_group, make_marks, make_towns
 from tests.helpers import Invoke, csrf_token, make_account, sign_in
@@ -41,6 +44,10 @@ Row = tuple[int | str, ...]
 # endpoint: (GET, POST), each status in the order of ROLES. `ishii` is 石井町's staff for every
 # area; `naka` is 那賀町's staff for 介護 (kaigo) only; the sample function is 住民記録 (juki).
 EXPECTED: dict[str, tuple[Row, Row]] = {
+    # The open action items: the project's people read them; an item's town's staff and the
+    # moderator report it done (the walk sends no `done`: 400 proves it got past every check).
+    "actions.index": (PROJECT, NO),
+    "actions.report": (NO, (L, 400, 403, 400, 403, 403, 403)),
     "admin.account": (ADMIN, (L, 403, 403, 403, 403, 422, 403)),
     "admin.accounts": (ADMIN, NO),
     "admin.audit": (ADMIN, NO),
@@ -89,6 +96,7 @@ EXPECTED: dict[str, tuple[Row, Row]] = {
     "meetings.all_minutes": (PROJECT, NO),
     "meetings.change_item": (NO, (L, 403, 403, 400, 403, 403, 403)),
     "meetings.console": (MODERATOR, NO),
+    "meetings.console_changes": (MODERATOR, NO),
     "meetings.decide": (NO, (L, 403, 403, 422, 403, 403, 403)),
     # The decision log's files go to the vendor too; its pages (and the meetings) do not.
     "meetings.download": (ANYONE, NO),
@@ -147,6 +155,22 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
         assert meeting.id is not None
         items = meeting_queries.agenda(session=session, meeting_id=meeting.id)
         assert items and items[0].id is not None
+    with db.write() as session:
+        decision = meetings.record_decision(
+            session=session,
+            meeting_id=meeting.id,
+            item_id=items[0].id,
+            draft=DecisionDraft(
+                Outcome.POSTPONED,
+                summary="次回に確認",
+                actions=(ActionDraft("様式を確認する", "ishii"),),
+            ),
+            supersedes_id=None,
+            actor=audit_queries.Actor(name="test", address=None),
+        )
+        action = session.scalars(
+            select(ActionItem).where(ActionItem.decision_id == decision.id)
+        ).one()
     target = make_account(db, "someone", "observer")
     with db.write() as session:
         answer = vendor.record_answer(
@@ -159,6 +183,7 @@ def walked(app: Flask, files: Path, fitgap: Invoke, db: Database) -> dict[str, A
             actor=audit_queries.Actor(name="vendor", address=None),
         )
     return {
+        "action_id": action.id,
         "answer_id": answer.id,
         "area_id": "juki",
         "function_id": "0010001",

@@ -59,7 +59,7 @@ from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store import vendor as vendor_queries
 from fitgap.store.db import MAX_INTEGER, Database
-from fitgap.store.models import Account, AgendaItem, Role
+from fitgap.store.models import Account, ActionItem, AgendaItem, Role
 from fitgap.web import authz, markdown
 from fitgap.web.views.admin import AUDIT_PAGE_SIZE
 from tests.helpers import ON_POSTGRES, PASSWORD, REPO, Invoke, csrf_token, make_account
@@ -285,6 +285,7 @@ class World:
     accounts: tuple[str, ...]  # the others (of the actors): left alone
     logins: tuple[str, ...]  # accounts the sign-in form is fuzzed with
     answers: tuple[str, ...] = ()  # the vendor's answers (ids)
+    actions: tuple[str, ...] = ()  # the sample meeting's action items (ids)
     passwords: dict[str, str] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     reached: Counter[str] = field(default_factory=Counter)
@@ -339,6 +340,7 @@ def world(app: Flask, db: Database, sample: Path, fitgap: Invoke) -> World:
             functions += [f.id for f in area_functions if f.requirement == "prohibited"][:1]
         meetings = meeting_queries.list_meetings(session=session)
         wanted = [r.function_id for r in vendor_queries.open_requests(session=session)][:3]
+        actions = [str(a.id) for a in session.scalars(select(ActionItem).order_by(ActionItem.id))]
         items = [
             str(item.id)
             for meeting in meetings
@@ -378,6 +380,7 @@ def world(app: Flask, db: Database, sample: Path, fitgap: Invoke) -> World:
         logins=("victim", "ＶＩＣＴＩＭ", " victim ", "nobody", "target-locked"),
         passwords={"changer": PASSWORD},
         answers=tuple(answers),
+        actions=tuple(actions),
     )
 
 
@@ -644,6 +647,15 @@ def _item_paths(world: World) -> Mapping[str, st.SearchStrategy[str]]:
     return {"meeting_id": ids(world.meetings), "item_id": ids(world.items)}
 
 
+def _action_report_fields(world: World) -> Mapping[str, st.SearchStrategy[Value]]:
+    return {
+        "done": choice(("1", "0")),
+        "note": choice(("", "施行済み", "x" * 2001)),
+        "meeting": choice(("", *world.meetings), st.sampled_from(NUMBERS)),
+        "by": choice(("town", "meeting")),
+    }
+
+
 def _decision_fields(world: World) -> Mapping[str, st.SearchStrategy[Value]]:
     decided = [Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE]
     fields: dict[str, st.SearchStrategy[Value]] = {
@@ -789,6 +801,9 @@ SPECS: dict[str, Spec] = {
         examples=30,
     ),
     "meetings.decide": Spec(_item_paths, _decision_fields, examples=80),
+    "actions.report": Spec(
+        lambda w: {"action_id": ids(w.actions)}, _action_report_fields, examples=40
+    ),
     "admin.new_account": Spec(_no_paths, _account_fields, examples=40),
     "admin.account": Spec(_account_paths, _account_fields, examples=40),
     "admin.disable": Spec(_account_paths, _no_fields, examples=15),
@@ -827,6 +842,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "meetings.change_item",
         "meetings.set_current",
         "meetings.decide",
+        "actions.report",
     ),
     "admin": (
         "admin.new_account",
@@ -1282,6 +1298,7 @@ def _examples(world: World) -> Iterable[tuple[str, str]]:
         "account_id": world.targets[0],
         "scenario_id": "1",
         "answer_id": world.answers[0],
+        "action_id": world.actions[0],
         "kind": "csv",
         "list_name": "functions",
         "filename": "fitgap.css",

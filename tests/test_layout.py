@@ -152,3 +152,14 @@ def test_htmx_headers_are_only_handled_by_the_htmx_module() -> None:
         ]
         assert not [s for s in strings if s.startswith("HX-")], name
         assert ".vary." not in code, name
+
+
+def test_japan_time_needs_no_time_zone_database() -> None:
+    # Python on Windows has no time-zone database unless the tzdata package is installed, and
+    # ZoneInfo("Asia/Tokyo") then fails at import. Japan keeps UTC+9 all year: wareki.JST.
+    users = [
+        path.relative_to(REPO).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if "zoneinfo" in path.read_text(encoding="utf-8")
+    ]
+    assert users == []

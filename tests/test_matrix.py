@@ -353,3 +353,36 @@ def test_the_vendors_matrix_carries_only_the_customization_reasons(
         vendor_csv = "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
     assert reason in vendor_csv and "業務見直し" in vendor_csv
     assert not any(text in vendor_csv for text in (WORKFLOW_NOTE, as_is, "HYPERLINK"))
+
+
+def test_a_stored_note_with_a_trailing_line_break_has_no_empty_last_line() -> None:
+    # A database written before notes from files were stored tidy still holds the line break
+    # that ends a YAML | block: the matrix's cell must not show it as an empty last line.
+    from fitgap.domain.files.matrix import build_area
+    from fitgap.domain.values import Function, Mark, Requirement, Town
+
+    function = Function(
+        id="0010010",
+        area_id="juki",
+        path=("住民データ",),
+        name="転入",
+        requirement=Requirement.MANDATORY,
+        text="",
+    )
+    towns = [Town(id="ishii", name="石井町"), Town(id="naka", name="那賀町")]
+    marks = [
+        Mark("ishii", "0010010", Status.CUSTOMIZATION, "様式が要る\n\n", as_is="紙で受付\r\n"),
+        Mark("naka", "0010010", Status.FIT, "そのまま\n"),
+    ]
+    area = build_area(
+        area_id="juki",
+        area_name="住民記録",
+        functions=[function],
+        towns=towns,
+        marks=marks,
+        decisions={},
+        vendor_answers={},
+    )
+    cells = [cell for cell in area.rows[0] if isinstance(cell, str)]
+    assert "様式が要る" in cells and "紙で受付" in cells and "そのまま" in cells
+    assert not any(cell.endswith(("\n", "\r")) for cell in cells)

@@ -27,6 +27,7 @@ from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
+from fitgap.store import minutes as minutes_queries
 from fitgap.store.audit import Actor
 from fitgap.store.db import Database
 from fitgap.store.models import ActionItem, Decision, DecisionTown, MarkChange
@@ -424,7 +425,8 @@ def test_superseding_adds_a_decision_and_never_edits_the_old_one(
     page = client.get(f"/meetings/{meeting}").text
     assert f"決定 #{new.id}" in page
     md = client.get(f"/meetings/{meeting}/minutes.md").text
-    assert f"- 状態：決定 #{new.id} で置き換え" in md and f"- 置き換えた決定：#{old.id}" in md
+    # Numbered within the meeting: the first decision is #1, the one replacing it #2.
+    assert "- 状態：決定 #2 で置き換え" in md and "- 置き換えた決定：決定 #1" in md
 
 
 def test_the_decision_log_is_insert_only_in_the_database(project: Path, db: Database) -> None:
@@ -677,7 +679,7 @@ def test_export_decisions_command_writes_every_format(
     exports = files / "exports"
     markdown = (exports / "decisions-juki-2025-04-01.md").read_text(encoding="utf-8")
     assert "## 令和7年4月1日（2025-04-01） 業務juki 第1回" in markdown
-    assert "- 石井町：カスタマイズ → 業務見直し（版 1 → 2）：=様式を標準に合わせる" in markdown
+    assert "- 石井町：カスタマイズ → 業務見直し：=様式を標準に合わせる" in markdown
     assert "- 決定内容：継続協議（次回以降）" in markdown
     raw = (exports / "decisions-all.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
@@ -701,7 +703,7 @@ def test_export_decisions_command_writes_every_format(
     header = [c.value for c in sheet[1]]
     assert sheet.cell(row=2, column=header.index("機能ID") + 1).value == "0010001"
     actions = book["対応事項"]
-    assert actions.cell(row=2, column=5).value == "様式の見直し"
+    assert actions.cell(row=2, column=6).value == "様式の見直し"
     ishii = book["石井町の判定"]
     assert [c.value for c in ishii[2]][:3] == ["0010001", "機能1", "業務見直し"]
     only = fitgap("export", "decisions", "--format", "md", "--meeting", "999")
@@ -718,7 +720,7 @@ def test_demo_creates_the_sample_meeting(
     assert result.exit_code == 0, result.output
     assert "デモの会議 1 件を作成しました" in result.output
     with db.session() as session:
-        minutes = meeting_queries.gather_minutes(session=session)
+        minutes = minutes_queries.gather_minutes(session=session)
     outcomes = [d.outcome for d in minutes.decisions]
     assert outcomes == [
         Outcome.ALL_WORKFLOW_CHANGE,

@@ -7,6 +7,7 @@ import io
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -17,9 +18,11 @@ from fitgap.domain.i18n import reset_language, set_language
 from fitgap.domain.meetings.minutes import (
     ActionDraft,
     DecisionDraft,
+    DecisionRef,
     Minutes,
     MinutesAction,
     MinutesAttendee,
+    MinutesCarried,
     MinutesDecision,
     MinutesItem,
     MinutesMark,
@@ -36,6 +39,7 @@ from fitgap.domain.meetings.minutes import (
     to_xlsx,
 )
 from fitgap.domain.values import Outcome, Requirement, Status
+from fitgap.domain.wareki import wareki_with_western
 
 NAMES = {"ishii": "石井町", "kamiyama": "神山町", "naka": "那賀町"}
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
@@ -142,8 +146,13 @@ def test_every_town_needs_a_decided_verdict() -> None:
 
 def sample_minutes() -> Minutes:
     towns = tuple(MinutesTown(t, n) for t, n in NAMES.items())
+    # The database's ids (5, 6) are not what people read: the decisions are numbered within
+    # their meeting (1, 2).
+    held_on = date(2025, 4, 1)
     first = MinutesDecision(
-        id=1,
+        id=5,
+        number=1,
+        held_on=held_on,
         meeting_id=1,
         function_id="0010001",
         function_name="独自項目の保持",
@@ -157,10 +166,13 @@ def sample_minutes() -> Minutes:
             MinutesVerdict("naka", W, "地区台帳へ | 移す", None, 0, 1),
         ),
         actions=(MinutesAction("対応表を作る", "ishii", date(2025, 6, 30)), MinutesAction("共有")),
-        superseded_by_id=2,
+        superseded_by_id=6,
+        superseded_by=DecisionRef(1, held_on, 2),
     )
     second = MinutesDecision(
-        id=2,
+        id=6,
+        number=2,
+        held_on=held_on,
         meeting_id=1,
         function_id="0010001",
         function_name="独自項目の保持",
@@ -174,7 +186,8 @@ def sample_minutes() -> Minutes:
             MinutesVerdict("kamiyama", F, None, F, 2, 3),
             MinutesVerdict("naka", W, None, W, 1, 2),
         ),
-        supersedes_id=1,
+        supersedes_id=5,
+        supersedes=DecisionRef(1, held_on, 1),
     )
     meeting = MinutesMeeting(
         id=1,
@@ -196,13 +209,20 @@ def sample_minutes() -> Minutes:
         MinutesMark("kamiyama", "0010001", "独自項目の保持", F, None, 3),
         MinutesMark("naka", "0010001", "独自項目の保持", W, None, 2),
     )
-    return Minutes(title="議事録 住民記録", towns=towns, meetings=(meeting,), marks=marks)
+    return Minutes(
+        title="議事録 住民記録",
+        towns=towns,
+        meetings=(meeting,),
+        marks=marks,
+        issued_on=date(2026, 1, 5),
+    )
 
 
 def test_markdown_is_one_fact_per_line() -> None:
     text = to_markdown(sample_minutes())
     lines = text.splitlines()
     assert lines[0] == "# 議事録 住民記録"
+    assert lines[2] == "発行日：令和8年1月5日（2026-01-05）"
     assert "## 令和7年4月1日（2025-04-01） 住民記録 第1回" in lines
     assert "- 出席者（石井町）：佐藤（住民課長）" in lines
     assert "- 出席者（その他）：山本（コンサルタント）" in lines
@@ -213,11 +233,16 @@ def test_markdown_is_one_fact_per_line() -> None:
         "| 決定 #2 で置き換え |" in lines
     )
     # Line breaks inside a note never split a fact; pipes are escaped inside tables.
-    assert '- 石井町：カスタマイズ → 業務見直し（版 3 → 4）：=HYPERLINK("x") 対応表で管理' in lines
-    assert "- 那賀町：判定なし → 業務見直し（版 0 → 1）：地区台帳へ | 移す" in lines
+    assert '- 石井町：カスタマイズ → 業務見直し：=HYPERLINK("x") 対応表で管理' in lines
+    assert "- 那賀町：判定なし → 業務見直し：地区台帳へ | 移す" in lines
+    # Only a town whose verdict changed shows a change; the marks' versions stay out.
+    assert "- 神山町：適合（変更なし）" in lines
+    assert "版" not in text
     assert "- 対応事項：石井町：対応表を作る（期限 令和7年6月30日（2025-06-30））" in lines
     assert "- 対応事項：全体：共有" in lines
-    assert "- 置き換えた決定：#1" in lines
+    assert "- 置き換えた決定：決定 #1" in lines
+    assert "#### 決定 #2 0010001 独自項目の保持" in lines
+    assert "#5" not in text and "#6" not in text
     assert "- やむを得ない理由：町条例で定める" in lines
     assert "- 記録：山本（2025-04-01 14:30）" in lines  # Japan time
     assert text.endswith("\n") and not text.endswith("\n\n")
@@ -247,10 +272,11 @@ def test_csv_has_a_bom_crlf_and_no_live_formulas() -> None:
     assert first["機能ID"] == "0010001"  # text, leading zeros kept
     assert first["石井町の判定"] == "業務見直し"
     assert first["石井町の見直し内容・備考"] == '\'=HYPERLINK("x")\n対応表で管理'
+    assert first["決定番号"] == "1"
     assert first["状態"] == "決定 #2 で置き換え"
     assert "石井町：対応表を作る（期限 令和7年6月30日（2025-06-30））" in first["対応事項"]
     second = dict(zip(header, rows[2], strict=True))
-    assert second["置き換えた決定"] == "#1" and second["やむを得ない理由"] == "町条例で定める"
+    assert second["置き換えた決定"] == "決定 #1" and second["やむを得ない理由"] == "町条例で定める"
     assert len(rows) == 3
 
 
@@ -277,6 +303,7 @@ def test_xlsx_sheets_fonts_widths_filters_and_frozen_header() -> None:
     assert decisions.column_dimensions["F"].width == 16
     actions = book["対応事項"]
     assert [c.value for c in actions[1]] == [
+        "開催日",
         "決定番号",
         "機能ID",
         "機能名",
@@ -285,7 +312,8 @@ def test_xlsx_sheets_fonts_widths_filters_and_frozen_header() -> None:
         "期限",
         "状態",
     ]
-    assert [c.value for c in actions[2]][3:6] == [
+    assert [c.value for c in actions[2]][:2] == ["令和7年4月1日（2025-04-01）", "1"]
+    assert [c.value for c in actions[2]][4:7] == [
         "石井町",
         "対応表を作る",
         "令和7年6月30日（2025-06-30）",
@@ -297,10 +325,81 @@ def test_xlsx_sheets_fonts_widths_filters_and_frozen_header() -> None:
         "独自項目の保持",
         "カスタマイズ",
         "'+例外",
-        "5",
-        "#2",
+        "令和7年4月1日の会議の決定 #2",  # the sheet spans meetings: it names the meeting
     ]
-    assert marks.freeze_panes == "A2" and marks.auto_filter.ref == "A1:F2"
+    assert marks.freeze_panes == "A2" and marks.auto_filter.ref == "A1:E2"
+
+
+def carried_minutes() -> Minutes:
+    """The second meeting of the area, carrying over the first one's open action items."""
+    base = sample_minutes()
+    carried = (
+        MinutesCarried(
+            MinutesAction("対応表を作る", "ishii", date(2025, 4, 30)),
+            DecisionRef(1, date(2025, 4, 1), 2),
+            "0010001",
+            "独自項目の保持",
+        ),
+        MinutesCarried(
+            MinutesAction("共有", None, date(2025, 6, 30)),
+            DecisionRef(1, date(2025, 4, 1), 2),
+            "0010001",
+            "独自項目の保持",
+            done=True,
+            note="全町に配布済み",
+        ),
+    )
+    second = MinutesMeeting(
+        id=2,
+        area_id="juki",
+        area_name="住民記録",
+        held_on=date(2025, 5, 20),
+        moderator="山本",
+        title="第2回",
+        carried=carried,
+    )
+    return Minutes(
+        title=base.title, towns=base.towns, meetings=(second,), issued_on=date(2025, 5, 21)
+    )
+
+
+def test_every_format_lists_the_action_items_carried_over_with_their_origin() -> None:
+    minutes = carried_minutes()
+    lines = to_markdown(minutes).splitlines()
+    heading = lines.index("### 前回からの持ち越し対応事項")
+    assert lines[heading + 2 : heading + 4] == [
+        "- 石井町：対応表を作る（期限 令和7年4月30日（2025-04-30）） ／ "
+        "令和7年4月1日の会議の決定 #2（0010001 独自項目の保持） ／ 未完了（期限切れ）",
+        "- 全体：共有（期限 令和7年6月30日（2025-06-30）） ／ "
+        "令和7年4月1日の会議の決定 #2（0010001 独自項目の保持） ／ "
+        "会議の日までに完了：全町に配布済み",
+    ]
+    rows = list(csv.reader(io.StringIO(to_csv(minutes).decode("utf-8-sig"), newline="")))
+    title = rows.index(["前回からの持ち越し対応事項"])
+    assert rows[title - 1] == [] and rows[title + 1][:5] == [
+        "会議の開催日",
+        "担当",
+        "内容",
+        "期限",
+        "元の決定",
+    ]
+    assert rows[title + 2][1:5] == [
+        "石井町",
+        "対応表を作る",
+        "令和7年4月30日（2025-04-30）",
+        "令和7年4月1日の会議の決定 #2",
+    ]
+    assert rows[title + 2][7] == "未完了（期限切れ）"
+    book = load_workbook(io.BytesIO(to_xlsx(minutes)))
+    sheet = book["持ち越し対応事項"]
+    assert [c.value for c in sheet[3]][1:2] + [c.value for c in sheet[3]][7:] == [
+        "全体",
+        "会議の日までに完了",
+        "全町に配布済み",
+    ]
+    # A meeting with nothing carried over says nothing about it.
+    assert "持ち越し" not in to_markdown(sample_minutes())
+    assert "持ち越し対応事項" not in load_workbook(io.BytesIO(to_xlsx(sample_minutes()))).sheetnames
 
 
 def test_helpers() -> None:
@@ -329,7 +428,11 @@ def test_a_scenarios_sheet_reads_naturally_in_english_and_fits_excels_limit() ->
 
 def test_empty_log() -> None:
     empty = Minutes(title="議事録", towns=(), meetings=())
-    assert "記録された会議はありません。" in to_markdown(empty)
+    text = to_markdown(empty)
+    assert "記録された会議はありません。" in text
+    # The date of issue is there even without a meeting: today, in Japan.
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    assert f"発行日：{wareki_with_western(today)}" in text.splitlines()
     assert to_csv(empty).decode("utf-8-sig").count("\r\n") == 1
     assert load_workbook(io.BytesIO(to_xlsx(empty))).sheetnames == ["決定事項", "対応事項"]
 

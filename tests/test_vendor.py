@@ -33,6 +33,7 @@ from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
+from fitgap.store import minutes as minutes_queries
 from fitgap.store import vendor as vendor_queries
 from fitgap.store.db import Database
 from tests.factories import make_catalog, make_marks, make_towns
@@ -457,7 +458,7 @@ def test_the_minutes_and_the_meeting_item_show_the_answer(
         meeting_id = meeting.id
     expected = "設定で対応可 — 帳票レイアウトは「帳票設定」画面の様式切替で対応"
     with db.session() as session:
-        minutes = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+        minutes = minutes_queries.gather_minutes(session=session, meeting_id=meeting_id)
     assert f"- ベンダー回答：{expected}" in to_markdown(minutes)
     assert expected in to_csv(minutes).decode("utf-8-sig")
     sign_in(client, db, "moderator", "moderator")

@@ -88,6 +88,7 @@ def export_decisions(
     from dataclasses import replace
 
     from fitgap.store import meetings as meeting_queries
+    from fitgap.store import minutes as minutes_queries
 
     app = _app(ctx)
     database = _database(app)
@@ -116,12 +117,12 @@ def export_decisions(
         check_output_files([*paths, *([everything] if meeting_id is None else [])], force=force)
         written: list[str] = []
         for meeting, path in zip(meetings, paths, strict=True):
-            record = meeting_queries.gather_minutes(session=session, meeting_id=meeting.id)
+            record = minutes_queries.gather_minutes(session=session, meeting_id=meeting.id)
             write_minutes(path, replace(record, scenario=scenario), output)
             click.echo(str(path))
             written.append(str(path))
         if meeting_id is None:
-            record = meeting_queries.gather_minutes(session=session)
+            record = minutes_queries.gather_minutes(session=session)
             write_minutes(everything, replace(record, scenario=scenario), output)
             written.append(str(everything))
             click.echo(str(everything))

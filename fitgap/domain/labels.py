@@ -157,6 +157,8 @@ AUDIT_ACTION_LABELS_JA: dict[str, str] = {
     "marks.imported": N_("判定の一括取り込み"),
     "decision.recorded": N_("会議の決定の記録"),
     "decision.superseded": N_("会議の決定の置き換え"),
+    "action.done": N_("対応事項の完了"),
+    "action.reopened": N_("対応事項の再開"),
     "meeting.created": N_("会議の登録"),
     "meeting.updated": N_("会議の変更"),
     "export.downloaded": N_("議事録のダウンロード"),

@@ -16,6 +16,15 @@ from typing import NamedTuple
 from fitgap.domain.values import Cost, Mark, Priority, Status
 
 
+def tidy_note(text: str | None) -> str | None:
+    """A note (or today's practice) as stored, whatever channel it came through: line breaks
+    as LF, no trailing blanks or line breaks (a YAML `|` block ends with one, a browser sends
+    CRLF), None when nothing is left. Spreadsheets and the minutes then show no empty last line."""
+    if text is None:
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n").rstrip() or None
+
+
 class Kept(NamedTuple):
     """What a new verdict carries over from the mark it replaces."""
 

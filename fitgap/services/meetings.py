@@ -78,10 +78,11 @@ def record_decision(
     return decision
 
 
-def decision_reason(meeting: Meeting, area_name: str, decision_id: int, outcome: Outcome) -> str:
-    """The reason written into the mark history (kept in Japanese, like the minutes)."""
+def decision_reason(meeting: Meeting, area_name: str, number: int, outcome: Outcome) -> str:
+    """The reason written into the mark history (kept in Japanese, like the minutes); `number`
+    is the decision's number within the meeting, as the minutes name it."""
     label = OUTCOME_LABELS_JA[outcome]
-    return f"会議 {wareki(meeting.held_on)} {area_name} 決定 #{decision_id}: {label}"
+    return f"会議 {wareki(meeting.held_on)} {area_name} 決定 #{number}: {label}"
 
 
 def _record(
@@ -151,9 +152,10 @@ def _record(
     session.flush()
     assert decision.id is not None  # noqa: S101 - flushed just above
     area = session.get(Area, meeting.area_id)
-    reason = decision_reason(
-        meeting, area.name if area else meeting.area_id, decision.id, draft.outcome
-    )
+    number = meeting_queries.decision_refs(session=session, decision_ids=[decision.id])[
+        decision.id
+    ].number
+    reason = decision_reason(meeting, area.name if area else meeting.area_id, number, draft.outcome)
     if draft.outcome is not Outcome.POSTPONED:
         for verdict in verdicts:
             _apply_verdict(session, meeting, decision.id, function.id, verdict, marks, reason)

@@ -44,6 +44,8 @@ ACTIONS = (
     "marks.imported",
     "decision.recorded",
     "decision.superseded",
+    "action.done",
+    "action.reopened",
     "meeting.created",
     "meeting.updated",
     "export.downloaded",

@@ -16,11 +16,8 @@ from sqlmodel import Session
 
 from fitgap.domain.i18n import _
 from fitgap.domain.meetings import minutes as log
-from fitgap.domain.values import Outcome, Status
-from fitgap.domain.vendor import one_line
-from fitgap.domain.wareki import wareki
+from fitgap.domain.values import Outcome
 from fitgap.store import catalog as catalog_queries
-from fitgap.store import vendor as vendor_queries
 from fitgap.store.models import (
     ActionItem,
     AgendaItem,
@@ -410,6 +407,35 @@ def superseded_by(*, session: Session, decision_ids: Collection[int]) -> dict[in
     return {int(old): int(new) for old, new in session.execute(statement)}
 
 
+def decision_refs(*, session: Session, decision_ids: Collection[int]) -> dict[int, log.DecisionRef]:
+    """Each decision as people name it: its number within its meeting (1, 2, ... in the order
+    recorded) and the meeting's day."""
+    ids = list(decision_ids)
+    if not ids:
+        return {}
+    meetings_of = select(_decision.c.meeting_id).where(_decision.c.id.in_(ids))
+    numbered = (
+        select(
+            _decision.c.id,
+            _decision.c.meeting_id,
+            func.row_number()
+            .over(partition_by=_decision.c.meeting_id, order_by=_decision.c.id)
+            .label("number"),
+        )
+        .where(_decision.c.meeting_id.in_(meetings_of))
+        .subquery()
+    )
+    statement = (
+        select(numbered.c.id, numbered.c.meeting_id, numbered.c.number, _meeting.c.held_on)
+        .join(_meeting, _meeting.c.id == numbered.c.meeting_id)
+        .where(numbered.c.id.in_(ids))
+    )
+    return {
+        int(row.id): log.DecisionRef(int(row.meeting_id), row.held_on, int(row.number))
+        for row in session.execute(statement)
+    }
+
+
 def meeting_decisions(*, session: Session, meeting_id: int) -> list[Decision]:
     """The decisions recorded in a meeting, oldest first."""
     statement = (
@@ -448,155 +474,6 @@ def action_items(*, session: Session, decision_ids: Collection[int]) -> dict[int
     for row in session.scalars(statement):
         result.setdefault(row.decision_id, []).append(row)
     return result
-
-
-# --- what the screens show -------------------------------------------------------------------
-
-
-# --- the decision log ------------------------------------------------------------------------
-
-
-def _minutes_meeting(
-    session: Session,
-    meeting: Meeting,
-    area_names: dict[str, str],
-    function_names: dict[str, str],
-    replaced: dict[int, int],
-    decisions: list[Decision],
-) -> log.MinutesMeeting:
-    assert meeting.id is not None  # noqa: S101 - a stored meeting
-    ids = [d.id for d in decisions if d.id is not None]
-    towns_of = decision_towns(session=session, decision_ids=ids)
-    actions_of = action_items(session=session, decision_ids=ids)
-    return log.MinutesMeeting(
-        id=meeting.id,
-        area_id=meeting.area_id,
-        area_name=area_names.get(meeting.area_id, meeting.area_id),
-        held_on=meeting.held_on,
-        moderator=meeting.moderator,
-        title=meeting.title,
-        place=meeting.place,
-        attendees=tuple(
-            log.MinutesAttendee(town_id=a.town_id, name=a.name, role=a.role)
-            for a in attendees(session=session, meeting_id=meeting.id)
-        ),
-        agenda=tuple(
-            log.MinutesItem(
-                function_id=i.function_id,
-                function_name=function_names.get(i.function_id, ""),
-                later=i.later,
-            )
-            for i in agenda(session=session, meeting_id=meeting.id)
-        ),
-        decisions=tuple(
-            log.MinutesDecision(
-                id=d.id,
-                meeting_id=meeting.id,
-                function_id=d.function_id,
-                function_name=function_names.get(d.function_id, ""),
-                outcome=Outcome(d.outcome),
-                summary=d.summary,
-                decided_by=d.decided_by,
-                decided_at=d.decided_at,
-                justification=d.justification,
-                alternative=d.alternative,
-                verdicts=tuple(
-                    log.MinutesVerdict(
-                        town_id=t.town_id,
-                        status=Status(t.status),
-                        note=t.note,
-                        previous_status=Status(t.previous_status) if t.previous_status else None,
-                        previous_version=t.previous_version,
-                        version=t.version,
-                    )
-                    for t in towns_of.get(d.id, [])
-                ),
-                actions=tuple(
-                    log.MinutesAction(what=a.what, town_id=a.town_id, due_on=a.due_on)
-                    for a in actions_of.get(d.id, [])
-                ),
-                supersedes_id=d.supersedes_id,
-                superseded_by_id=replaced.get(d.id),
-            )
-            for d in decisions
-            if d.id is not None
-        ),
-    )
-
-
-def gather_minutes(*, session: Session, meeting_id: int | None = None) -> log.Minutes:
-    """The decision log of one meeting, or of the whole project (every meeting, oldest first)."""
-    if meeting_id is not None:
-        one = get_meeting(session=session, meeting_id=meeting_id)
-        if one is None:
-            raise LookupError(meeting_id)
-        meetings = [one]
-    else:
-        meetings = sorted(list_meetings(session=session), key=lambda m: (m.held_on, m.id or 0))
-    area_names = {a.id: a.name for a in session.scalars(select(Area))}
-    by_meeting = {
-        m.id: meeting_decisions(session=session, meeting_id=m.id)
-        for m in meetings
-        if m.id is not None
-    }
-    all_ids = [d.id for ds in by_meeting.values() for d in ds if d.id is not None]
-    replaced = superseded_by(session=session, decision_ids=all_ids)
-    function_ids = {d.function_id for ds in by_meeting.values() for d in ds}
-    for meeting in meetings:
-        assert meeting.id is not None  # noqa: S101 - stored meetings
-        function_ids.update(i.function_id for i in agenda(session=session, meeting_id=meeting.id))
-    names: dict[str, str] = {
-        row[0]: row[1]
-        for row in session.execute(
-            select(_function.c.id, _function.c.name).where(_function.c.id.in_(sorted(function_ids)))
-        )
-    }
-    towns = catalog_queries.list_towns(session=session)
-    decided = sorted({d.function_id for ds in by_meeting.values() for d in ds})
-    current = catalog_queries.marks_for_functions(session=session, function_ids=decided)
-    marks = tuple(
-        log.MinutesMark(
-            town_id=town.id,
-            function_id=function_id,
-            function_name=names.get(function_id, ""),
-            status=Status(current[(town.id, function_id)].status)
-            if (town.id, function_id) in current
-            else Status.UNDECIDED,
-            note=current[(town.id, function_id)].note
-            if (town.id, function_id) in current
-            else None,
-            version=current[(town.id, function_id)].version
-            if (town.id, function_id) in current
-            else 0,
-        )
-        for town in towns
-        for function_id in decided
-    )
-    if meeting_id is not None:
-        meeting = meetings[0]
-        title = _(
-            "議事録 %(area)s %(date)s",
-            area=area_names.get(meeting.area_id, meeting.area_id),
-            date=wareki(meeting.held_on),
-        )
-    else:
-        title = _("議事録（全会議の決定事項）")
-    return log.Minutes(
-        title=title,
-        towns=tuple(log.MinutesTown(id=t.id, name=t.name) for t in towns),
-        meetings=tuple(
-            _minutes_meeting(session, m, area_names, names, replaced, by_meeting[m.id])
-            for m in meetings
-            if m.id is not None
-        ),
-        marks=marks,
-        vendor_answers={
-            function_id: one_line(answer)
-            for function_id, answer in vendor_queries.latest_answers(
-                session=session, function_ids=decided
-            ).items()
-        },
-    )
 
 
 def export_basename(meeting: Meeting) -> str:

@@ -256,6 +256,19 @@ class ActionItem(SQLModel, table=True):
     position: int = 0
 
 
+class ActionItemStatus(SQLModel, table=True):
+    """An action item marked done, or reopened, with a note (insert-only: the item's state is
+    its newest row; an item without one is open)."""
+
+    __tablename__ = "action_item_status"
+    id: int | None = Field(default=None, primary_key=True)
+    action_item_id: int = Field(foreign_key="action_item.id", index=True)
+    done: bool
+    note: str | None = Field(default=None, sa_type=Text, nullable=True)
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = _timestamp()
+
+
 # --- forming the group -----------------------------------------------------------------------
 
 

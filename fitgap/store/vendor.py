@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from fitgap.domain.values import AnswerKind, Cost, Status
@@ -176,3 +176,8 @@ def open_requests(
         )
         for fid, (aid, name, path) in heads.items()
     ]
+
+
+def answer_stamp(*, session: Session) -> int:
+    """A number that grows with every answer recorded (what the console's poll compares)."""
+    return int(session.execute(select(func.coalesce(func.max(_answer.c.id), 0))).scalar_one())

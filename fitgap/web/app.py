@@ -167,6 +167,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
 
     from fitgap.web.views import (
+        actions,
         admin,
         auth,
         catalog,
@@ -180,6 +181,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(actions.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(dashboard.bp)

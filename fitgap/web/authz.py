@@ -352,6 +352,18 @@ def can_moderate() -> bool:
     return user is not None and user.role is Role.MODERATOR
 
 
+def can_report_action(town_id: str | None) -> bool:
+    """Whether the user may mark an action item done (or reopen it): the moderator any item;
+    a town's staff the items their town is responsible for (the group's items, without a town,
+    are the moderator's to follow up)."""
+    user = current_user()
+    if user is None:
+        return False
+    if user.role is Role.MODERATOR:
+        return True
+    return user.role is Role.STAFF and town_id is not None and user.town_id == town_id
+
+
 def can_download_exports() -> bool:
     """Whether the user may download the read-only exports (the decision log, the matrix)."""
     user = current_user()

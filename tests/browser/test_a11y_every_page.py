@@ -85,6 +85,7 @@ PAGES: dict[str, dict[str, str]] = {
     "meetings.follow": {"town": "ishii"},
     "meetings.minutes": {},
     "meetings.all_minutes": {},
+    "actions.index": {},
     "admin.accounts": {},
     "admin.account": {},
     "admin.new_account": {},
@@ -133,6 +134,8 @@ NOT_PAGES: dict[str, str] = {
     "function page), checked in place by test_workspace_interactions",
     "meetings.live": "an htmx poll answer (204 or the current item), checked in place by "
     "test_meeting_interactions",
+    "meetings.console_changes": "an htmx poll answer (204 or the console's parts out of band), "
+    "checked in place by test_console_follows_a_decision_recorded_in_another_tab",
 }
 # The signed-in roles, by the demo account that has each (石井町's staff for the staff).
 ROLES: dict[str, Role] = {

@@ -20,6 +20,7 @@ from fitgap.domain.files.marks_fast import read_marks_fast
 from fitgap.domain.files.yamlfile import STR_TAG, InvalidInput, Problem, Reader, compose, yaml_files
 from fitgap.domain.i18n import _, current_language, set_language
 from fitgap.domain.limits import MAX_AREA_KM2, MAX_COUNT, MAX_NOTE_LENGTH, MAX_YEN
+from fitgap.domain.marking import tidy_note
 from fitgap.domain.values import (
     PRIORITY_SYNONYMS,
     REQUIREMENT_SYNONYMS,
@@ -386,7 +387,8 @@ def _read_mark(
                         value=raw,
                     ),
                 )
-    note = _long_text(values, reader, "note")
+    # Stored tidy (no trailing line break of a `|` block): see marking.tidy_note.
+    note = tidy_note(_long_text(values, reader, "note"))
     as_is = _long_text(values, reader, "as_is")
     priority = _read_priority(values.get("priority"), reader)
     cost = None
@@ -401,7 +403,7 @@ def _read_mark(
         note=note,
         cost=cost,
         priority=priority,
-        as_is=as_is or None,
+        as_is=tidy_note(as_is),
     )
 
 

@@ -45,6 +45,7 @@ from fitgap.domain.limits import (
     MAX_NOTE_LENGTH,
     MAX_YEN,
 )
+from fitgap.domain.marking import tidy_note
 from fitgap.domain.values import STATUS_SYNONYMS, Cost, Mark, Status
 
 __all__ = ["FastMarks", "read_marks_fast"]
@@ -306,6 +307,8 @@ class _Scan:
             note = None
         elif not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:
             raise _NotFast
+        else:
+            note = tidy_note(note)  # as the precise reader stores it
         cost = None
         if "cost" in values:
             if status is not Status.CUSTOMIZATION:

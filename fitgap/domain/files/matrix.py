@@ -37,6 +37,7 @@ from fitgap.domain.labels import (
     requirement_label,
     status_label,
 )
+from fitgap.domain.marking import tidy_note
 from fitgap.domain.meetings.minutes import sheet_title
 from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.scores import StatusCounts, round_risk
@@ -233,12 +234,12 @@ def build_area(
             mark = board.mark(town.id, function.id)
             status = mark.status if mark is not None else Status.UNDECIDED
             cost = mark.cost if mark is not None and status is Status.CUSTOMIZATION else None
-            note = (mark.note or "") if mark is not None else ""
+            note = (tidy_note(mark.note) or "") if mark is not None else ""
             row += [status, mark.priority if mark is not None else None]
             if for_vendor:
                 row.append(note if status is Status.CUSTOMIZATION else "")
             else:
-                row += [note, (mark.as_is or "") if mark is not None else ""]
+                row += [note, (tidy_note(mark.as_is) or "") if mark is not None else ""]
             row += [
                 cost.initial_yen if cost is not None else None,
                 cost.annual_yen if cost is not None else None,

@@ -13,7 +13,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from fitgap.domain.files.cells import neutralise
 from fitgap.domain.group.table import ScenarioTable
@@ -21,9 +20,9 @@ from fitgap.domain.i18n import _
 from fitgap.domain.labels import outcome_label
 from fitgap.domain.labels import status_label as status_text
 from fitgap.domain.values import Outcome, Requirement, Status
-from fitgap.domain.wareki import wareki_with_western
+from fitgap.domain.wareki import JST, wareki, wareki_with_western
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+TOKYO = JST  # Japan time (a fixed UTC+9: see wareki.JST)
 
 
 # Outcomes that keep a customization: the law tolerates only the truly unavoidable minimum.
@@ -207,8 +206,25 @@ class MinutesAction:
 
 
 @dataclass(frozen=True, slots=True)
+class DecisionRef:
+    """A decision as people name it: its number within its meeting, and that meeting's day."""
+
+    meeting_id: int
+    held_on: date
+    number: int
+
+
+def decision_name(ref: DecisionRef, within: int | None = None) -> str:
+    """決定 #2 inside its own meeting (`within`); 令和7年4月1日の会議の決定 #2 from elsewhere."""
+    if ref.meeting_id == within:
+        return _("決定 #%(n)s", n=ref.number)
+    return _("%(date)sの会議の決定 #%(n)s", date=wareki(ref.held_on), n=ref.number)
+
+
+@dataclass(frozen=True, slots=True)
 class MinutesDecision:
-    """One recorded decision."""
+    """One recorded decision. `id` is the database's; people know it by `number`, counted from 1
+    in each meeting (None in logs built without one: the id stands in)."""
 
     id: int
     meeting_id: int
@@ -224,11 +240,38 @@ class MinutesDecision:
     actions: tuple[MinutesAction, ...] = ()
     supersedes_id: int | None = None
     superseded_by_id: int | None = None
+    number: int | None = None
+    held_on: date | None = None  # the meeting's day
+    supersedes: DecisionRef | None = None  # the decision it replaced, as people name it
+    superseded_by: DecisionRef | None = None  # the decision that replaced it
 
     @property
     def current(self) -> bool:
         """Whether no later decision replaced this one."""
         return self.superseded_by_id is None
+
+    @property
+    def shown_number(self) -> int:
+        """The number people know the decision by (within its meeting)."""
+        return self.number if self.number is not None else self.id
+
+    @property
+    def name(self) -> str:
+        """決定 #2 (within its meeting)."""
+        return _("決定 #%(n)s", n=self.shown_number)
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesCarried:
+    """An action item of an earlier meeting of the area that was still open when this meeting
+    began (前回からの持ち越し対応事項), and whether it was done by the end of the meeting's day."""
+
+    action: MinutesAction
+    origin: DecisionRef
+    function_id: str
+    function_name: str
+    done: bool = False
+    note: str | None = None  # the note given when it was marked done
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +297,7 @@ class MinutesMeeting:
     attendees: tuple[MinutesAttendee, ...] = ()
     agenda: tuple[MinutesItem, ...] = ()
     decisions: tuple[MinutesDecision, ...] = ()
+    carried: tuple[MinutesCarried, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +324,12 @@ class Minutes:
     vendor_answers: Mapping[str, str] = field(default_factory=dict)
     # A saved scenario of the group (参加団体の検討), when the export was asked to carry one.
     scenario: ScenarioTable | None = None
+    issued_on: date | None = None  # the day the log is issued (None: today in Japan)
+
+    @property
+    def issue_date(self) -> date:
+        """The day of issue: as given, or today in Japan."""
+        return self.issued_on or datetime.now(TOKYO).date()
 
     @property
     def decisions(self) -> tuple[MinutesDecision, ...]:
@@ -358,21 +408,36 @@ def decision_state(decision: MinutesDecision) -> str:
     """有効, or which decision replaced it."""
     if decision.superseded_by_id is None:
         return _("有効")
-    return _("決定 #%(id)s で置き換え", id=decision.superseded_by_id)
+    if decision.superseded_by is None:
+        return _("決定 #%(id)s で置き換え", id=decision.superseded_by_id)
+    return _(
+        "%(decision)s で置き換え",
+        decision=decision_name(decision.superseded_by, decision.meeting_id),
+    )
+
+
+def supersedes_text(decision: MinutesDecision) -> str:
+    """The decision this one replaced, as people name it ("" for none)."""
+    if decision.supersedes is not None:
+        return decision_name(decision.supersedes, decision.meeting_id)
+    return f"#{decision.supersedes_id}" if decision.supersedes_id else ""
 
 
 def verdict_text(
     minutes: Minutes, verdict: MinutesVerdict, escape: Callable[[str], str] = _as_is
 ) -> str:
-    """石井町: カスタマイズ → 業務見直し（版 3 → 4）; `escape` takes the user text."""
+    """石井町：カスタマイズ → 業務見直し, or 神山町：適合（変更なし） for a town whose verdict
+    the decision kept; `escape` takes the user text. (The marks' version numbers stay out:
+    they count every saved change of a mark and mean nothing to the minutes' readers.)"""
+    town = escape(minutes.town_name(verdict.town_id))
+    if verdict.previous_status is verdict.status:
+        return _("%(town)s：%(status)s（変更なし）", town=town, status=status_text(verdict.status))
     before = status_text(verdict.previous_status) if verdict.previous_status else _("判定なし")
     return _(
-        "%(town)s：%(before)s → %(after)s（版 %(old)s → %(new)s）",
-        town=escape(minutes.town_name(verdict.town_id)),
+        "%(town)s：%(before)s → %(after)s",
+        town=town,
         before=before,
         after=status_text(verdict.status),
-        old=verdict.previous_version,
-        new=verdict.version,
     )
 
 
@@ -384,6 +449,25 @@ def action_text(
     if action.due_on is not None:
         text += _("（期限 %(date)s）", date=wareki_with_western(action.due_on))
     return text
+
+
+def carried_state(carried: MinutesCarried, held_on: date) -> str:
+    """未完了 (期限切れ when past due on the meeting's day), or 完了 with its note."""
+    if carried.done:
+        return _("会議の日までに完了")
+    if carried.action.due_on is not None and carried.action.due_on < held_on:
+        return _("未完了（期限切れ）")
+    return _("未完了")
+
+
+def carried_origin(carried: MinutesCarried, escape: Callable[[str], str] = _as_is) -> str:
+    """令和7年4月1日の会議の決定 #2（0010001 独自項目の保持）; `escape` takes the user text."""
+    return _(
+        "%(decision)s（%(id)s %(name)s）",
+        decision=decision_name(carried.origin),
+        id=escape(carried.function_id),
+        name=escape(carried.function_name),
+    )
 
 
 def attendee_text(attendee: MinutesAttendee, escape: Callable[[str], str] = _as_is) -> str:
@@ -421,6 +505,7 @@ def to_markdown(minutes: Minutes) -> str:
     """The log as one Markdown document: stable order, one fact per line (small git diffs).
     User text shows as typed and cannot add a heading, a list, a tag or a comment."""
     lines = [f"# {_md(minutes.title)}", ""]
+    lines += [_("発行日：%(date)s", date=wareki_with_western(minutes.issue_date)), ""]
     if not minutes.meetings:
         lines += [_("記録された会議はありません。"), ""]
     for meeting in minutes.meetings:
@@ -463,6 +548,20 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
                 )
             )
     lines.append("")
+    if meeting.carried:
+        lines += [f"### {_('前回からの持ち越し対応事項')}", ""]
+        for carried in meeting.carried:
+            lines.append(
+                "- "
+                + _(
+                    "%(action)s ／ %(origin)s ／ %(state)s",
+                    action=action_text(minutes, carried.action, _md),
+                    origin=carried_origin(carried, _md),
+                    state=carried_state(carried, meeting.held_on),
+                )
+                + (f"：{_md(carried.note)}" if carried.done and carried.note else "")
+            )
+        lines.append("")
     if meeting.agenda:
         decided = {d.function_id: d for d in meeting.decisions}
         lines += [f"### {_('議題')}", ""]
@@ -471,7 +570,7 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
         for number, item in enumerate(meeting.agenda, start=1):
             decision = decided.get(item.function_id)
             if decision is not None:
-                result = f"{_('決定 #%(id)s', id=decision.id)} {outcome_label(decision.outcome)}"
+                result = f"{decision.name} {outcome_label(decision.outcome)}"
             elif item.later:
                 result = _("次回以降に協議")
             else:
@@ -493,7 +592,7 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
         lines.append(
             _row(
                 [
-                    f"#{decision.id}",
+                    f"#{decision.shown_number}",
                     _md(decision.function_id),
                     _md(decision.function_name),
                     outcome_label(decision.outcome),
@@ -509,7 +608,7 @@ def _meeting_markdown(minutes: Minutes, meeting: MinutesMeeting) -> list[str]:
 
 
 def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]:
-    heading = _("決定 #%(id)s", id=decision.id)
+    heading = decision.name
     name = _md(decision.function_name)
     lines = [f"#### {heading} {_md(decision.function_id)} {name}", ""]
     lines.append(_("- 決定内容：%(outcome)s", outcome=outcome_label(decision.outcome)))
@@ -530,7 +629,7 @@ def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]
     for action in decision.actions:
         lines.append(_("- 対応事項：%(text)s", text=action_text(minutes, action, _md)))
     if decision.supersedes_id is not None:
-        lines.append(_("- 置き換えた決定：#%(id)s", id=decision.supersedes_id))
+        lines.append(_("- 置き換えた決定：%(decision)s", decision=supersedes_text(decision)))
     lines.append(_("- 状態：%(state)s", state=decision_state(decision)))
     lines.append(
         _(
@@ -586,7 +685,7 @@ def decision_rows(minutes: Minutes) -> list[list[str]]:
                 str(meeting.id),
                 wareki_with_western(meeting.held_on),
                 meeting.area_name,
-                str(decision.id),
+                str(decision.shown_number),
                 decision.function_id,
                 decision.function_name,
                 outcome_label(decision.outcome),
@@ -603,7 +702,7 @@ def decision_rows(minutes: Minutes) -> list[list[str]]:
                 decision.alternative or "",
                 minutes.vendor_answers.get(decision.function_id, ""),
                 "\n".join(action_text(minutes, a) for a in decision.actions),
-                f"#{decision.supersedes_id}" if decision.supersedes_id else "",
+                supersedes_text(decision),
                 decision_state(decision),
                 decision.decided_by,
                 local_time(decision.decided_at),
@@ -620,6 +719,15 @@ def to_csv(minutes: Minutes) -> bytes:
     writer.writerow([neutralise(cell) for cell in decision_header(minutes)])
     for row in decision_rows(minutes):
         writer.writerow([neutralise(cell) for cell in row])
+    carried = carried_rows(minutes)
+    if carried:
+        # The carried-over action items are a table of their own (the workbook gives them a
+        # sheet): after an empty row and a title, so the decisions stay one table at the top.
+        writer.writerow([])
+        writer.writerow([neutralise(_("前回からの持ち越し対応事項"))])
+        writer.writerow([neutralise(cell) for cell in carried_header()])
+        for row in carried:
+            writer.writerow([neutralise(cell) for cell in row])
     if minutes.scenario is not None:
         # A second table below the first, after an empty row, headed by its title.
         table = minutes.scenario
@@ -644,6 +752,7 @@ MAX_COLUMN_WIDTH = 60
 def action_header() -> list[str]:
     """The columns of the action items sheet."""
     return [
+        _("開催日"),
         _("決定番号"),
         _("機能ID"),
         _("機能名"),
@@ -656,26 +765,60 @@ def action_header() -> list[str]:
 
 def action_rows(minutes: Minutes) -> list[list[str]]:
     """One row per action item, decision by decision."""
-    rows: list[list[str]] = []
-    for decision in minutes.decisions:
-        for action in decision.actions:
-            rows.append(
-                [
-                    str(decision.id),
-                    decision.function_id,
-                    decision.function_name,
-                    minutes.town_name(action.town_id),
-                    action.what,
-                    wareki_with_western(action.due_on) if action.due_on else "",
-                    decision_state(decision),
-                ]
-            )
-    return rows
+    return [
+        [
+            wareki_with_western(meeting.held_on),
+            str(decision.shown_number),
+            decision.function_id,
+            decision.function_name,
+            minutes.town_name(action.town_id),
+            action.what,
+            wareki_with_western(action.due_on) if action.due_on else "",
+            decision_state(decision),
+        ]
+        for meeting in minutes.meetings
+        for decision in meeting.decisions
+        for action in decision.actions
+    ]
+
+
+def carried_header() -> list[str]:
+    """The columns of the carried-over action items (前回からの持ち越し対応事項)."""
+    return [
+        _("会議の開催日"),
+        _("担当"),
+        _("内容"),
+        _("期限"),
+        _("元の決定"),
+        _("機能ID"),
+        _("機能名"),
+        _("状況"),
+        _("完了の報告"),
+    ]
+
+
+def carried_rows(minutes: Minutes) -> list[list[str]]:
+    """One row per carried-over action item, meeting by meeting."""
+    return [
+        [
+            wareki_with_western(meeting.held_on),
+            minutes.town_name(carried.action.town_id),
+            carried.action.what,
+            wareki_with_western(carried.action.due_on) if carried.action.due_on else "",
+            decision_name(carried.origin),
+            carried.function_id,
+            carried.function_name,
+            carried_state(carried, meeting.held_on),
+            (carried.note or "") if carried.done else "",
+        ]
+        for meeting in minutes.meetings
+        for carried in meeting.carried
+    ]
 
 
 def mark_header() -> list[str]:
     """The columns of a town's marks sheet."""
-    return [_("機能ID"), _("機能名"), _("判定"), _("備考"), _("版"), _("決定番号")]
+    return [_("機能ID"), _("機能名"), _("判定"), _("備考"), _("決定")]
 
 
 def mark_rows(minutes: Minutes, town_id: str) -> list[list[str]]:
@@ -691,11 +834,18 @@ def mark_rows(minutes: Minutes, town_id: str) -> list[list[str]]:
                 mark.function_name,
                 status_text(mark.status),
                 mark.note or "",
-                str(mark.version),
-                f"#{decision.id}" if decision else "",
+                _decision_of_mark(decision),
             ]
         )
     return rows
+
+
+def _decision_of_mark(decision: MinutesDecision | None) -> str:
+    if decision is None:
+        return ""
+    if decision.held_on is None:
+        return decision.name
+    return decision_name(DecisionRef(decision.meeting_id, decision.held_on, decision.shown_number))
 
 
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -715,7 +865,8 @@ def sheet_title(text: str, taken: set[str]) -> str:
 
 
 def to_xlsx(minutes: Minutes) -> bytes:
-    """The log as an Excel workbook: decisions, action items, and each town's marks."""
+    """The log as an Excel workbook: decisions, action items, the action items carried over
+    from earlier meetings (when there are), and each town's marks."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
@@ -726,6 +877,8 @@ def to_xlsx(minutes: Minutes) -> bytes:
         (_("決定事項"), decision_header(minutes), decision_rows(minutes)),
         (_("対応事項"), action_header(), action_rows(minutes)),
     ]
+    if any(m.carried for m in minutes.meetings):
+        sheets.append((_("持ち越し対応事項"), carried_header(), carried_rows(minutes)))
     for town in minutes.towns:
         sheets.append(
             (_("%(town)sの判定", town=town.name), mark_header(), mark_rows(minutes, town.id))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask import abort
 
 from fitgap.domain.limits import MAX_NOTE_LENGTH, MAX_YEN
+from fitgap.domain.marking import tidy_note
 from fitgap.domain.values import PRIORITY_SYNONYMS, Cost, Priority, Status
 from fitgap.services.marks import MarkEdit
 from fitgap.store.db import MAX_INTEGER
@@ -91,12 +92,10 @@ def parse_priority(value: str | None) -> Priority | None:
 
 def clean_note(value: str | None) -> str | None:
     """A note as stored: browsers' CRLF as LF, no trailing blanks, None when empty."""
-    if value is None:
-        return None
-    text = value.replace("\r\n", "\n").replace("\r", "\n").rstrip()
-    if len(text) > MAX_NOTE_LENGTH:
+    text = tidy_note(value)
+    if text is not None and len(text) > MAX_NOTE_LENGTH:
         abort(400)
-    return text or None
+    return text
 
 
 def clean_reason(value: str | None) -> str | None:

@@ -118,6 +118,7 @@ def target_text(target: str | None, names: Names) -> str:
             "account": _("アカウント %(id)s", id=rest),
             "meeting": _("会議 #%(id)s", id=rest),
             "decision": _("決定 #%(id)s", id=rest),
+            "action": _("対応事項 #%(id)s", id=rest),
         }
         if kind in known:
             return known[kind]
@@ -316,6 +317,19 @@ def record_lines(action: str, details: Mapping[str, Any], names: Names) -> list[
         return _login_failed_lines(details, names)
     if action == "account.locked":
         return [_("%(minutes)s 分間ログインできません。", minutes=details.get("minutes"))]
+    if action in ("action.done", "action.reopened"):
+        lines = [
+            _("対応事項：%(what)s", what=details.get("what", "")),
+            _(
+                "担当：%(town)s",
+                town=names.town(details["town"]) if details.get("town") else _("全体"),
+            ),
+        ]
+        if details.get("function"):
+            lines.append(_("機能：%(function)s", function=names.function(details["function"])))
+        if details.get("note"):
+            lines.append(_("メモ：%(note)s", note=details["note"]))
+        return lines
     if action == "meeting.created":
         return [
             _("業務：%(area)s", area=names.area(details.get("area"))),

@@ -428,6 +428,7 @@ def savings_csv(
 def today_in_japan() -> date:
     """Today's date in Japan, where the meetings are held."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
-    return datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    from fitgap.domain.wareki import JST
+
+    return datetime.now(JST).date()

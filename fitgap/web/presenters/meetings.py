@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
 
 from fitgap.domain.i18n import _
+from fitgap.domain.meetings import minutes as log
 from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import Divergence
 from fitgap.domain.values import Status
+from fitgap.store import actions as action_queries
 from fitgap.store import catalog as catalog_queries
+from fitgap.store import clocks as clock_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
+from fitgap.store import vendor as vendor_queries
 from fitgap.store.models import (
     ActionItem,
     AgendaItem,
@@ -42,6 +47,7 @@ class ItemView:
     actions: list[ActionItem]
     elapsed: int
     answer: AnswerView | None = None  # the vendor's current answer (templates/vendor/_answer.html)
+    decision_name: str = ""  # 決定 #2, or 令和7年4月1日の会議の決定 #2 (an earlier meeting's)
 
 
 def item_view(
@@ -64,6 +70,7 @@ def item_view(
     )
     decision = meeting_queries.current_decision(session=session, function_id=function.id)
     ids = [decision.id] if decision and decision.id is not None else []
+    names = decision_names(session, meeting, [decision] if decision else [])
     return ItemView(
         item=item,
         number=number,
@@ -79,7 +86,30 @@ def item_view(
         else [],
         elapsed=meeting_queries.elapsed_seconds(meeting, item),
         answer=function_answer(session, function.id),
+        decision_name=names.get(ids[0], "") if ids else "",
     )
+
+
+def decision_names(
+    session: Session, meeting: Meeting, decisions: Sequence[Decision | None]
+) -> dict[int, str]:
+    """Decision id -> how the meeting's screens name it: 決定 #2 for one of this meeting (its
+    number within it), 令和7年4月1日の会議の決定 #1 for an earlier meeting's."""
+    ids = [d.id for d in decisions if d is not None and d.id is not None]
+    refs = meeting_queries.decision_refs(session=session, decision_ids=ids)
+    return {i: log.decision_name(ref, meeting.id) for i, ref in refs.items()}
+
+
+def console_stamp(session: Session, meeting: Meeting) -> str:
+    """One short text that changes with anything the console shows: the meeting's state (a
+    second moderator), the area's marks (a town accepting the vendor's answer), the vendor's
+    answers and the action items' reports. Four small reads."""
+    assert meeting.id is not None  # noqa: S101 - a stored meeting
+    version = meeting_queries.state_version(session=session, meeting_id=meeting.id)
+    marks = clock_queries.clocks(session=session, area_id=meeting.area_id).stamp
+    answers = vendor_queries.answer_stamp(session=session)
+    reports = action_queries.status_stamp(session=session)
+    return f"{version}.{marks}.{answers}.{reports}"
 
 
 def agenda_context(meeting: Meeting) -> dict[str, Any]:
@@ -109,6 +139,7 @@ def agenda_context(meeting: Meeting) -> dict[str, Any]:
             if i.function_id in known
         },
         "decisions": decisions,
+        "decision_names": decision_names(session, meeting, list(decisions.values())),
         # Towns whose mark was made on an earlier wording or class of the function (要確認).
         "review": towns_to_review(session, [i.function_id for i in items]),
         "elapsed": {i.id: meeting_queries.elapsed_seconds(meeting, i) for i in items},
@@ -193,6 +224,8 @@ def decision_message(session: Session, item_id: int) -> str:
         if item
         else None
     )
-    if decision is None:
+    if decision is None or item is None:
         return _("決定を記録しました。")
-    return _("決定 #%(id)s を記録しました。", id=decision.id)
+    meeting = meeting_queries.get_meeting(session=session, meeting_id=item.meeting_id)
+    name = decision_names(session, meeting, [decision]).get(decision.id or 0, "") if meeting else ""
+    return _("%(decision)s を記録しました。", decision=name)

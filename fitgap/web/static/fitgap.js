@@ -377,18 +377,22 @@
 })();
 
 // --- the console keeps its scroll position when it swaps itself in place -------------------------
-// The console body is replaced whole (outerHTML); the browser's scroll anchoring may then pick an
-// anchor inside the new content and jump. The moderator stays where they were.
+// The console body is replaced whole (outerHTML), or its parts out of band when it follows a
+// change made elsewhere (its watch, #console-watch); the browser's scroll anchoring may then pick
+// an anchor inside the new content and jump. The moderator stays where they were.
 (function () {
   "use strict";
   var kept = null;
+  function isConsole(target) {
+    return target && (target.id === "console-body" || target.id === "console-watch");
+  }
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail && event.detail.target;
-    kept = target && target.id === "console-body" ? window.scrollY : null;
+    kept = isConsole(target) ? window.scrollY : null;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail && event.detail.target;
-    if (kept !== null && target && target.id === "console-body") {
+    if (kept !== null && isConsole(target)) {
       window.scrollTo(window.scrollX, kept);
     }
     kept = null;

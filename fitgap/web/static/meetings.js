@@ -6,7 +6,8 @@
   var timerBase = 0;
   var timerStart = 0;
 
-  function liveElement() { return document.getElementById("live-item"); }
+  // The element that polls: the room's and the towns' current item, or the console's watch.
+  function liveElement() { return document.querySelector("[data-live]"); }
 
   function format(seconds) {
     var h = Math.floor(seconds / 3600);
@@ -46,6 +47,46 @@
     }
   });
   document.addEventListener("htmx:afterSettle", resetTimer);
+
+  // The console follows changes made elsewhere by swapping its parts out of band; a part that
+  // holds what the moderator is typing (or the focus) stays as it is. Their own next post
+  // brings the whole console anew, and a stale decision form is refused (409), never applied.
+  function edited(field) {
+    if (field.type === "hidden" || field.type === "submit" || field.type === "button") {
+      return false;
+    }
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.tagName === "SELECT") {
+      // A list without a `selected` option shows its first one: that is its starting value.
+      var initial = 0;
+      Array.prototype.forEach.call(field.options, function (option, index) {
+        if (option.defaultSelected) { initial = index; }
+      });
+      return field.selectedIndex !== initial;
+    }
+    return field.value !== field.defaultValue;
+  }
+
+  function inUse(part) {
+    if (part.matches("[data-unsaved]") || part.querySelector("[data-unsaved]")) {
+      return true;
+    }
+    var active = document.activeElement;
+    if (active && active !== document.body && part.contains(active) &&
+        active.matches("input, textarea, select")) {
+      return true;
+    }
+    return Array.prototype.some.call(part.querySelectorAll("input, textarea, select"), edited);
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var part = event.detail && event.detail.target;
+    if (part && part.closest && part.closest("#console-body") && inUse(part)) {
+      event.preventDefault();
+    }
+  });
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { wake(); }
   });

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
 from werkzeug.wrappers import Response
@@ -19,6 +20,7 @@ from fitgap.services import meetings
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
 from fitgap.store import meetings as meeting_queries
+from fitgap.store import minutes as minutes_queries
 from fitgap.store.db import MAX_INTEGER
 from fitgap.store.marks import MarkConflict
 from fitgap.store.models import AgendaItem, Meeting, Role
@@ -32,9 +34,11 @@ from fitgap.web.forms.meetings import (
     meeting_form,
 )
 from fitgap.web.fragments import fragment_cache
+from fitgap.web.presenters.actions import carried_rows, open_action_counts
 from fitgap.web.presenters.meetings import (
     agenda_context,
     agenda_message,
+    console_stamp,
     current_view,
     decision_message,
     decision_values,
@@ -44,6 +48,7 @@ from fitgap.web.presenters.meetings import (
 bp = Blueprint("meetings", __name__)
 
 POLL_SECONDS = 2
+CONSOLE_POLL_SECONDS = 3  # the console follows changes made elsewhere: rarer, less urgent
 EXPORT_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "csv": "text/csv; charset=utf-8",
@@ -100,6 +105,7 @@ def index() -> Response:
         area_names={a.id: a.name for a in areas},
         counts=meeting_queries.decision_counts(session=session),
         export_scenarios=scenarios.choices(),
+        open_actions=open_action_counts(session),
     )
 
 
@@ -192,7 +198,7 @@ def show(meeting_id: int) -> Response:
     """A meeting: details, attendees, agenda with results, and the ways into it."""
     meeting = _meeting_or_404(meeting_id)
     session = get_session()
-    minutes = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+    minutes = minutes_queries.gather_minutes(session=session, meeting_id=meeting_id)
     return htmx.render(
         "meetings/show.html",
         meeting=meeting,
@@ -201,6 +207,7 @@ def show(meeting_id: int) -> Response:
         area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
         towns=catalog_queries.list_towns(session=session),
         export_scenarios=scenarios.choices(),
+        text=log,
     )
 
 
@@ -218,30 +225,45 @@ def _console(
     message: str | None = None,
 ) -> Response:
     """The console page; for htmx only its body, swapped in place (with `message` announced).
-    `problems_at` puts the problems next to the form they are about ("decision", "agenda")."""
-    context = agenda_context(meeting)
-    items: list[AgendaItem] = context["items"]
-    item_id = selected or meeting.current_item_id
-    view = current_view(meeting, items, context["board"], item_id)
-    session = get_session()
+    `problems_at` puts the problems next to the form they are about ("decision", "agenda",
+    "carried")."""
+    context = _console_context(meeting, selected or meeting.current_item_id)
     response = htmx.render(
         "meetings/console.html",
         "console_body",
-        meeting=meeting,
-        area=catalog_queries.get_area(session=session, area_id=meeting.area_id),
-        towns=catalog_queries.list_towns(session=session),
-        view=view,
         problems=problems or [],
         problems_at=problems_at,
-        values=values if values is not None else decision_values(view),
-        outcomes=list(Outcome),
-        decision_statuses=DECISION_STATUSES,
-        action_rows=range(ACTION_ROWS),
+        values=values if values is not None else decision_values(context["view"]),
         message=message if htmx.is_htmx() else None,
+        live=request.args.get("live", "1") != "0",
         **context,
     )
     response.status_code = status
     return response
+
+
+def _console_context(meeting: Meeting, item_id: int | None) -> dict[str, Any]:
+    """What the console shows of the meeting, with `item_id` as the chosen item."""
+    session = get_session()
+    # The stamp first: a change made while the rest is read shows at the next poll.
+    stamp = console_stamp(session, meeting)
+    context = agenda_context(meeting)
+    items: list[AgendaItem] = context["items"]
+    return {
+        "meeting": meeting,
+        "area": catalog_queries.get_area(session=session, area_id=meeting.area_id),
+        "towns": catalog_queries.list_towns(session=session),
+        "view": current_view(meeting, items, context["board"], item_id),
+        "outcomes": list(Outcome),
+        "decision_statuses": DECISION_STATUSES,
+        "action_rows": range(ACTION_ROWS),
+        "carried": carried_rows(
+            session=session, meeting=meeting, may_report=authz.can_report_action
+        ),
+        "stamp": stamp,
+        "poll_seconds": CONSOLE_POLL_SECONDS,
+        **context,
+    }
 
 
 def _after_change(
@@ -262,6 +284,17 @@ def _after_change(
     return _console(_meeting_or_404(meeting_id), selected=selected, message=text)
 
 
+def console_after_report(
+    meeting_id: int, message: str, problems: list[str] | None = None
+) -> Response:
+    """After an action item of the console's carried-over list was reported done: the console
+    anew (htmx) or back at the list (a plain form); with `problems`, the console showing them."""
+    if problems:
+        meeting = _meeting_or_404(meeting_id)
+        return _console(meeting, problems=problems, problems_at="carried", status=422)
+    return _after_change(meeting_id, "#carried", message)
+
+
 def _selected_item() -> int | None:
     try:
         return int(request.args["item"]) if "item" in request.args else None
@@ -274,6 +307,31 @@ def _selected_item() -> int | None:
 def console(meeting_id: int) -> Response:
     """The moderator's console: step through the agenda, edit it, record decisions."""
     return _console(_meeting_or_404(meeting_id), selected=_selected_item())
+
+
+@bp.get("/meetings/<int:meeting_id>/console/changes")
+@moderator_only
+@authz.background_poll
+def console_changes(meeting_id: int) -> Response:
+    """What the console polls: 204 while nothing it shows changed elsewhere, else its parts
+    anew (out of band), the item it shows kept (none chosen: the room's current item)."""
+    meeting = _meeting_or_404(meeting_id)
+    if console_stamp(get_session(), meeting) == request.args.get("v", ""):
+        response = Response(status=204)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    shown = _row_id(request.args.get("item", ""))
+    context = _console_context(meeting, shown or meeting.current_item_id)
+    response = htmx.render(
+        "meetings/_console_changes.html",
+        problems=[],
+        problems_at=None,
+        values=decision_values(context["view"]),
+        live=True,
+        **context,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _back_to_console(meeting_id: int, anchor: str = "", selected: int | None = None) -> Response:
@@ -520,7 +578,7 @@ def live(meeting_id: int) -> Response:
 def minutes(meeting_id: int) -> Response:
     """The meeting's decision log as a page that prints on A4."""
     _meeting_or_404(meeting_id)
-    record = meeting_queries.gather_minutes(session=get_session(), meeting_id=meeting_id)
+    record = minutes_queries.gather_minutes(session=get_session(), meeting_id=meeting_id)
     return _minutes_page(record, meeting_id)
 
 
@@ -528,7 +586,7 @@ def minutes(meeting_id: int) -> Response:
 @authz.project
 def all_minutes() -> Response:
     """The whole project's decision log as a page that prints on A4."""
-    return _minutes_page(meeting_queries.gather_minutes(session=get_session()), None)
+    return _minutes_page(minutes_queries.gather_minutes(session=get_session()), None)
 
 
 def _minutes_page(record: log.Minutes, meeting_id: int | None) -> Response:
@@ -580,7 +638,7 @@ def download(meeting_id: int, kind: str) -> Response:
     """The meeting's decision log as a Markdown, CSV or Excel file."""
     meeting = _meeting_or_404(meeting_id)
     session = get_session()
-    record = meeting_queries.gather_minutes(session=session, meeting_id=meeting_id)
+    record = minutes_queries.gather_minutes(session=session, meeting_id=meeting_id)
     area = catalog_queries.get_area(session=session, area_id=meeting.area_id)
     name = _(
         "議事録-%(area)s-%(date)s",
@@ -594,5 +652,5 @@ def download(meeting_id: int, kind: str) -> Response:
 @authz.roles(*authz.EXPORT_ROLES)
 def download_all(kind: str) -> Response:
     """The whole project's decision log as a Markdown, CSV or Excel file."""
-    record = meeting_queries.gather_minutes(session=get_session())
+    record = minutes_queries.gather_minutes(session=get_session())
     return _download(record, kind, _("議事録-全会議"), None)
