@@ -19,12 +19,12 @@ from fitgap.domain.files.marking_sheet import (
     Resolution,
     SheetMarks,
     build_marking_sheet,
-    display_width,
     field_changes,
     preview_changes,
     read_marking_sheet,
     resolve_conflicts,
 )
+from fitgap.domain.files.sheet_kit import display_width
 from fitgap.domain.files.yamlfile import InvalidInput
 from fitgap.domain.values import Cost, Function, Mark, Requirement, Status
 

@@ -15,6 +15,7 @@ from fitgap.domain.values import Status
 from fitgap.services.sheets import sheet_bytes
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
+from fitgap.web.app import local_time
 from tests.factories import make_catalog, make_marks, make_towns
 from tests.helpers import Invoke, csrf_token, sign_in
 
@@ -79,7 +80,9 @@ def test_upload_previews_then_applies(
         assert history[-1].source == "xlsx"
 
 
-def colleague_saves(db: Database, function_id: str, status: Status, version: int) -> None:
+def colleague_saves(
+    db: Database, function_id: str, status: Status, version: int, by: str = "colleague"
+) -> None:
     """Someone else changes ishii's mark on the web."""
     with db.write() as session:
         mark_queries.save_mark(
@@ -90,7 +93,7 @@ def colleague_saves(db: Database, function_id: str, status: Status, version: int
             note="同僚の判断",
             cost=None,
             expected_version=version,
-            changed_by="colleague",
+            changed_by=by,
         )
 
 
@@ -140,7 +143,7 @@ def test_a_stale_row_is_resolved_both_ways_and_applied(
     colleague_saves(db, "0010001", Status.WORKFLOW_CHANGE, 1)
     colleague_saves(db, "0010002", Status.NOT_APPLICABLE, 1)
     status, page = upload(client, data)
-    assert status == 200 and page.count("出力後にほかの人が変更") == 2
+    assert status == 200 and page.count("出力後に colleagueが変更（") == 2
     assert "機能1" in page and "機能2" in page  # names beside the ids
     assert 'name="seen-0010001" value="2"' in page and 'name="take-0010002"' in page
     assert 'name="seen-0010003"' not in page  # no conflict, nothing to choose
@@ -164,6 +167,33 @@ def test_a_stale_row_is_resolved_both_ways_and_applied(
     with db.session() as session:
         history = mark_queries.mark_history(session=session, function_id="0010001")
         assert [h.source for h in history][-1] == "xlsx"
+
+
+def test_a_conflict_says_who_changed_the_mark_and_when_with_status_badges(
+    files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    prepared(files, fitgap, client, db)
+    data = filled(client, {"0010001": ("カスタマイズ", "独自様式"), "0010002": ("適合", None)})
+    colleague_saves(db, "0010001", Status.WORKFLOW_CHANGE, 1, by="石井町 職員（ishii-2）")
+    with db.session() as session:
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
+        assert mark is not None
+        when = local_time(mark.updated_at)  # Japan time, as everywhere in the app
+    status, page = upload(client, data)
+    assert status == 200
+    conflict = page.split('id="change-0010001"', 1)[1].split("</tbody>", 1)[0]
+    assert f"出力後に 石井町 職員（ishii-2）が変更（{when}）" in conflict
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", when)
+    # Both statuses as the app's coloured badges, with the word inside.
+    assert '<span class="badge status-workflow_change">業務見直し</span>' in conflict
+    assert '<span class="badge status-customization">カスタマイズ</span>' in conflict
+    # A row without a conflict names nobody; its statuses are badges too.
+    plain = page.split('id="change-0010002"', 1)[1].split("</tbody>", 1)[0]
+    assert "出力後に" not in plain and '<span class="badge status-fit">適合</span>' in plain
+    english = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
+    assert english.status_code in (302, 303)
+    status, page = upload(client, data)
+    assert f"Changed by 石井町 職員（ishii-2） after the export ({when})" in page
 
 
 def test_a_change_between_preview_and_apply_is_refused(

@@ -69,13 +69,16 @@ def _mark_row(state: Mark | None) -> MarkRow:
     )
 
 
-def current_rows(*, session: Session, town_id: str, area_id: str) -> dict[str, MarkRow]:
-    """The town's current marks on the area's functions, as the sheet sees them."""
+def _current_marks(*, session: Session, town_id: str, area_id: str) -> dict[str, Mark | None]:
     function_ids = [f.id for f in catalog_queries.area_functions(session=session, area_id=area_id)]
     marks = catalog_queries.marks_for_functions(session=session, function_ids=function_ids)
-    return {
-        function_id: _mark_row(marks.get((town_id, function_id))) for function_id in function_ids
-    }
+    return {function_id: marks.get((town_id, function_id)) for function_id in function_ids}
+
+
+def current_rows(*, session: Session, town_id: str, area_id: str) -> dict[str, MarkRow]:
+    """The town's current marks on the area's functions, as the sheet sees them."""
+    marks = _current_marks(session=session, town_id=town_id, area_id=area_id)
+    return {function_id: _mark_row(mark) for function_id, mark in marks.items()}
 
 
 def sheet_bytes(
@@ -99,6 +102,14 @@ def sheet_bytes(
 
 
 @dataclass(frozen=True, slots=True)
+class LastChange:
+    """Who last saved a mark (as the history names them) and when (UTC)."""
+
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SheetPreview:
     """What an uploaded sheet would change."""
 
@@ -106,6 +117,9 @@ class SheetPreview:
     area_id: str
     changes: list[MarkChangePreview]
     names: Mapping[str, str] = field(default_factory=dict)  # function id -> name
+    # function id -> who saved the current mark and when, for the conflicts: people choose
+    # between the two verdicts knowing whose work the current one is.
+    last_changes: Mapping[str, LastChange] = field(default_factory=dict)
 
     @property
     def conflicts(self) -> list[MarkChangePreview]:
@@ -141,8 +155,15 @@ def preview_sheet(
         display=display,
         function_names=names,
     )
-    current = current_rows(session=session, town_id=town_id, area_id=area_id)
-    return SheetPreview(town_id, area_id, preview_changes(sheet, current), names)
+    marks = _current_marks(session=session, town_id=town_id, area_id=area_id)
+    current = {function_id: _mark_row(mark) for function_id, mark in marks.items()}
+    changes = preview_changes(sheet, current)
+    last_changes = {
+        change.function_id: LastChange(mark.updated_by, mark.updated_at)
+        for change in changes
+        if change.conflict and (mark := marks.get(change.function_id)) is not None
+    }
+    return SheetPreview(town_id, area_id, changes, names, last_changes)
 
 
 def apply_preview(

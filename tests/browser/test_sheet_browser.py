@@ -29,6 +29,7 @@ from fitgap.domain.files.marking_sheet import (
 from fitgap.domain.values import Status
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
+from fitgap.web.app import local_time
 from tests.browser import test_a11y_every_page as a11y
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ SCREENSHOTS = (
 # 住民記録's functions marked by 石井町 in the demo: two that colleagues change after the
 # download, one the sheet makes a customization with its reason and estimate.
 TAKEN, KEPT, CUSTOMIZED = "0010020", "0010080", "0010030"
+COLLEAGUE = "石井町 職員（ishii-2）"  # as the history names a member of staff
 
 
 def _colleague_saves(site: a11y.Site, function_id: str, status: Status, note: str) -> None:
@@ -64,7 +66,7 @@ def _colleague_saves(site: a11y.Site, function_id: str, status: Status, note: st
             note=note,
             cost=None,
             expected_version=mark.version,
-            changed_by="同僚",
+            changed_by=COLLEAGUE,
         )
 
 
@@ -74,6 +76,15 @@ def _mark(site: a11y.Site, function_id: str) -> tuple[str, str | None, int | Non
         mark = mark_queries.get_mark(session=session, town_id="ishii", function_id=function_id)
         assert mark is not None
         return mark.status, mark.note, mark.cost_initial_yen
+
+
+def _changed_at(site: a11y.Site, function_id: str) -> str:
+    """When the mark was last saved, in Japan time as the app shows it."""
+    database: Database = site.app.extensions["fitgap.store.db"]
+    with database.session() as session:
+        mark = mark_queries.get_mark(session=session, town_id="ishii", function_id=function_id)
+        assert mark is not None
+        return local_time(mark.updated_at)
 
 
 def _filled_sheet(page: Page, site: a11y.Site, width: int) -> bytes:
@@ -115,7 +126,14 @@ def test_a_stale_sheet_row_is_resolved_and_applied(
     expect(page.locator("main table caption")).to_contain_text("3 件の機能が変わります")
     expect(page.locator("#sheet-conflicts h2")).to_contain_text("2 件")
     taken, kept = page.locator(f"#change-{TAKEN}"), page.locator(f"#change-{KEPT}")
-    expect(taken).to_contain_text("出力後にほかの人が変更")
+    # Who changed the mark on the web and when, so people know whose work they choose over.
+    flag = f"出力後に {COLLEAGUE}が変更（{_changed_at(site, TAKEN)}）"
+    expect(taken.locator(".conflict-flag")).to_have_text(flag)
+    expect(kept.locator(".conflict-flag")).to_contain_text(f"出力後に {COLLEAGUE}が変更")
+    # The statuses as the app's coloured badges, the word inside.
+    expect(taken.locator(".badge.status-fit")).to_have_text("適合")
+    expect(taken.locator(".badge.status-workflow_change")).to_have_text("業務見直し")
+    expect(kept.locator(".badge.status-not_applicable")).to_have_text("対象外")
     expect(taken.locator(".function-name")).not_to_be_empty()  # the name beside the id
     expect(taken).to_contain_text(f"同僚が適合にした（{size[0]}）")  # theirs, beside the sheet's
     customized = page.locator(f"#change-{CUSTOMIZED}")

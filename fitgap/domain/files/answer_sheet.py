@@ -18,26 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from fitgap.domain.files.marking_sheet import (
-    _BORDER,
-    _LINE_HEIGHT,
-    _SHIFTJIS_CHARSET,
-    FONT_NAME,
-    _amount,
-    _font,
-    _id_text,
-    _int_or_none,
-    _lines,
-    _note,
-    _put,
-    _values,
-    display_width,
-    protect_and_lay_out,
-)
+from fitgap.domain.files import sheet_kit
 from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
 from fitgap.domain.files.yamlfile import InvalidInput, Problem
 from fitgap.domain.i18n import N_, _
@@ -62,7 +44,7 @@ __all__ = [
 ]
 
 ANSWER_SHEET_FORMAT = "fitgap-answer-sheet/1"
-META_SHEET = "_fitgap"
+META_SHEET = sheet_kit.META_SHEET
 
 HEADER_ROW = 6
 COL_ID, COL_AREA, COL_PATH, COL_NAME, COL_TOWNS, COL_REASONS = 1, 2, 3, 4, 5, 6
@@ -82,21 +64,34 @@ HEADERS = (
     N_("回答日"),
 )
 EDITABLE_COLUMNS = (COL_KIND, COL_DETAIL, COL_TEXT, COL_INITIAL, COL_ANNUAL, COL_DATE)
-_WIDTHS = {
-    COL_ID: (10, 10),
-    COL_AREA: (8, 14),
-    COL_PATH: (12, 24),
-    COL_NAME: (14, 28),
-    COL_TOWNS: (10, 16),
-    COL_REASONS: (30, 50),
-    COL_KIND: (18, 18),
-    COL_DETAIL: (36, 36),
-    COL_TEXT: (30, 30),
-    COL_INITIAL: (14, 14),
-    COL_ANNUAL: (14, 14),
-    COL_DATE: (12, 12),
-}
-_WRAPPED = (COL_PATH, COL_NAME, COL_TOWNS, COL_REASONS, COL_DETAIL, COL_TEXT)
+LAYOUT = sheet_kit.FormLayout(
+    header_row=HEADER_ROW,
+    headers=HEADERS,
+    widths={
+        COL_ID: (10, 10),
+        COL_AREA: (8, 14),
+        COL_PATH: (12, 24),
+        COL_NAME: (14, 28),
+        COL_TOWNS: (10, 16),
+        COL_REASONS: (30, 50),
+        COL_KIND: (18, 18),
+        COL_DETAIL: (36, 36),
+        COL_TEXT: (30, 30),
+        COL_INITIAL: (14, 14),
+        COL_ANNUAL: (14, 14),
+        COL_DATE: (12, 12),
+    },
+    wrapped=(COL_PATH, COL_NAME, COL_TOWNS, COL_REASONS, COL_DETAIL, COL_TEXT),
+    editable=EDITABLE_COLUMNS,
+    number_formats={
+        COL_ID: "@",
+        COL_INITIAL: "#,##0",
+        COL_ANNUAL: "#,##0",
+        COL_DATE: "yyyy-mm-dd",
+    },
+    id_column=COL_ID,
+    header_lines=2,
+)
 _META_KEYS = ("format", "sheet", "header_row", "generated_at")
 _META_TABLE = ("row", "function", "answer", "kind", "detail", "text", "initial", "annual")
 
@@ -160,14 +155,12 @@ def _row_values(request: CustomizationRequest, area_name: str) -> list[object]:
 
 def _write_head(sheet: Any, generated_at: datetime) -> None:
     stamp = japan_stamp(generated_at)
-    title = _put(sheet, 1, 1, _("カスタマイズ要望への回答シート"))
-    title.font = Font(name=FONT_NAME, size=14, charset=_SHIFTJIS_CHARSET, bold=True)
-    _put(sheet, 2, 1, _("出力日時: %(when)s", when=stamp)).font = _font()
+    sheet_kit.put(sheet, 1, 1, _("カスタマイズ要望への回答シート")).font = sheet_kit.title_font()
+    sheet_kit.put(sheet, 2, 1, _("出力日時: %(when)s", when=stamp)).font = sheet_kit.font()
     kinds = " / ".join(ANSWER_KIND_LABELS_JA[k] for k in AnswerKind)
-    note = _put(
+    sheet_kit.write_instructions(
         sheet,
         3,
-        1,
         _(
             "黄色の列だけを記入してください。回答はプルダウン（%(kinds)s）から選び、回答の内容に"
             "は、標準機能ならどの画面・機能か、設定ならどのパラメータか、運用ならどの手順か、"
@@ -177,107 +170,49 @@ def _write_head(sheet: Any, generated_at: datetime) -> None:
             "反映されます。",
             kinds=kinds,
         ),
+        columns=len(HEADERS),
+        lines=4,
     )
-    note.font = _font()
-    note.alignment = Alignment(vertical="top", wrap_text=True)
-    sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=len(HEADERS))
-    sheet.row_dimensions[3].height = _LINE_HEIGHT * 4
-    for column, label in enumerate(HEADERS, start=1):
-        cell = _put(sheet, HEADER_ROW, column, _(label))
-        cell.font = _font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE4EE")
-        cell.border = _BORDER
-        cell.alignment = Alignment(vertical="center", horizontal="center", wrap_text=True)
-
-
-def _write_rows(sheet: Any, rows: list[list[object]]) -> None:
-    widths: dict[int, int] = {}
-    for column, label in enumerate(HEADERS, start=1):
-        low, high = _WIDTHS[column]
-        longest = max((display_width(str(r[column - 1] or "")) for r in rows), default=0)
-        widths[column] = min(max(display_width(_(label)) // 2 + 2, longest + 2, low), high)
-        sheet.column_dimensions[get_column_letter(column)].width = widths[column]
-    editable = PatternFill("solid", fgColor="FFF8DC")
-    unlocked = Protection(locked=False)
-    font = _font()
-    for offset, values in enumerate(rows, start=1):
-        row = HEADER_ROW + offset
-        lines = 1
-        for column, value in enumerate(values, start=1):
-            cell = _put(sheet, row, column, value)
-            cell.font = font
-            cell.border = _BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=column in _WRAPPED)
-            if column in _WRAPPED and isinstance(value, str) and value:
-                lines = max(lines, _lines(value, widths[column]))
-            if column == COL_ID:
-                cell.number_format = "@"
-            elif column in (COL_INITIAL, COL_ANNUAL):
-                cell.number_format = "#,##0"
-            elif column == COL_DATE:
-                cell.number_format = "yyyy-mm-dd"
-            if column in EDITABLE_COLUMNS:
-                cell.protection = unlocked
-                cell.fill = editable
-        sheet.row_dimensions[row].height = min(409, _LINE_HEIGHT * lines)
+    sheet_kit.write_headers(sheet, LAYOUT)
 
 
 def _add_validations(sheet: Any, last: int) -> None:
     first = HEADER_ROW + 1
     labels = ",".join(ANSWER_KIND_LABELS_JA[k] for k in AnswerKind)
-    kinds = DataValidation(
-        type="list",
-        formula1=f'"{labels}"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=_("回答"),
-        error=_("回答はプルダウンの値（%(labels)s）から選んでください", labels=labels),
+    validations = (
+        sheet_kit.list_validation(
+            labels,
+            title=_("回答"),
+            error=_("回答はプルダウンの値（%(labels)s）から選んでください", labels=labels),
+            column=COL_KIND,
+            first=first,
+            last=last,
+        ),
+        sheet_kit.amount_validation(
+            title=_("見積り"),
+            error=_("見積りは 0 以上の整数（円）で記入してください"),
+            columns=(COL_INITIAL, COL_ANNUAL),
+            first=first,
+            last=last,
+            maximum=MAX_YEN,
+        ),
     )
-    column = get_column_letter(COL_KIND)
-    kinds.add(f"{column}{first}:{column}{last}")
-    amounts = DataValidation(
-        type="whole",
-        operator="between",
-        formula1="0",
-        formula2=str(MAX_YEN),
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=_("見積り"),
-        error=_("見積りは 0 以上の整数（円）で記入してください"),
-    )
-    amounts.add(f"{get_column_letter(COL_INITIAL)}{first}:{get_column_letter(COL_ANNUAL)}{last}")
-    sheet.add_data_validation(kinds)
-    sheet.add_data_validation(amounts)
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{last}"
+    sheet_kit.add_validations(sheet, LAYOUT, last, validations)
 
 
-def _write_meta(
-    workbook: Any, title: str, requests: Sequence[CustomizationRequest], generated_at: datetime
-) -> None:
-    meta = workbook.create_sheet(META_SHEET)
-    meta.sheet_state = "veryHidden"
-    values = (ANSWER_SHEET_FORMAT, title, HEADER_ROW, generated_at.isoformat())
-    for row, (key, value) in enumerate(zip(_META_KEYS, values, strict=True), start=1):
-        _put(meta, row, 1, key)
-        _put(meta, row, 2, value)
-    table = len(_META_KEYS) + 2
-    for column, key in enumerate(_META_TABLE, start=1):
-        _put(meta, table, column, key)
-    for offset, request in enumerate(requests, start=1):
-        answer = request.answer
-        entry = (
-            HEADER_ROW + offset,
-            request.function_id,
-            answer.id if answer else 0,
-            answer.kind.value if answer else None,
-            answer.detail if answer else None,
-            answer.text if answer else None,
-            answer.cost.initial_yen if answer and answer.cost else None,
-            answer.cost.annual_yen if answer and answer.cost else None,
-        )
-        for column, value in enumerate(entry, start=1):
-            _put(meta, table + offset, column, value)
-    meta.protection.sheet = True
+def _meta_entry(row: int, request: CustomizationRequest) -> tuple[object, ...]:
+    """A row's entry in the hidden sheet: its function and the answer shown at download."""
+    answer = request.answer
+    return (
+        row,
+        request.function_id,
+        answer.id if answer else 0,
+        answer.kind.value if answer else None,
+        answer.detail if answer else None,
+        answer.text if answer else None,
+        answer.cost.initial_yen if answer and answer.cost else None,
+        answer.cost.annual_yen if answer and answer.cost else None,
+    )
 
 
 def build_answer_sheet(
@@ -294,11 +229,13 @@ def build_answer_sheet(
     sheet.title = _("回答")
     _write_head(sheet, generated_at)
     rows = [_row_values(r, area_names.get(r.area_id, r.area_id)) for r in requests]
-    _write_rows(sheet, rows)
+    sheet_kit.write_rows(sheet, LAYOUT, rows)
     if rows:
         _add_validations(sheet, HEADER_ROW + len(rows))
-    protect_and_lay_out(sheet, header_row=HEADER_ROW, id_column=COL_ID, a3=True)
-    _write_meta(workbook, sheet.title, requests, generated_at)
+    sheet_kit.protect_and_lay_out(sheet, LAYOUT, a3=True)
+    meta_values = (ANSWER_SHEET_FORMAT, sheet.title, HEADER_ROW, generated_at.isoformat())
+    entries = (_meta_entry(HEADER_ROW + n, r) for n, r in enumerate(requests, start=1))
+    sheet_kit.write_meta(workbook, _META_KEYS, meta_values, _META_TABLE, entries)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -330,10 +267,7 @@ def _read_meta(
             _("fitgap の管理情報が壊れています。回答シートをダウンロードし直してください"),
         )
 
-    values: dict[str, object] = {}
-    for row in rows[: len(_META_KEYS)]:
-        if len(row) >= 2 and isinstance(row[0], str):
-            values[row[0]] = row[1]
+    values = sheet_kit.meta_values(rows, _META_KEYS)
     if values.get("format") != ANSWER_SHEET_FORMAT:
         message = _(
             "回答シートの形式 %(found)s は読めません（%(expected)s が必要です）",
@@ -342,21 +276,17 @@ def _read_meta(
         )
         return values, {}, [Problem(display, 0, message)]
     problems: list[Problem] = []
-    header_row = _int_or_none(values.get("header_row"))
+    header_row = sheet_kit.int_or_none(values.get("header_row"))
     if header_row is None or not 1 <= header_row < MAX_SHEET_ROWS:
         problems.append(damaged(_META_KEYS.index("header_row") + 1))
         header_row = HEADER_ROW
     if not isinstance(values.get("sheet"), str):
         problems.append(damaged(_META_KEYS.index("sheet") + 1))
     seen: dict[int, _Seen] = {}
-    table = len(_META_KEYS) + 2
-    for number, row in enumerate(rows[table:], start=table + 1):
-        cells = list(row) + [None] * (len(_META_TABLE) - len(row))
-        if all(c is None for c in cells):
-            continue
-        sheet_row, answer_id = _int_or_none(cells[0]), _int_or_none(cells[2])
+    for number, cells in sheet_kit.meta_table(rows, _META_KEYS, _META_TABLE):
+        sheet_row, answer_id = sheet_kit.int_or_none(cells[0]), sheet_kit.int_or_none(cells[2])
         function_id, kind, detail, text = cells[1], cells[3], cells[4], cells[5]
-        initial, annual = _int_or_none(cells[6]), _int_or_none(cells[7])
+        initial, annual = sheet_kit.int_or_none(cells[6]), sheet_kit.int_or_none(cells[7])
         if (
             sheet_row is None
             or not header_row < sheet_row <= MAX_SHEET_ROWS
@@ -404,8 +334,8 @@ def _same(seen: _Seen, kind: AnswerKind, detail: str | None, text: str | None, c
     initial, annual = (cost.initial_yen, cost.annual_yen) if cost is not None else (None, None)
     return (
         seen.kind == kind.value
-        and _note(seen.detail) == detail
-        and _note(seen.text) == text
+        and sheet_kit.note(seen.detail) == detail
+        and sheet_kit.note(seen.text) == text
         and (seen.initial, seen.annual) == (initial, annual)
     )
 
@@ -414,9 +344,9 @@ def _read_row(
     cells: Sequence[object], number: int, seen: _Seen, today: date
 ) -> tuple[AnswerRow | None, list[str]]:
     raw_kind = cells[COL_KIND - 1]
-    detail, text = _note(cells[COL_DETAIL - 1]), _note(cells[COL_TEXT - 1])
-    filled = any(_note(cells[c - 1]) for c in EDITABLE_COLUMNS if c != COL_DATE)
-    if _note(raw_kind) is None:
+    detail, text = sheet_kit.note(cells[COL_DETAIL - 1]), sheet_kit.note(cells[COL_TEXT - 1])
+    filled = any(sheet_kit.note(cells[c - 1]) for c in EDITABLE_COLUMNS if c != COL_DATE)
+    if sheet_kit.note(raw_kind) is None:
         if seen.kind is not None:
             message = _(
                 "%(cell)s: 回答は取り消せません。新しい回答を選んでください",
@@ -443,7 +373,9 @@ def _read_row(
     messages: list[str] = []
     amounts: list[int | None] = []
     for column in (COL_INITIAL, COL_ANNUAL):
-        amount, wrong = _amount(cells[column - 1], cell_ref(number, column), _(HEADERS[column - 1]))
+        amount, wrong = sheet_kit.amount(
+            cells[column - 1], cell_ref(number, column), _(HEADERS[column - 1])
+        )
         amounts.append(amount)
         if wrong:
             messages.append(wrong)
@@ -495,7 +427,9 @@ def read_answer_sheet(
                 sheet=META_SHEET,
             )
             raise InvalidInput([Problem(display, 0, message)])
-        meta_rows = _values(workbook[META_SHEET], len(_META_TABLE), f"{display}[{META_SHEET}]")
+        meta_rows = sheet_kit.read_values(
+            workbook[META_SHEET], len(_META_TABLE), f"{display}[{META_SHEET}]"
+        )
         values, seen, problems = _read_meta(meta_rows, display)
         if problems:
             raise InvalidInput(problems)
@@ -504,37 +438,20 @@ def read_answer_sheet(
             raise InvalidInput(
                 [Problem(display, 0, _("シート %(sheet)s がありません", sheet=title))]
             )
-        sheet_rows = _values(workbook[title], len(HEADERS), f"{display}[{title}]")
+        sheet_rows = sheet_kit.read_values(workbook[title], len(HEADERS), f"{display}[{title}]")
     finally:
         workbook.close()
-    header_row = _int_or_none(values["header_row"]) or HEADER_ROW
+    header_row = sheet_kit.int_or_none(values["header_row"]) or HEADER_ROW
     where = f"{display}[{title}]"
     known = set(function_ids)
     found: list[AnswerRow] = []
     functions_seen: set[str] = set()
-    last = max(len(sheet_rows), max(seen, default=0))
-    for number in range(header_row + 1, last + 1):
-        raw = sheet_rows[number - 1] if number <= len(sheet_rows) else ()
-        cells = list(raw) + [None] * (len(HEADERS) - len(raw))
-        entry = seen.get(number)
+    for number, cells, entry in sheet_kit.form_rows(
+        LAYOUT, sheet_rows, seen, header_row=header_row, where=where, problems=problems
+    ):
         id_cell = cell_ref(number, COL_ID)
-        if entry is None:
-            if any(_note(cells[c - 1]) for c in (COL_ID, *EDITABLE_COLUMNS)):
-                message = _(
-                    "%(cell)s: fitgap が出力した行ではありません（行は追加できません）",
-                    cell=id_cell,
-                )
-                problems.append(Problem(where, number, message))
-            continue
-        found_id = _id_text(cells[COL_ID - 1])
-        if found_id != entry.function_id or entry.function_id in functions_seen:
-            message = _(
-                "%(cell)s: 機能ID が書き換えられています（%(expected)s のはずが %(found)s）。"
-                "機能ID の列は変更できません",
-                cell=id_cell,
-                expected=entry.function_id,
-                found=found_id or "-",
-            )
+        if entry.function_id in functions_seen:
+            message = sheet_kit.id_rewritten(id_cell, entry.function_id, entry.function_id)
             problems.append(Problem(where, number, message))
             continue
         functions_seen.add(entry.function_id)

@@ -11,7 +11,6 @@ else changed since (a conflict), instead of silently undoing their work.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
@@ -23,11 +22,9 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
-from fitgap.domain.files.cells import starts_formula
+from fitgap.domain.files import sheet_kit
 from fitgap.domain.files.xlsx_catalog import cell_ref, open_workbook
 from fitgap.domain.files.yamlfile import InvalidInput, Problem
 from fitgap.domain.i18n import N_, _
@@ -39,7 +36,6 @@ from fitgap.domain.labels import (
     status_label,
 )
 from fitgap.domain.limits import (
-    MAX_INTEGER_DIGITS,
     MAX_NOTE_LENGTH,
     MAX_SHEET_ROWS,
     MAX_VERSION,
@@ -70,7 +66,6 @@ __all__ = [
     "SheetRow",
     "WrongFile",
     "build_marking_sheet",
-    "display_width",
     "field_changes",
     "preview_changes",
     "read_marking_sheet",
@@ -81,8 +76,7 @@ MARKING_SHEET_FORMAT = "fitgap-marking-sheet/2"
 # Sheets of format /1 have no priority and no today's practice: they are read as before, and
 # an upload of one leaves both as they are.
 MARKING_SHEET_FORMATS = ("fitgap-marking-sheet/1", MARKING_SHEET_FORMAT)
-META_SHEET = "_fitgap"
-FONT_NAME = "Yu Gothic"
+META_SHEET = sheet_kit.META_SHEET
 
 # The layout of the format; the reader relies on it, never on the headers. Format /2 adds the
 # last two columns and keeps every other where format /1 had it.
@@ -107,28 +101,30 @@ HEADERS = (
     N_("現行運用"),
 )
 EDITABLE_COLUMNS = (COL_STATUS, COL_NOTE, COL_INITIAL, COL_ANNUAL, COL_PRIORITY, COL_AS_IS)
-# Widths in Excel's units (about one half-width character): (minimum, maximum).
-_WIDTHS = {
-    COL_ID: (10, 10),
-    COL_H1: (8, 16),
-    COL_H2: (8, 16),
-    COL_H3: (8, 16),
-    COL_NAME: (14, 30),
-    COL_CLASS: (12, 20),
-    COL_TEXT: (30, 60),
-    COL_STATUS: (14, 14),
-    COL_NOTE: (40, 40),
-    COL_INITIAL: (14, 14),
-    COL_ANNUAL: (14, 14),
-    COL_VERSION: (6, 6),
-    COL_PRIORITY: (10, 10),
-    COL_AS_IS: (30, 30),
-}
-_WRAPPED = (COL_H1, COL_H2, COL_H3, COL_NAME, COL_TEXT, COL_NOTE, COL_AS_IS)
-_LINE_HEIGHT = 16.5  # points per line of 10 pt Yu Gothic
-_SHIFTJIS_CHARSET = 128  # tells Excel the font is a Japanese one
-_THIN = Side(style="thin", color="A6A6A6")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+LAYOUT = sheet_kit.FormLayout(
+    header_row=HEADER_ROW,
+    headers=HEADERS,
+    widths={
+        COL_ID: (10, 10),
+        COL_H1: (8, 16),
+        COL_H2: (8, 16),
+        COL_H3: (8, 16),
+        COL_NAME: (14, 30),
+        COL_CLASS: (12, 20),
+        COL_TEXT: (30, 60),
+        COL_STATUS: (14, 14),
+        COL_NOTE: (40, 40),
+        COL_INITIAL: (14, 14),
+        COL_ANNUAL: (14, 14),
+        COL_VERSION: (6, 6),
+        COL_PRIORITY: (10, 10),
+        COL_AS_IS: (30, 30),
+    },
+    wrapped=(COL_H1, COL_H2, COL_H3, COL_NAME, COL_TEXT, COL_NOTE, COL_AS_IS),
+    editable=EDITABLE_COLUMNS,
+    number_formats={COL_ID: "@", COL_INITIAL: "#,##0", COL_ANNUAL: "#,##0"},
+    id_column=COL_ID,
+)
 _META_KEYS = ("format", "town", "area", "sheet", "header_row", "generated_at")
 _META_TABLE = (
     "row",
@@ -314,80 +310,34 @@ def _note_key(note: str | None) -> str:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def display_width(text: str) -> int:
-    """The width of the longest line, counting full-width characters as two."""
-    return max(
-        (
-            sum(2 if unicodedata.east_asian_width(c) in "WFA" else 1 for c in line)
-            for line in text.split("\n")
-        ),
-        default=0,
-    )
-
-
 def _sheet_title(area_name: str) -> str:
     title = _SHEET_TITLE_FORBIDDEN.sub("", area_name).strip()[:31]
     return title if title and title != META_SHEET else _("判定")
 
 
-def _lines(text: str, width: int) -> int:
-    """How many lines a wrapped cell of `width` needs for `text`."""
-    return sum(
-        max(1, math.ceil(display_width(line) / max(width - 1, 1))) for line in text.split("\n")
-    )
-
-
-def _put(sheet: Any, row: int, column: int, value: object) -> Any:
-    """Write a value as data: formula-like text stays typed text (never a formula; kept as
-    typed, for the round trip, rather than with cells.neutralise's apostrophe), and the
-    control characters XML cannot hold are dropped."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = sheet.cell(row, column)
-    cell.value = value if value != "" else None
-    if isinstance(value, str) and starts_formula(value):
-        cell.data_type = "s"
-    return cell
-
-
-def _font(**options: Any) -> Font:
-    return Font(name=FONT_NAME, size=10, charset=_SHIFTJIS_CHARSET, **options)
-
-
 def _write_title(sheet: Any, town: str, area: str, generated_at: datetime) -> None:
     stamp = japan_stamp(generated_at)
     block = [
-        (
-            _("Fit&Gap 判定シート"),
-            Font(name=FONT_NAME, size=14, charset=_SHIFTJIS_CHARSET, bold=True),
-        ),
-        (town, _font(bold=True)),
-        (area, _font(bold=True)),
-        (_("出力日時: %(when)s", when=stamp), _font()),
+        (_("Fit&Gap 判定シート"), sheet_kit.title_font()),
+        (town, sheet_kit.font(bold=True)),
+        (area, sheet_kit.font(bold=True)),
+        (_("出力日時: %(when)s", when=stamp), sheet_kit.font()),
     ]
     for row, (text, font) in enumerate(block, start=1):
-        _put(sheet, row, 1, text).font = font
-    instructions = _put(
+        sheet_kit.put(sheet, row, 1, text).font = font
+    sheet_kit.write_instructions(
         sheet,
         5,
-        1,
         _(
             "黄色の列（判定・理由・運用メモ・費用）だけを記入してください。判定はプルダウンから"
             "選びます。費用はカスタマイズの場合だけ、円単位の整数で記入します。そのほかの列は"
             "変更できず、変更しても取り込まれません。アップロードすると変更点の確認画面が出て、"
             "すべての行に問題がない場合だけまとめて反映されます。"
         ),
+        columns=len(HEADERS),
+        lines=3,
     )
-    instructions.font = _font()
-    instructions.alignment = Alignment(vertical="top", wrap_text=True)
-    sheet.merge_cells(start_row=5, start_column=1, end_row=5, end_column=len(HEADERS))
-    sheet.row_dimensions[5].height = _LINE_HEIGHT * 3
-    for column, label in enumerate(HEADERS, start=1):
-        cell = _put(sheet, HEADER_ROW, column, _(label))
-        cell.font = _font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDE4EE")
-        cell.border = _BORDER
-        cell.alignment = Alignment(vertical="center", horizontal="center", wrap_text=True)
+    sheet_kit.write_headers(sheet, LAYOUT)
 
 
 def _row_values(function: Function, mark: MarkRow) -> list[object]:
@@ -410,135 +360,63 @@ def _row_values(function: Function, mark: MarkRow) -> list[object]:
     ]
 
 
-def _write_meta(
-    workbook: Any,
-    values: Sequence[object],
-    functions: Sequence[Function],
-    marks: Mapping[str, MarkRow],
-) -> None:
-    """The hidden sheet the upload trusts: which town, area and function each row is, and the
-    mark (with its version) at download."""
-    meta = workbook.create_sheet(META_SHEET)
-    meta.sheet_state = "veryHidden"
-    for row, (key, value) in enumerate(zip(_META_KEYS, values, strict=True), start=1):
-        _put(meta, row, 1, key)
-        _put(meta, row, 2, value)
-    table = len(_META_KEYS) + 2
-    for column, key in enumerate(_META_TABLE, start=1):
-        _put(meta, table, column, key)
-    for offset, function in enumerate(functions, start=1):
-        mark = marks.get(function.id, MarkRow())
-        entry = (
-            HEADER_ROW + offset,
-            function.id,
-            mark.version,
-            mark.status.value,
-            mark.note,
-            mark.cost_initial_yen,
-            mark.cost_annual_yen,
-            mark.priority.value if mark.priority is not None else None,
-            mark.as_is,
-        )
-        for column, value in enumerate(entry, start=1):
-            _put(meta, table + offset, column, value)
-    meta.protection.sheet = True
+def _meta_entry(row: int, function: Function, mark: MarkRow) -> tuple[object, ...]:
+    """A row's entry in the hidden sheet: which function it is, and its mark (with its version)
+    at download."""
+    return (
+        row,
+        function.id,
+        mark.version,
+        mark.status.value,
+        mark.note,
+        mark.cost_initial_yen,
+        mark.cost_annual_yen,
+        mark.priority.value if mark.priority is not None else None,
+        mark.as_is,
+    )
 
 
 def _write_rows(sheet: Any, functions: Sequence[Function], rows: list[list[object]]) -> None:
-    widths: dict[int, int] = {}
-    for column, label in enumerate(HEADERS, start=1):
-        low, high = _WIDTHS[column]
-        longest = max((display_width(str(r[column - 1] or "")) for r in rows), default=0)
-        widths[column] = min(max(display_width(_(label)) + 2, longest + 2, low), high)
-        sheet.column_dimensions[get_column_letter(column)].width = widths[column]
+    sheet_kit.write_rows(sheet, LAYOUT, rows)
     # The visible version is for the curious; the upload reads the hidden metadata's.
     sheet.column_dimensions[get_column_letter(COL_VERSION)].hidden = True
-    editable_fill = PatternFill("solid", fgColor="FFF8DC")
-    unlocked = Protection(locked=False)
-    font, warning = _font(), _font(color="C00000")
-    for offset, (function, values) in enumerate(zip(functions, rows, strict=True), start=1):
-        row = HEADER_ROW + offset
-        lines = 1
-        for column, value in enumerate(values, start=1):
-            cell = _put(sheet, row, column, value)
-            cell.font = font
-            cell.border = _BORDER
-            cell.alignment = Alignment(vertical="top", wrap_text=column in _WRAPPED)
-            if column in _WRAPPED and isinstance(value, str) and value:
-                lines = max(lines, _lines(value, widths[column]))
-            if column == COL_ID:
-                cell.number_format = "@"
-            elif column in (COL_INITIAL, COL_ANNUAL):
-                cell.number_format = "#,##0"
-            if column in EDITABLE_COLUMNS:
-                cell.protection = unlocked
-                cell.fill = editable_fill
+    warning = sheet_kit.font(color="C00000")
+    for offset, function in enumerate(functions, start=1):
         if function.requirement is Requirement.PROHIBITED:
-            sheet.cell(row, COL_CLASS).font = warning
-        # Excel does not grow rows for wrapped text it did not lay out itself.
-        sheet.row_dimensions[row].height = min(409, _LINE_HEIGHT * lines)
+            sheet.cell(HEADER_ROW + offset, COL_CLASS).font = warning
 
 
 def _add_validations(sheet: Any, last: int) -> None:
     first = HEADER_ROW + 1
     labels = ",".join(STATUS_LABELS_JA[s] for s in Status)
-    status_list = DataValidation(
-        type="list",
-        formula1=f'"{labels}"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=_("判定"),
-        error=_("判定はプルダウンの値（%(labels)s）から選んでください", labels=labels),
-    )
-    status_column = get_column_letter(COL_STATUS)
-    status_list.add(f"{status_column}{first}:{status_column}{last}")
-    amounts = DataValidation(
-        type="whole",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=_("費用"),
-        error=_("費用は 0 以上の整数（円）で記入してください"),
-    )
-    amounts.add(f"{get_column_letter(COL_INITIAL)}{first}:{get_column_letter(COL_ANNUAL)}{last}")
     priorities = ",".join(PRIORITY_LABELS_JA[p] for p in Priority)
-    priority_list = DataValidation(
-        type="list",
-        formula1=f'"{priorities}"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle=_("優先度"),
-        error=_("優先度はプルダウンの値（%(labels)s）から選んでください", labels=priorities),
+    validations = (
+        sheet_kit.list_validation(
+            labels,
+            title=_("判定"),
+            error=_("判定はプルダウンの値（%(labels)s）から選んでください", labels=labels),
+            column=COL_STATUS,
+            first=first,
+            last=last,
+        ),
+        sheet_kit.amount_validation(
+            title=_("費用"),
+            error=_("費用は 0 以上の整数（円）で記入してください"),
+            columns=(COL_INITIAL, COL_ANNUAL),
+            first=first,
+            last=last,
+            maximum=None,
+        ),
+        sheet_kit.list_validation(
+            priorities,
+            title=_("優先度"),
+            error=_("優先度はプルダウンの値（%(labels)s）から選んでください", labels=priorities),
+            column=COL_PRIORITY,
+            first=first,
+            last=last,
+        ),
     )
-    priority_column = get_column_letter(COL_PRIORITY)
-    priority_list.add(f"{priority_column}{first}:{priority_column}{last}")
-    sheet.add_data_validation(status_list)
-    sheet.add_data_validation(amounts)
-    sheet.add_data_validation(priority_list)
-    sheet.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(HEADERS))}{last}"
-
-
-def protect_and_lay_out(
-    sheet: Any, *, header_row: int = HEADER_ROW, id_column: int = COL_ID, a3: bool = False
-) -> None:
-    """Protect a form sheet (only its unlocked cells stay editable), freeze its header and id
-    column, and print it landscape, fitted to the width, with the header on every page. The
-    marking sheet and the vendor's answer sheet share this."""
-    sheet.freeze_panes = sheet.cell(header_row + 1, id_column + 1)
-    protection = sheet.protection
-    protection.sheet = True
-    # Resizing and filtering help reading; sorting or inserting rows would break the rows'
-    # link to the hidden metadata, so they stay locked.
-    protection.formatColumns = False
-    protection.formatRows = False
-    protection.autoFilter = False
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A3 if a3 else sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet_kit.add_validations(sheet, LAYOUT, last, validations)
 
 
 def build_marking_sheet(
@@ -570,7 +448,7 @@ def build_marking_sheet(
     _write_rows(sheet, functions, rows)
     if rows:
         _add_validations(sheet, HEADER_ROW + len(rows))
-    protect_and_lay_out(sheet)
+    sheet_kit.protect_and_lay_out(sheet, LAYOUT)
     meta_values = (
         MARKING_SHEET_FORMAT,
         town_id,
@@ -579,7 +457,11 @@ def build_marking_sheet(
         HEADER_ROW,
         generated_at.isoformat(),
     )
-    _write_meta(workbook, meta_values, functions, marks)
+    entries = (
+        _meta_entry(HEADER_ROW + offset, f, marks.get(f.id, MarkRow()))
+        for offset, f in enumerate(functions, start=1)
+    )
+    sheet_kit.write_meta(workbook, _META_KEYS, meta_values, _META_TABLE, entries)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -597,16 +479,6 @@ class _Entry:
     downloaded: MarkRow
 
 
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
 def _read_meta(
     rows: list[tuple[object, ...]], display: str, town_id: str, area_id: str
 ) -> tuple[dict[str, object], dict[int, _Entry], list[Problem]]:
@@ -621,10 +493,7 @@ def _read_meta(
             ),
         )
 
-    values: dict[str, object] = {}
-    for row in rows[: len(_META_KEYS)]:
-        if len(row) >= 2 and isinstance(row[0], str):
-            values[row[0]] = row[1]
+    values = sheet_kit.meta_values(rows, _META_KEYS)
     problems: list[Problem] = []
     if values.get("format") not in MARKING_SHEET_FORMATS:
         problems.append(
@@ -665,7 +534,7 @@ def _read_meta(
                 ),
             )
         )
-    header_row = _int_or_none(values.get("header_row"))
+    header_row = sheet_kit.int_or_none(values.get("header_row"))
     if not isinstance(values.get("sheet"), str):
         problems.append(damaged(_META_KEYS.index("sheet") + 1, "sheet"))
     # Every number is checked against the sheet's limits before it bounds any loop.
@@ -673,14 +542,10 @@ def _read_meta(
         problems.append(damaged(_META_KEYS.index("header_row") + 1, "header_row"))
         header_row = HEADER_ROW
     entries: dict[int, _Entry] = {}
-    table = len(_META_KEYS) + 2
-    for number, row in enumerate(rows[table:], start=table + 1):
-        cells = list(row) + [None] * (len(_META_TABLE) - len(row))
-        if all(c is None for c in cells):
-            continue
-        sheet_row, version = _int_or_none(cells[0]), _int_or_none(cells[2])
+    for number, cells in sheet_kit.meta_table(rows, _META_KEYS, _META_TABLE):
+        sheet_row, version = sheet_kit.int_or_none(cells[0]), sheet_kit.int_or_none(cells[2])
         function_id, status, note = cells[1], cells[3], cells[4]
-        initial, annual = _int_or_none(cells[5]), _int_or_none(cells[6])
+        initial, annual = sheet_kit.int_or_none(cells[5]), sheet_kit.int_or_none(cells[6])
         priority, as_is = cells[7], cells[8]
         if (
             sheet_row is None
@@ -713,14 +578,6 @@ def _read_meta(
     return values, entries, problems
 
 
-def _id_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return unicodedata.normalize("NFKC", str(value)).strip()
-
-
 def _status(value: object) -> Status | None:
     if value is None:
         return Status.UNDECIDED
@@ -728,59 +585,6 @@ def _status(value: object) -> Status | None:
     if not text:
         return Status.UNDECIDED
     return STATUS_SYNONYMS.get(text) or STATUS_SYNONYMS.get(text.lower())
-
-
-_AMOUNT = re.compile(r"-?\d+")
-
-
-def _amount(value: object, cell: str, column: str) -> tuple[int | None, str | None]:
-    """(yen, problem message) of a cost cell; blank is None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None, None
-    number: int | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and not value.is_integer():
-            return None, _(
-                "%(cell)s: %(column)s は円単位の整数で記入してください", cell=cell, column=column
-            )
-        number = int(value)
-    elif isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value)
-        text = re.sub(r"[\s,円¥\\]", "", text)
-        if _AMOUNT.fullmatch(text):
-            if len(text.lstrip("-").lstrip("0")) > MAX_INTEGER_DIGITS:
-                return None, _too_much(cell, column)
-            number = int(text)
-    if number is None:
-        return None, _(
-            "%(cell)s: %(column)s %(value)s は数値ではありません",
-            cell=cell,
-            column=column,
-            value=value,
-        )
-    if number < 0:
-        return None, _("%(cell)s: %(column)s は 0 以上にしてください", cell=cell, column=column)
-    if number > MAX_YEN:
-        return None, _too_much(cell, column)
-    return number, None
-
-
-def _too_much(cell: str, column: str) -> str:
-    return _(
-        "%(cell)s: %(column)s は %(limit)s 円以下にしてください",
-        cell=cell,
-        column=column,
-        limit=f"{MAX_YEN:,}",
-    )
-
-
-def _note(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
-    return text or None
 
 
 def _read_row(
@@ -802,11 +606,13 @@ def _read_row(
         )
     costs: list[int | None] = []
     for column in (COL_INITIAL, COL_ANNUAL):
-        amount, wrong = _amount(cells[column - 1], cell_ref(number, column), _(HEADERS[column - 1]))
+        amount, wrong = sheet_kit.amount(
+            cells[column - 1], cell_ref(number, column), _(HEADERS[column - 1])
+        )
         costs.append(amount)
         if wrong:
             messages.append(wrong)
-    has_cost = any(_note(cells[c - 1]) for c in (COL_INITIAL, COL_ANNUAL))
+    has_cost = any(sheet_kit.note(cells[c - 1]) for c in (COL_INITIAL, COL_ANNUAL))
     if status is not None and status is not Status.CUSTOMIZATION and has_cost:
         messages.append(
             _(
@@ -815,7 +621,7 @@ def _read_row(
                 status=status_label(status),
             )
         )
-    note = _note(cells[COL_NOTE - 1])
+    note = sheet_kit.note(cells[COL_NOTE - 1])
     if note is not None and len(note) > MAX_NOTE_LENGTH:
         messages.append(
             _(
@@ -832,7 +638,7 @@ def _read_row(
         priority, wrong = _priority(cells[COL_PRIORITY - 1], cell_ref(number, COL_PRIORITY))
         if wrong:
             messages.append(wrong)
-        as_is = _note(cells[COL_AS_IS - 1])
+        as_is = sheet_kit.note(cells[COL_AS_IS - 1])
         if as_is is not None and len(as_is) > MAX_NOTE_LENGTH:
             messages.append(
                 _(
@@ -877,26 +683,6 @@ def _priority(value: object, cell: str) -> tuple[Priority | None, str | None]:
             labels=labels,
         )
     return priority, None
-
-
-def _values(sheet: Any, columns: int, where: str) -> list[tuple[object, ...]]:
-    """The first `columns` values of every row from row 1; the stored size of the sheet is not
-    trusted (xlsx_guard has checked the real one against the limits)."""
-    sheet.reset_dimensions()
-    rows: list[tuple[object, ...]] = []
-    try:
-        for row in sheet.iter_rows(max_col=columns, values_only=True):
-            rows.append(tuple(row))
-            if len(rows) > MAX_SHEET_ROWS:  # xlsx_guard refuses such sheets; never loop on
-                break
-    except ValueError:  # a number openpyxl cannot read, e.g. of 5,000 digits
-        number = len(rows) + 1
-        message = _(
-            "%(row)s 行目に読めない数値のセルがあります（桁数が多すぎるなど）",
-            row=number,
-        )
-        raise InvalidInput([Problem(where, number, message)]) from None
-    return rows
 
 
 def _wrong_file(
@@ -948,7 +734,9 @@ def read_marking_sheet(
             )
             raise WrongFile([Problem(display, 0, message)], WrongFile.NOT_A_SHEET)
         try:
-            meta_rows = _values(workbook[META_SHEET], len(_META_TABLE), f"{display}[{META_SHEET}]")
+            meta_rows = sheet_kit.read_values(
+                workbook[META_SHEET], len(_META_TABLE), f"{display}[{META_SHEET}]"
+            )
         except InvalidInput as error:
             raise WrongFile(error.problems, WrongFile.DAMAGED) from None
         values, entries, problems = _read_meta(meta_rows, display, town_id, area_id)
@@ -958,51 +746,21 @@ def read_marking_sheet(
         if title not in workbook.sheetnames:
             message = _("シート %(sheet)s がありません", sheet=title)
             raise WrongFile([Problem(display, 0, message)], WrongFile.DAMAGED)
-        sheet_rows = _values(workbook[str(title)], len(HEADERS), f"{display}[{title}]")
+        sheet_rows = sheet_kit.read_values(
+            workbook[str(title)], len(HEADERS), f"{display}[{title}]"
+        )
     finally:
         workbook.close()
-    header_row = _int_or_none(values["header_row"]) or HEADER_ROW  # checked by _read_meta
+    header_row = sheet_kit.int_or_none(values["header_row"]) or HEADER_ROW  # checked by _read_meta
     with_priority = values.get("format") == MARKING_SHEET_FORMAT
     where = f"{display}[{title}]"
     known = set(function_ids)
     rows: list[SheetRow] = []
     seen: dict[str, str] = {}
-    last = max(len(sheet_rows), max(entries, default=0))
-    for number in range(header_row + 1, last + 1):
-        raw = sheet_rows[number - 1] if number <= len(sheet_rows) else ()
-        cells = list(raw) + [None] * (len(HEADERS) - len(raw))
-        entry = entries.get(number)
+    for number, cells, entry in sheet_kit.form_rows(
+        LAYOUT, sheet_rows, entries, header_row=header_row, where=where, problems=problems
+    ):
         id_cell = cell_ref(number, COL_ID)
-        found_id = _id_text(cells[COL_ID - 1])
-        if entry is None:
-            filled = [cells[c - 1] for c in (COL_ID, *EDITABLE_COLUMNS)]
-            if any(_note(v) for v in filled):
-                problems.append(
-                    Problem(
-                        where,
-                        number,
-                        _(
-                            "%(cell)s: fitgap が出力した行ではありません（行は追加できません）",
-                            cell=id_cell,
-                        ),
-                    )
-                )
-            continue
-        if found_id != entry.function_id:
-            problems.append(
-                Problem(
-                    where,
-                    number,
-                    _(
-                        "%(cell)s: 機能ID が書き換えられています（%(expected)s のはずが "
-                        "%(found)s）。機能ID の列は変更できません",
-                        cell=id_cell,
-                        expected=entry.function_id,
-                        found=found_id or "-",
-                    ),
-                )
-            )
-            continue
         if entry.function_id in seen:
             problems.append(
                 Problem(

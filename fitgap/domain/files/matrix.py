@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from fitgap.domain.files.cells import neutralise
-from fitgap.domain.files.marking_sheet import display_width
+from fitgap.domain.files.sheet_kit import display_width
 from fitgap.domain.group.table import ScenarioTable
 from fitgap.domain.i18n import _
 from fitgap.domain.labels import (

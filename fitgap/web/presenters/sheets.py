@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -28,6 +29,10 @@ class ChangeRow:
     seen_version: int  # the current mark's version the page shows (sent back with the choice)
     choice: str | None  # "theirs" | "sheet": the answer given before, still valid
     moved: bool  # the mark changed again after an earlier answer
+    status_before: str  # the statuses' values, for their badges
+    status_after: str
+    changed_by: str | None = None  # who saved the current mark of a conflict, and when (UTC)
+    changed_at: datetime | None = None
 
 
 def change_rows(
@@ -44,6 +49,7 @@ def change_rows(
         choice = None
         if change.conflict and answer is not None and answer.seen_version == change.before.version:
             choice = "sheet" if answer.take_sheet else "theirs"
+        last = preview.last_changes.get(change.function_id) if change.conflict else None
         rows.append(
             ChangeRow(
                 function_id=change.function_id,
@@ -53,6 +59,10 @@ def change_rows(
                 seen_version=change.before.version,
                 choice=choice,
                 moved=change.function_id in moved,
+                status_before=change.before.status.value,
+                status_after=change.after.status.value,
+                changed_by=last.by if last else None,
+                changed_at=last.at if last else None,
             )
         )
     return rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Collection, Mapping
 from urllib.parse import quote
 
@@ -19,12 +18,12 @@ from fitgap.store.models import Area, Role, Town
 from fitgap.web import authz, htmx
 from fitgap.web.database import get_db, get_session
 from fitgap.web.forms.sheets import read_answers
+from fitgap.web.forms.uploads import uploaded_file
 from fitgap.web.presenters.sheets import change_rows, wrong_file_message
 
 bp = Blueprint("sheets", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_FILENAME_LENGTH = 255
 
 
 def _area_and_town(area_id: str, town_id: str | None) -> tuple[Area, Town]:
@@ -59,20 +58,6 @@ def upload_form(area_id: str, town_id: str) -> Response:
     area, town = _area_and_town(area_id, town_id)
     authz.require_edit(town.id, area.id)
     return htmx.render("sheets/upload.html", area=area, town=town)
-
-
-def _uploaded() -> tuple[bytes, str]:
-    if "file" in request.files and request.files["file"].filename:
-        upload = request.files["file"]
-        return upload.read(), (upload.filename or "upload.xlsx")[:MAX_FILENAME_LENGTH]
-    try:
-        data = base64.b64decode(request.form.get("data", ""), validate=True)
-    except (binascii.Error, ValueError):
-        abort(400)
-    if not data:
-        abort(400)
-    # Only shown and kept in the audit trail: a file's name, not a page of text.
-    return data, request.form.get("filename", "upload.xlsx")[:MAX_FILENAME_LENGTH]
 
 
 def _refused(area: Area, town: Town, error: InvalidInput) -> Response:
@@ -120,7 +105,7 @@ def upload(area_id: str, town_id: str) -> Response:
     """Check an uploaded sheet and show what it would change (nothing is saved yet)."""
     area, town = _area_and_town(area_id, town_id)
     authz.require_edit(town.id, area.id)
-    data, filename = _uploaded()
+    data, filename = uploaded_file()
     try:
         preview = sheets.preview_sheet(
             session=get_session(), source=data, town_id=town.id, area_id=area.id, display=filename
@@ -137,7 +122,7 @@ def apply(area_id: str, town_id: str) -> Response:
     change or none."""
     area, town = _area_and_town(area_id, town_id)
     authz.require_edit(town.id, area.id)
-    data, filename = _uploaded()
+    data, filename = uploaded_file()
     answers = read_answers(request.form)
     try:
         if answers.unanswered:

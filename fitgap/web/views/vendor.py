@@ -4,7 +4,6 @@ round trip; and a town's staff accepting an answer on the function page."""
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import replace
 from datetime import date
 from urllib.parse import quote
@@ -21,13 +20,13 @@ from fitgap.store.marks import MarkConflict
 from fitgap.store.models import CatalogFunction, Role
 from fitgap.web import authz, errors, htmx
 from fitgap.web.database import get_db, get_session
+from fitgap.web.forms.uploads import uploaded_file
 from fitgap.web.forms.vendor import AnswerDraft, answer_from_form, draft_from_form
 from fitgap.web.presenters.vendor import function_answer, kind_choices, requests_context
 
 bp = Blueprint("vendor", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_FILENAME_LENGTH = 255
 
 
 def _today() -> date:
@@ -146,19 +145,6 @@ def upload_form() -> Response:
     return htmx.render("vendor/upload.html")
 
 
-def _uploaded() -> tuple[bytes, str]:
-    if "file" in request.files and request.files["file"].filename:
-        upload = request.files["file"]
-        return upload.read(), (upload.filename or "upload.xlsx")[:MAX_FILENAME_LENGTH]
-    try:
-        data = base64.b64decode(request.form.get("data", ""), validate=True)
-    except (binascii.Error, ValueError):
-        abort(400)
-    if not data:
-        abort(400)
-    return data, request.form.get("filename", "upload.xlsx")[:MAX_FILENAME_LENGTH]
-
-
 def _refused(error: InvalidInput) -> Response:
     response = htmx.render("vendor/upload.html", problems=error.problems)
     response.status_code = 400
@@ -169,7 +155,7 @@ def _refused(error: InvalidInput) -> Response:
 @authz.roles(*authz.VENDOR_ROLES)
 def upload() -> Response:
     """Check an uploaded answer sheet and show what it would store (nothing is saved yet)."""
-    data, filename = _uploaded()
+    data, filename = uploaded_file()
     try:
         preview = vendor_service.preview_answer_sheet(
             session=get_session(), source=data, display=filename, today=_today()
@@ -188,7 +174,7 @@ def upload() -> Response:
 @authz.roles(*authz.VENDOR_ROLES)
 def apply() -> Response:
     """Store the answers of an uploaded sheet: checked again, then every answer or none."""
-    data, filename = _uploaded()
+    data, filename = uploaded_file()
     try:
         with get_db().write() as session:
             preview = vendor_service.preview_answer_sheet(
