@@ -130,7 +130,7 @@ def test_the_web_records_sign_ins_marks_decisions_and_downloads(
     assert correction.details["correction"] is True
     assert correction.details["reason"] == "那賀町の依頼（電話）"
     history = moderator.get("/functions/0010001").get_data(as_text=True)
-    assert "correction" in history and "那賀町の依頼（電話）" in history
+    assert "画面で訂正" in history and "那賀町の依頼（電話）" in history
     # A decision in a meeting, and a download of the minutes.
     with db.write() as session:
         meeting = meetings.create_meeting(

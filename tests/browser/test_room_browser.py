@@ -111,7 +111,9 @@ def test_the_grid_ends_with_its_content_and_its_header_hides_the_rows(
     # The page is as tall as its content: nothing below the end of <main> (it was ~5,900 px).
     measures = page.evaluate(
         """() => {
-            const main = document.querySelector('main').getBoundingClientRect();
+            // The page ends with <main> and the footer under it (時刻はすべて日本時間です).
+            const main = (document.querySelector('.site-footer')
+                          || document.querySelector('main')).getBoundingClientRect();
             const scroll = document.querySelector('#grid .table-scroll');
             return {page: document.scrollingElement.scrollHeight,
                     mainBottom: main.bottom + window.scrollY,
