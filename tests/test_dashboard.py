@@ -450,8 +450,8 @@ def test_the_dashboard_shows_the_answer_and_prices_with_the_vendors_estimate(
     page = client.get("/dashboard").get_data(as_text=True)
     asks = page.split('id="asks-heading"', 1)[1].split("</section>", 1)[0]
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", asks))
-    assert "ベンダー回答: 設定で対応可 — 帳票設定画面の様式切替で対応" in text
-    assert "ベンダー回答: カスタマイズが必要 — 改版ごとに再テスト" in text
+    assert "ベンダー回答：設定で対応可 — 帳票設定画面の様式切替で対応" in text
+    assert "ベンダー回答：カスタマイズが必要 — 改版ごとに再テスト" in text
     assert text.index("設定で対応可") < text.index("カスタマイズが必要")
     # The cost lens: 0010001 at the vendor's 1,000,000 over ten years, not the town's
     # 2,000,000, marked as the vendor's, with the difference.

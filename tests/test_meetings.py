@@ -32,7 +32,7 @@ from fitgap.store.audit import Actor
 from fitgap.store.db import Database
 from fitgap.store.models import ActionItem, Decision, DecisionTown, MarkChange
 from tests.factories import make_catalog, make_marks, make_towns
-from tests.helpers import REPO, Invoke, moderate
+from tests.helpers import REPO, Invoke, csrf_token, moderate
 
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
 TOWNS = ("ishii", "kamiyama", "naka", "higashimiyoshi")
@@ -663,6 +663,13 @@ def test_downloads_and_the_printable_page(project: Path, db: Database, client: F
     assert "meetings.css" in printable and "様式の見直し" in printable
     assert "令和7年6月30日（2025-06-30）" in printable
     assert client.get("/minutes").status_code == 200
+    assert "要旨：" in printable and "決定内容：" in printable
+    # In English a label takes a half-width colon and a space, never the Japanese one.
+    token = csrf_token(client, f"/meetings/{meeting}/minutes")
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    english = client.get(f"/meetings/{meeting}/minutes").text
+    assert '<html lang="en">' in english and "Summary: " in english
+    assert "Summary：" not in english and "Decision：" not in english
     css = (REPO / "fitgap" / "web" / "static" / "meetings.css").read_text(encoding="utf-8")
     assert "@page { size: A4" in css
 
