@@ -163,3 +163,36 @@ def test_japan_time_needs_no_time_zone_database() -> None:
         if "zoneinfo" in path.read_text(encoding="utf-8")
     ]
     assert users == []
+
+
+def test_the_command_line_loads_each_family_when_it_runs() -> None:
+    # fitgap.cli.main imports a command's module by name when the command runs (a start of
+    # `fitgap score` without the web app's views): the names stay in the command line's own
+    # layer, every command is found under its name, and `fitgap --help` lists them all.
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from fitgap.cli.main import COMMANDS, main
+
+    assert all(module.startswith("fitgap.cli.") for module, _name in COMMANDS.values())
+    assert {module for module, _name in COMMANDS.values()} <= set(modules())
+    for name in COMMANDS:
+        command = main.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.name == name
+    listed = CliRunner().invoke(main, ["--help"]).output
+    assert all(f"  {name} " in listed for name in COMMANDS)
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; import fitgap.cli.main, fitgap.cli.data; "
+            "print(' '.join(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout.split()
+    assert not {"openpyxl", "flask_babel", "fitgap.web.app", "fitgap.cli.admin"} & set(loaded)

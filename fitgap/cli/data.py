@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
 
 from fitgap.cli.support import (
     DataError,
@@ -32,6 +31,9 @@ from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import group as group_queries
 from fitgap.store import marks as mark_queries
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def read_inputs(app: Flask) -> tuple[Catalog, tuple[Town, ...]]:
@@ -61,7 +63,7 @@ def read_inputs(app: Flask) -> tuple[Catalog, tuple[Town, ...]]:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Validate the catalog and town files; touches no database."""
-    catalog, towns = read_inputs(_app(ctx))
+    catalog, towns = read_inputs(_app(ctx, views=False))
     functions = sum(len(area.functions) for area in catalog.areas)
     click.echo(
         _(
@@ -122,7 +124,7 @@ def load_files(app: Flask) -> catalog_queries.LoadReport:
 @click.pass_context
 def load(ctx: click.Context) -> None:
     """Load or refresh catalog and towns into the database, all or nothing; marks stay."""
-    report = load_files(_app(ctx))
+    report = load_files(_app(ctx, views=False))
     print_load_report(report)
 
 
@@ -166,7 +168,7 @@ def print_load_report(report: catalog_queries.LoadReport) -> None:
 @click.pass_context
 def score(ctx: click.Context, area_id: str | None, output: str) -> None:
     """Divergence and Galapagos risk of the group, each town, each area and each function."""
-    database = _database(_app(ctx))
+    database = _database(_app(ctx, views=False))
     require_loaded(database)
     with database.session() as session:
         if area_id is not None and area_id not in {

@@ -1,31 +1,56 @@
 """The `fitgap` command. Exit status: 0 success, 1 the input or data is wrong, 2 usage.
 
 This module holds the command group and its error handling; each family of commands lives
-in a module of its own and is registered here.
+in a module of its own, imported only when one of its commands runs (or `--help` lists them):
+`fitgap score` need not load the web app's views, Alembic or openpyxl.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
-from fitgap.cli import admin as cli_admin
-from fitgap.cli import catalog, data, demo, exports, marks, serve, vendor
-from fitgap.cli import group as cli_group
-from fitgap.cli.support import (
-    DataError,
-)
 from fitgap.domain.i18n import language_from_environment, set_language
+
+# Each command: the module of its family and the command's name there.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("fitgap.cli.data", "check"),
+    "load": ("fitgap.cli.data", "load"),
+    "score": ("fitgap.cli.data", "score"),
+    "marks": ("fitgap.cli.marks", "marks"),
+    "vendor": ("fitgap.cli.vendor", "vendor"),
+    "export": ("fitgap.cli.exports", "export"),
+    "catalog": ("fitgap.cli.catalog", "catalog"),
+    "serve": ("fitgap.cli.serve", "serve"),
+    "demo": ("fitgap.cli.demo", "demo"),
+    "user": ("fitgap.cli.admin", "user"),
+    "audit": ("fitgap.cli.admin", "audit"),
+    "backup": ("fitgap.cli.admin", "backup"),
+    "restore": ("fitgap.cli.admin", "restore"),
+    "group": ("fitgap.cli.group", "group"),
+}
 
 
 class _Commands(click.Group):
-    """The command group; a database that cannot be written or reached is a clear message and
-    exit status 1, never a traceback."""
+    """The command group; its commands are imported when asked for. A database that cannot be
+    written or reached is a clear message and exit status 1, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, name = COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), name)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import DBAPIError
 
+        from fitgap.cli.support import DataError
         from fitgap.store.db import describe_database_error, is_database_unavailable
 
         try:
@@ -45,24 +70,3 @@ def main(ctx: click.Context) -> None:
     """fitgap: 共同利用パッケージのフィット&ギャップ分析 (joint fit & gap analysis)."""
     set_language(language_from_environment())
     ctx.ensure_object(dict)
-
-
-# --- the families of commands ---------------------------------------------------------------
-
-for command in (
-    data.check,
-    data.load,
-    data.score,
-    marks.marks,
-    vendor.vendor,
-    exports.export,
-    catalog.catalog,
-    serve.serve,
-    demo.demo,
-    cli_admin.user,
-    cli_admin.audit,
-    cli_admin.backup,
-    cli_admin.restore,
-    cli_group.group,
-):
-    main.add_command(command)

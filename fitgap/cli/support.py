@@ -10,17 +10,20 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
 
 from fitgap import create_app
 from fitgap.domain.files.catalog import InvalidInput
 from fitgap.domain.i18n import _
 from fitgap.store import audit as audit_queries
 from fitgap.store import catalog as catalog_queries
-from fitgap.store.db import Database
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from fitgap.store.db import Database
 
 
 class DataError(click.ClickException):
@@ -41,12 +44,18 @@ class UsageError(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
-def app_of(ctx: click.Context, overrides: dict[str, Any] | None = None) -> Flask:
-    """The command's app (made once per command, by the test factory in tests)."""
+def app_of(
+    ctx: click.Context, overrides: dict[str, Any] | None = None, *, views: bool = True
+) -> Flask:
+    """The command's app (made once per command, by the test factory in tests). `views=False`:
+    only its settings and database, for a command that neither serves nor renders pages."""
     obj: dict[str, Any] = ctx.ensure_object(dict)
     if "app" not in obj:
-        factory: Callable[..., Flask] = obj.get("factory", create_app)
-        obj["app"] = factory(overrides) if overrides else factory()
+        factory: Callable[..., Flask] | None = obj.get("factory")
+        if factory is None:
+            obj["app"] = create_app(overrides, views=views)
+        else:
+            obj["app"] = factory(overrides) if overrides else factory()
     app: Flask = obj["app"]
     return app
 

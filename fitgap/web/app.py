@@ -92,11 +92,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Templates and static files live beside this package (`fitgap/web/templates`, `static`);
     the instance folder is the project's `instance/`, as before.
     """
-    from fitgap.web import config, database
+    from fitgap.web import config
 
-    app = Flask("fitgap.web", instance_relative_config=True)
-    config.configure(app, test_config)
-    database.init_app(app)
+    app = config.configured_app(test_config)
     init_app(app)
     return app
 

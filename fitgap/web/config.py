@@ -66,6 +66,18 @@ def _from_environment(key: str, text: str) -> Any:
     return kind(text)
 
 
+def configured_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The app with its settings and its database, without the views, Babel or CSRF: all that
+    `fitgap check`, `load` and `score` need (importing the views would double their start).
+    `create_app` adds the rest."""
+    from fitgap.web import database
+
+    app = Flask("fitgap.web", instance_relative_config=True)
+    configure(app, test_config)
+    database.init_app(app)
+    return app
+
+
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config in layers: defaults → instance config.py → environment → test dict."""
     app.config.from_mapping(
