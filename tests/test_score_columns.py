@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from hypothesis import given
+from sqlalchemy import text
 
 from fitgap.domain.risk.build import galapagos_risk
 from fitgap.domain.risk.columns import MarkColumns, from_columns
@@ -87,3 +88,37 @@ def test_the_database_read_gives_the_same_board(sample: Path, fitgap: Invoke, ap
     assert json.loads(fitgap("score", "--format", "json").output) == json.loads(
         json.dumps(to_contract_json(old), ensure_ascii=False)
     )
+
+
+def test_marks_of_archived_functions_and_of_other_areas_are_left_out(
+    sample: Path, fitgap: Invoke, app: Flask
+) -> None:
+    # The marks are read without joining the catalog: a mark of an archived function, or of
+    # another area, must find no function and count nowhere, as in scoring_input.
+    assert fitgap("load").exit_code == 0
+    marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
+    assert fitgap("marks", "import", *marks).exit_code == 0
+    database = app.extensions["fitgap.store.db"]
+    with database.write() as session:
+        archived = (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT function_id FROM mark WHERE note IS NOT NULL OR priority IS NOT NULL "
+                "ORDER BY function_id LIMIT 1"
+            )
+            .scalar_one()
+        )
+        session.execute(
+            text("UPDATE catalog_function SET archived_at = CURRENT_TIMESTAMP WHERE id = :id"),
+            {"id": archived},
+        )
+    with database.session() as session:
+        data = mark_queries.scoring_input(session=session)
+        assert archived not in {f.id for f in data.functions}
+        assert_same_board(
+            galapagos_risk(data.functions, data.towns, data.marks), scoreboard(session=session)
+        )
+        for area in sorted({f.area_id for f in data.functions}):
+            in_area = [f for f in data.functions if f.area_id == area]
+            old = galapagos_risk(in_area, data.towns, data.marks)
+            assert_same_board(old, scoreboard(session=session, area_id=area))
