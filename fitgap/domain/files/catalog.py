@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from fitgap.domain.files.catalog_fast import MAX_HEADINGS, read_area_fast
 from fitgap.domain.files.group import GROUP_FILE_NAME, TOWN_GROUP_KEYS, read_town_group_keys
 from fitgap.domain.files.marks_fast import read_marks_fast
 from fitgap.domain.files.yamlfile import STR_TAG, InvalidInput, Problem, Reader, compose, yaml_files
@@ -37,7 +38,6 @@ from fitgap.domain.values import (
 CATALOG_FORMAT = "fitgap-catalog/1"
 TOWN_FORMAT = "fitgap-town/1"
 MARKS_FORMAT = "fitgap-marks/1"
-MAX_HEADINGS = 4
 
 __all__ = [
     "CATALOG_FORMAT",
@@ -221,6 +221,7 @@ def _read_files(
     base: Path | None,
     read_one: Callable[[yaml.Node, Reader], Any],
     skip: frozenset[str] = frozenset(),
+    fast: Callable[[Path, str], Any] | None = None,
 ) -> tuple[list[Any], list[Problem]]:
     problems: list[Problem] = []
     results: list[Any] = []
@@ -235,6 +236,9 @@ def _read_files(
         return [], [Problem(_display(folder, base), 0, _("YAML ファイルが一つもありません"))]
     for path in files:
         display = _display(path, base)
+        if fast is not None and (quick := fast(path, display)) is not None:
+            results.append(quick)  # well-formed: what the node reader below would give
+            continue
         node, found = compose(path, display)
         problems.extend(found)
         if node is None:
@@ -247,10 +251,14 @@ def _read_files(
     return results, problems
 
 
+def _read_area_fast(path: Path, display: str) -> Area | None:
+    return read_area_fast(path, display, CATALOG_FORMAT)
+
+
 def read_catalog(folder: Path, *, base: Path | None = None) -> Catalog:
     """Read and validate every catalog file of `folder` (or that one file); raise InvalidInput
     with all problems."""
-    areas, problems = _read_files(folder, base, _read_area)
+    areas, problems = _read_files(folder, base, _read_area, fast=_read_area_fast)
     seen_areas: dict[str, str] = {}
     seen_functions: dict[str, tuple[str, int]] = {}
     for area in areas:
