@@ -13,13 +13,16 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(test_config: dict[str, Any] | None = None, *, views: bool = True) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, *, views: bool = True, database: bool = True
+) -> Flask:
     """Build the web app (see `fitgap.web.app.create_app`); `views=False`: only its settings
-    and database, for a command that neither serves nor renders pages."""
-    if not views:
+    and database, for a command that neither serves nor renders pages; `database=False` too:
+    only its settings."""
+    if not (views and database):
         from fitgap.web.config import configured_app
 
-        return configured_app(test_config)
+        return configured_app(test_config, database=database)
     from fitgap.web.app import create_app as build
 
     return build(test_config)

@@ -25,15 +25,15 @@ from fitgap.domain.files.catalog import (
 )
 from fitgap.domain.files.group import read_group_folder
 from fitgap.domain.i18n import _
-from fitgap.domain.risk.report import to_contract_json, to_text
 from fitgap.domain.values import Town
-from fitgap.services.scoring import scoreboard
-from fitgap.store import catalog as catalog_queries
-from fitgap.store import group as group_queries
-from fitgap.store import marks as mark_queries
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from fitgap.store import catalog as catalog_queries
+
+# The database's modules are imported by the commands that use them: `fitgap check` reads
+# files only, and starts without SQLAlchemy.
 
 
 def read_inputs(app: Flask) -> tuple[Catalog, tuple[Town, ...]]:
@@ -63,7 +63,7 @@ def read_inputs(app: Flask) -> tuple[Catalog, tuple[Town, ...]]:
 @click.pass_context
 def check(ctx: click.Context) -> None:
     """Validate the catalog and town files; touches no database."""
-    catalog, towns = read_inputs(_app(ctx, views=False))
+    catalog, towns = read_inputs(_app(ctx, views=False, database=False))
     functions = sum(len(area.functions) for area in catalog.areas)
     click.echo(
         _(
@@ -77,6 +77,9 @@ def check(ctx: click.Context) -> None:
 
 def load_files(app: Flask) -> catalog_queries.LoadReport:
     from fitgap.domain.files.catalog_diff import diff_catalogs, format_diff, new_violations
+    from fitgap.store import catalog as catalog_queries
+    from fitgap.store import group as group_queries
+    from fitgap.store import marks as mark_queries
 
     catalog, towns = read_inputs(app)
     database = _database(app)
@@ -168,6 +171,10 @@ def print_load_report(report: catalog_queries.LoadReport) -> None:
 @click.pass_context
 def score(ctx: click.Context, area_id: str | None, output: str) -> None:
     """Divergence and Galapagos risk of the group, each town, each area and each function."""
+    from fitgap.domain.risk.report import to_contract_json, to_text
+    from fitgap.services.scoring import scoreboard
+    from fitgap.store import catalog as catalog_queries
+
     database = _database(_app(ctx, views=False))
     require_loaded(database)
     with database.session() as session:

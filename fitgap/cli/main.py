@@ -8,6 +8,7 @@ in a module of its own, imported only when one of its commands runs (or `--help`
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -48,15 +49,17 @@ class _Commands(click.Group):
         return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import DBAPIError
-
-        from fitgap.cli.support import DataError
-        from fitgap.store.db import describe_database_error, is_database_unavailable
-
         try:
             return super().invoke(ctx)
-        except DBAPIError as error:
-            if not is_database_unavailable(error):
+        except Exception as error:
+            if "sqlalchemy" not in sys.modules:  # a command without a database (check)
+                raise
+            from sqlalchemy.exc import DBAPIError
+
+            from fitgap.cli.support import DataError
+            from fitgap.store.db import describe_database_error, is_database_unavailable
+
+            if not isinstance(error, DBAPIError) or not is_database_unavailable(error):
                 raise
             app = (ctx.obj or {}).get("app")
             url = app.config.get("DATABASE_URL") if app is not None else None

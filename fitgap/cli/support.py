@@ -17,12 +17,11 @@ import click
 from fitgap import create_app
 from fitgap.domain.files.catalog import InvalidInput
 from fitgap.domain.i18n import _
-from fitgap.store import audit as audit_queries
-from fitgap.store import catalog as catalog_queries
 
 if TYPE_CHECKING:
     from flask import Flask
 
+    from fitgap.store import audit as audit_queries
     from fitgap.store.db import Database
 
 
@@ -45,15 +44,20 @@ class UsageError(click.ClickException):
 
 
 def app_of(
-    ctx: click.Context, overrides: dict[str, Any] | None = None, *, views: bool = True
+    ctx: click.Context,
+    overrides: dict[str, Any] | None = None,
+    *,
+    views: bool = True,
+    database: bool = True,
 ) -> Flask:
     """The command's app (made once per command, by the test factory in tests). `views=False`:
-    only its settings and database, for a command that neither serves nor renders pages."""
+    only its settings and database, for a command that neither serves nor renders pages;
+    `database=False` too: only its settings (`fitgap check` loads no SQLAlchemy)."""
     obj: dict[str, Any] = ctx.ensure_object(dict)
     if "app" not in obj:
         factory: Callable[..., Flask] | None = obj.get("factory")
         if factory is None:
-            obj["app"] = create_app(overrides, views=views)
+            obj["app"] = create_app(overrides, views=views, database=database)
         else:
             obj["app"] = factory(overrides) if overrides else factory()
     app: Flask = obj["app"]
@@ -174,6 +178,8 @@ def fail(problems: InvalidInput) -> DataError:
 
 def audit_command(session: Any, action: str, target: str | None, details: dict[str, Any]) -> None:
     """Record a change made on the command line, in its transaction."""
+    from fitgap.store import audit as audit_queries
+
     audit_queries.append(
         session=session, actor=cli_actor(), action=action, target=target, details=details
     )
@@ -199,6 +205,8 @@ def require_loaded(database: Database) -> None:
 
 
 def require_town_and_area(session: Any, town_id: str, area_id: str) -> None:
+    from fitgap.store import catalog as catalog_queries
+
     if town_id not in catalog_queries.active_town_ids(session=session):
         raise DataError(_("町ID %(id)s は登録されていません", id=town_id))
     if catalog_queries.get_area(session=session, area_id=area_id) is None:
@@ -215,4 +223,6 @@ def os_user() -> str:
 
 def cli_actor() -> audit_queries.Actor:
     """Who runs the command line, for the audit trail."""
+    from fitgap.store import audit as audit_queries
+
     return audit_queries.Actor(name=f"cli:{os_user()}", address="local")

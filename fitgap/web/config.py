@@ -9,8 +9,6 @@ from typing import Any
 
 from flask import Flask
 
-from fitgap.store.db import default_sqlite_url
-
 ENVIRONMENT = {
     "FITGAP_DATABASE_URL": "DATABASE_URL",
     "FITGAP_CATALOG_DIR": "CATALOG_DIR",
@@ -66,15 +64,16 @@ def _from_environment(key: str, text: str) -> Any:
     return kind(text)
 
 
-def configured_app(test_config: dict[str, Any] | None = None) -> Flask:
+def configured_app(test_config: dict[str, Any] | None = None, *, database: bool = True) -> Flask:
     """The app with its settings and its database, without the views, Babel or CSRF: all that
-    `fitgap check`, `load` and `score` need (importing the views would double their start).
-    `create_app` adds the rest."""
-    from fitgap.web import database
-
+    `fitgap load` and `score` need (importing the views would double their start), and
+    without the database (`database=False`) for `fitgap check`. `create_app` adds the rest."""
     app = Flask("fitgap.web", instance_relative_config=True)
     configure(app, test_config)
-    database.init_app(app)
+    if database:
+        from fitgap.web import database as web_database
+
+        web_database.init_app(app)
     return app
 
 
@@ -109,6 +108,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config is not None:
         app.config.update(test_config)
     if not app.config.get("DATABASE_URL"):
+        from fitgap.store.db import default_sqlite_url
+
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = default_sqlite_url(app.instance_path)
     if not app.config.get("SECRET_KEY"):
