@@ -82,15 +82,15 @@ class _Scan:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.k = 0
+        # Blank lines and comment lines, found once (the scan looks at most lines twice).
+        self.blank = [not (s := line.lstrip(" ")) or s[0] == "#" for line in lines]
 
     def skip(self) -> None:
         """Past blank lines and comment lines."""
-        lines = self.lines
-        while self.k < len(lines):
-            stripped = lines[self.k].lstrip(" ")
-            if stripped and not stripped.startswith("#"):
-                return
-            self.k += 1
+        blank, k = self.blank, self.k
+        while k < len(blank) and blank[k]:
+            k += 1
+        self.k = k
 
     def mapping(self, indent: int, first: tuple[str, str | None] | None = None) -> dict[str, Value]:
         """A block mapping whose keys stand at `indent` (its first key already matched, for a

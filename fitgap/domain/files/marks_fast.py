@@ -69,6 +69,10 @@ _NULL = object()  # an empty value (YAML null)
 _MARK_KEYS = frozenset({"function", "status", "note", "cost"})
 _COST_KEYS = frozenset({"initial_yen", "annual_yen"})
 _resolver = MemoLoader("")  # its memoized implicit resolver, as the precise reader uses it
+# The first characters YAML's implicit resolvers look at: a plain scalar that starts with any
+# other is text, without asking them (None among them would be a resolver for every scalar).
+_IMPLICIT_FIRST = frozenset(MemoLoader.yaml_implicit_resolvers)
+_ANY_FIRST = None in _IMPLICIT_FIRST
 
 
 class _NotFast(Exception):
@@ -119,6 +123,8 @@ def _scalar(rest: str | None) -> object:
         return inner
     if first in _PLAIN_START or ": " in rest or " #" in rest or rest.endswith(":"):
         raise _NotFast
+    if first not in _IMPLICIT_FIRST and not _ANY_FIRST:
+        return rest
     tag = _resolver.resolve(yaml.ScalarNode, rest, (True, False))
     if tag == STR_TAG:
         return rest
