@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import Result
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from fitgap.domain.files.yamlfile import InvalidInput
 from fitgap.store.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +50,13 @@ def empty_database(folder: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def problems_of(call: Callable[[], object]) -> list[str]:
+    """The problems the InvalidInput raised by `call` carries, as 'file:line: message' strings."""
+    with pytest.raises(InvalidInput) as raised:
+        call()
+    return [str(p) for p in raised.value.problems]
 
 
 def write(folder: Path, name: str, content: str) -> Path:

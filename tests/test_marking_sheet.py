@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook, load_workbook
 
 from fitgap.domain.files.marking_sheet import (
@@ -25,8 +24,8 @@ from fitgap.domain.files.marking_sheet import (
     resolve_conflicts,
 )
 from fitgap.domain.files.sheet_kit import display_width
-from fitgap.domain.files.yamlfile import InvalidInput
 from fitgap.domain.values import Cost, Function, Mark, Requirement, Status
+from tests.helpers import problems_of
 
 FUNCTIONS = (
     Function(
@@ -101,12 +100,6 @@ def upload(source: Path | bytes, **kw: object) -> SheetMarks:
     arguments: dict[str, object] = {"town_id": "ishii", "area_id": "juki", "function_ids": IDS}
     arguments.update(kw)
     return read_marking_sheet(source, **arguments)  # type: ignore[arg-type]
-
-
-def problems_of(call: Callable[[], object]) -> list[str]:
-    with pytest.raises(InvalidInput) as raised:
-        call()
-    return [str(p) for p in raised.value.problems]
 
 
 def test_layout_protection_and_hidden_metadata() -> None:
