@@ -26,7 +26,7 @@ from fitgap.store.db import Database
 from tests import hostile
 from tests.factories import make_catalog, make_towns
 from tests.helpers import Invoke, problems_of, sign_in, write
-from tests.test_sheets_web import upload
+from tests.sheets import post_sheet
 
 REPO = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
@@ -362,7 +362,7 @@ def test_the_upload_answers_a_hostile_sheet_with_a_400_page(
     assert fitgap("load").exit_code == 0
     sign_in(client, db, "ishii-staff", "staff", town="ishii")
     caplog.set_level(logging.INFO)
-    status, page = upload(client, build())
+    status, page = post_sheet(client, build())
     assert status == 400
     if plain is None:
         assert message in page
