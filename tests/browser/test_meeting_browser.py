@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,13 +68,8 @@ def servers(settings: dict[str, object], files: Path) -> Iterator[list[str]]:
         stop_servers(processes)
 
 
-@pytest.mark.browser
-def test_town_page_follows_the_moderator_across_worker_processes(
-    sample: Path, fitgap: Invoke, db: Database, servers: list[str]
-) -> None:
-    require_chromium()
-    from playwright.sync_api import expect, sync_playwright
-
+def kaigo_meeting(sample: Path, fitgap: Invoke, db: Database) -> tuple[Any, list[Any]]:
+    """The demo data loaded and a 介護保険 meeting planned on it: the meeting and its agenda."""
     assert fitgap("load").exit_code == 0
     marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
     assert fitgap("marks", "import", *marks).exit_code == 0
@@ -85,6 +81,17 @@ def test_town_page_follows_the_moderator_across_worker_processes(
             ),
         )
         items = meeting_queries.agenda(session=session, meeting_id=meeting.id or 0)
+    return meeting, items
+
+
+@pytest.mark.browser
+def test_town_page_follows_the_moderator_across_worker_processes(
+    sample: Path, fitgap: Invoke, db: Database, servers: list[str]
+) -> None:
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    meeting, items = kaigo_meeting(sample, fitgap, db)
     first, second, third = (item.function_id for item in items[:3])
     moderator_url, town_url = servers
     make_account(db, "moderator", "moderator", name="山本")
@@ -151,17 +158,8 @@ def test_console_follows_a_decision_recorded_in_another_tab(
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
-    assert fitgap("load").exit_code == 0
-    marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
-    assert fitgap("marks", "import", *marks).exit_code == 0
+    meeting, items = kaigo_meeting(sample, fitgap, db)
     with db.write() as session:
-        meeting = meetings.create_meeting(
-            session=session,
-            data=meeting_queries.MeetingInput(
-                area_id="kaigo", held_on=date(2025, 4, 15), moderator="山本"
-            ),
-        )
-        items = meeting_queries.agenda(session=session, meeting_id=meeting.id or 0)
         meeting_queries.set_current(
             session=session, meeting_id=meeting.id or 0, item_id=items[0].id
         )
