@@ -20,7 +20,7 @@ from fitgap.domain import values as domain
 from fitgap.domain.files.catalog import MarksFile
 from fitgap.store.catalog import list_towns
 from fitgap.store.clocks import bump_area_clocks
-from fitgap.store.db import Progress, batches, bulk_insert
+from fitgap.store.db import Progress, batches, bulk_insert_tuples
 from fitgap.store.models import Area, CatalogFunction, Mark, MarkChange, Town, utcnow
 
 _area = Area.__table__  # type: ignore[attr-defined]
@@ -85,6 +85,16 @@ class MarkConflict(Exception):
 
 # The values a mark file sets, as they stand in both the mark and its history rows.
 _MARK_VALUES = ("status", "note", "cost_initial_yen", "cost_annual_yen", "priority", "as_is")
+# The columns of a new mark, as the import writes them.
+_INSERTED = (
+    "town_id",
+    "function_id",
+    *_MARK_VALUES,
+    "fingerprint",
+    "version",
+    "updated_by",
+    "updated_at",
+)
 
 
 def _cost_columns(cost: domain.Cost | None) -> tuple[int | None, int | None]:
@@ -131,7 +141,7 @@ def import_marks(
         )
         for row in session.execute(statement):
             existing[(row[0], row[1])] = tuple(row[2:])
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []  # in the order of _INSERTED
     updates: list[dict[str, Any]] = []
     # The marks this import writes, in the files' order (runs of one town's function ids):
     # the history rows, in that order, are copied from them once they are written.
@@ -140,50 +150,42 @@ def import_marks(
     per_area: dict[str, int] = defaultdict(int)
     for marks_file in files:
         for mark in marks_file.marks:
-            initial, annual = _cost_columns(mark.cost)
-            values = {
-                "status": mark.status.value,
-                "note": mark.note,
-                "cost_initial_yen": initial,
-                "cost_annual_yen": annual,
-                "priority": mark.priority.value if mark.priority is not None else None,
-                "as_is": mark.as_is,
-                "fingerprint": fingerprints[mark.function_id],
-            }
-            old = existing.get((mark.town_id, mark.function_id))
-            if old is None:
-                version = 1
-                inserts.append(
-                    {
-                        "town_id": mark.town_id,
-                        "function_id": mark.function_id,
-                        "version": version,
-                        "updated_by": changed_by,
-                        "updated_at": now,
-                        **values,
-                    }
-                )
-                report.added += 1
-            elif old[2:] == (
+            cost, priority = mark.cost, mark.priority
+            values = (  # in the order of _MARK_VALUES
                 mark.status.value,
                 mark.note,
-                initial,
-                annual,
-                values["priority"],
+                None if cost is None else cost.initial_yen,
+                None if cost is None else cost.annual_yen,
+                None if priority is None else priority.value,
                 mark.as_is,
-            ):
+            )
+            old = existing.get((mark.town_id, mark.function_id))
+            if old is None:
+                inserts.append(
+                    (
+                        mark.town_id,
+                        mark.function_id,
+                        *values,
+                        fingerprints[mark.function_id],
+                        1,
+                        changed_by,
+                        now,
+                    )
+                )
+                report.added += 1
+            elif old[2:] == values:
                 report.unchanged += 1
                 continue
             else:
-                version = old[1] + 1
                 updates.append(
                     {
                         "b_id": old[0],
                         "b_version": old[1],
-                        "version": version,
+                        "version": old[1] + 1,
                         "updated_by": changed_by,
                         "updated_at": now,
-                        **values,
+                        "fingerprint": fingerprints[mark.function_id],
+                        **dict(zip(_MARK_VALUES, values, strict=True)),
                     }
                 )
                 report.changed += 1
@@ -191,7 +193,7 @@ def import_marks(
                 history.append((mark.town_id, []))
             history[-1][1].append(mark.function_id)
             per_area[areas[mark.function_id]] += 1
-    bulk_insert(session, _mark, inserts, progress)
+    bulk_insert_tuples(session, _mark, _INSERTED, inserts, progress)
     if updates:
         update_statement = (
             update(_mark)
