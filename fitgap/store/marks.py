@@ -250,7 +250,9 @@ def _copy_history(
     """The history rows of one town's marks just written, in the order of `function_ids`
     (the file's), by one `INSERT … SELECT` from the marks instead of sending every value a
     second time. The rows are those a copy of the written values would make: the mark holds
-    them all, and its `updated_by`/`updated_at` are this change's `changed_by`/`changed_at`."""
+    them all, and its `updated_by`/`updated_at` are this change's `changed_by`/`changed_at`;
+    no other transaction can change them before the commit (SQLite has one writer; on
+    PostgreSQL the rows are locked by this transaction's writes, or not yet seen by others)."""
     if not function_ids:
         return
     if session.get_bind().dialect.name == "postgresql":
