@@ -292,3 +292,24 @@ def test_big_imports_are_parsed_in_parallel_with_the_same_result(
         reset_language(token)
     assert found == [found[0]] and found[0].startswith("kamiyama.yaml:12: status y ")
     assert "使えません" not in found[0]  # the workers spoke the caller's language
+
+
+def test_a_marks_file_comes_back_from_a_worker_process_unchanged() -> None:
+    """The parsing processes send their files back as plain tuples (`MarksFile.__reduce__`);
+    every field of every mark survives, enums as the same members."""
+    import pickle
+
+    from fitgap.domain.files.catalog import MarksFile
+    from fitgap.domain.values import Cost, Mark, Priority, Status
+
+    marks = (
+        Mark("ishii", "0010010", Status.FIT),
+        Mark("ishii", "0010020", Status.CUSTOMIZATION, "理由\n二行", Cost(0, 5), Priority.REQUIRED),
+        Mark("ishii", "0010030", Status.WORKFLOW_CHANGE, None, Cost(), None, "紙で受付"),
+        Mark("kamiyama", "0010040", Status.UNDECIDED, "", None, Priority.NOT_NEEDED, ""),
+    )
+    original = MarksFile("ishii", marks, "marks/ishii.yaml", {"0010010": 3, "0010020": 5})
+    back = pickle.loads(pickle.dumps(original))  # noqa: S301 - our own bytes
+    assert back == original and back.lines == original.lines
+    assert [m.status for m in back.marks][1] is Status.CUSTOMIZATION
+    assert back.marks[3].priority is Priority.NOT_NEEDED
