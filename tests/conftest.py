@@ -20,6 +20,8 @@ from flask.testing import FlaskClient
 from fitgap import create_app
 from fitgap.cli.main import main
 from fitgap.store.db import Database
+from tests import meetings
+from tests.factories import make_catalog, make_marks, make_towns
 from tests.helpers import FAST_HASH, ON_POSTGRES, REPO, SERVER_URL, Invoke, empty_database
 
 
@@ -113,4 +115,16 @@ def sample(files: Path) -> Path:
     shutil.copytree(REPO / "requirements_catalog", files / "catalog", dirs_exist_ok=True)
     shutil.copytree(REPO / "towns", files / "towns", dirs_exist_ok=True)
     shutil.copytree(REPO / "demo" / "marks", files / "marks", dirs_exist_ok=True)
+    return files
+
+
+@pytest.fixture
+def meeting_project(files: Path, fitgap: Invoke) -> Path:
+    """The meeting tests' project: six functions, four towns, marks with every kind of
+    divergence (tests/meetings.py)."""
+    make_catalog(files, count=6)
+    make_towns(files)
+    assert fitgap("load").exit_code == 0
+    paths = [str(make_marks(files, town, marks)) for town, marks in meetings.MARKS.items()]
+    assert fitgap("marks", "import", *paths).exit_code == 0
     return files

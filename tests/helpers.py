@@ -1,24 +1,34 @@
-"""Helpers the tests share: databases, accounts and signing in as a browser does.
+"""Helpers the tests share: databases, accounts, signing in as a browser does, the problems a
+reader reports, and `fitgap serve` in processes of its own.
 
 Fixtures stay in conftest.py; everything a test imports by name lives here (or, for building
-files and rows, in tests/factories.py).
+files and rows, in tests/factories.py; for sample data, in tests/samples.py; for one part of
+the app, in tests/workspace.py, tests/sheets.py or tests/meetings.py), never in another test
+module.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import Result
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from fitgap.domain.files.yamlfile import InvalidInput
 from fitgap.store.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +58,13 @@ def empty_database(folder: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def problems_of(call: Callable[[], object]) -> list[str]:
+    """The problems the InvalidInput raised by `call` carries, as 'file:line: message' strings."""
+    with pytest.raises(InvalidInput) as raised:
+        call()
+    return [str(p) for p in raised.value.problems]
 
 
 def write(folder: Path, name: str, content: str) -> Path:
@@ -167,3 +184,57 @@ def record_vendor_answer(
             actor=audit_queries.Actor(name="vendor", address=None),
         )
     return saved.id
+
+
+# --- `fitgap serve` in processes of its own -------------------------------------------------------
+
+FITGAP = Path(sys.executable).parent / "fitgap"
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def serve(
+    port: int, folder: Path, environment: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    """Start `fitgap serve` on `port` in `folder` with `environment`, its output into `log`;
+    stop it with `stop_servers`."""
+    with log.open("wb") as output:  # the child keeps its own copy of the handle
+        return subprocess.Popen(
+            [str(FITGAP), "serve", "--port", str(port), "--threads", "4"],
+            cwd=folder,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait (20 s at most) until `url` answers; fail with the log if the server exits."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(encoding='utf-8')}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own local server
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not start: {url}")
+
+
+def stop_servers(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Ask every server to stop, then wait for each (10 s, then it is killed)."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -14,7 +14,13 @@ from io import BytesIO
 
 from openpyxl import Workbook, load_workbook
 
-from fitgap.domain.files.marking_sheet import META_SHEET, MarkRow, build_marking_sheet
+from fitgap.domain.files.marking_sheet import (
+    META_SHEET,
+    MarkRow,
+    SheetMarks,
+    build_marking_sheet,
+    read_marking_sheet,
+)
 from fitgap.domain.values import Function, Requirement, Status
 
 TOWN_ID, AREA_ID = "ishii", "juki"
@@ -43,6 +49,13 @@ def good_sheet() -> bytes:
         functions=FUNCTIONS,
         marks={FUNCTIONS[0].id: MarkRow(Status.FIT, "ok", 1)},
         generated_at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    )
+
+
+def read_sheet(data: bytes, display: str | None = None) -> SheetMarks:
+    """`data` read as the marking sheet of good_sheet()'s town, area and functions."""
+    return read_marking_sheet(
+        data, town_id=TOWN_ID, area_id=AREA_ID, function_ids=FUNCTION_IDS, display=display
     )
 
 
@@ -223,31 +236,30 @@ def lying_sizes(data: bytes, declared: int = 100) -> bytes:
     return bytes(buffer)
 
 
-def merge_bomb_list() -> bytes:
-    """A 5 KB function list whose one merged range covers H1:XFD1048576."""
+def function_list(*rows: list[str]) -> tuple[bytes, str, bytes]:
+    """A function list with its header and `rows`: the file, its sheet's zip member and XML."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(["機能ID", "実装区分", "機能要件"])
-    sheet.append(["0010010", "実装必須機能", "管理できること。"])
+    for row in rows:
+        sheet.append(row)
     out = BytesIO()
     workbook.save(out)
     data = out.getvalue()
     name = "xl/worksheets/sheet1.xml"
-    original = members(data)[name]
+    return data, name, members(data)[name]
+
+
+def merge_bomb_list() -> bytes:
+    """A 5 KB function list whose one merged range covers H1:XFD1048576."""
+    data, name, original = function_list(["0010010", "実装必須機能", "管理できること。"])
     merge = b'<mergeCells count="1"><mergeCell ref="H1:XFD1048576"/></mergeCells>'
     return rezip(data, {name: original.replace(b"</sheetData>", b"</sheetData>" + merge)})
 
 
 def long_list(rows: int) -> bytes:
     """A function list of `rows` rows, written straight as XML (fast to build)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(["機能ID", "実装区分", "機能要件"])
-    out = BytesIO()
-    workbook.save(out)
-    data = out.getvalue()
-    name = "xl/worksheets/sheet1.xml"
-    original = members(data)[name]
+    data, name, original = function_list()
     head, tail = original.split(b"</sheetData>", 1)
 
     def pieces() -> Iterable[bytes]:

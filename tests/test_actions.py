@@ -296,6 +296,8 @@ def test_the_next_meeting_carries_the_open_items_into_its_console_page_and_minut
     assert carried.index("様式を見直す") < carried.index("ベンダーに照会する")  # overdue first
     assert "例規を確認する" not in carried
     assert "令和7年4月1日 業務juki 決定 #1" in carried
+    # A long list scrolls in its own box that the keyboard can reach, the agenda stays in view.
+    assert '<div class="carried-scroll" tabindex="0" role="region" aria-label=' in carried
     # Reported done in the meeting: it stays on the list, done.
     answer = post(
         client,

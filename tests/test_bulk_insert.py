@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 
-from fitgap.store.db import Database, bulk_insert
+from fitgap.store.db import Database, bulk_insert, bulk_insert_tuples
 from fitgap.store.models import CatalogFunction, Mark
 from tests.factories import make_area, make_town
 
@@ -83,3 +83,42 @@ def test_columns_left_out_get_their_defaults(db: Database) -> None:
         mark = session.scalars(select(Mark)).one()
     assert mark.version == 1 and mark.status == "fit" and mark.note is None
     assert mark.updated_at.replace(tzinfo=UTC) >= before.replace(microsecond=0)
+
+
+def test_a_value_the_rows_repeat_is_converted_once_and_others_each_time(db: Database) -> None:
+    """`bulk_insert_tuples` converts a repeated value once (the import's one timestamp); a
+    row with another value, or None, between them still gets its own."""
+    table = Mark.__table__  # type: ignore[attr-defined]
+    first = datetime(2026, 11, 26, 9, 30, 15, 250_000, tzinfo=UTC)
+    second = datetime(2027, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    stamps = [first, first, second, first, first, second, second]
+    with db.write() as session:
+        make_area(session)
+        make_town(session)
+        for k in range(len(stamps)):
+            session.add(
+                CatalogFunction(
+                    id=f"00100{k:02d}",
+                    area_id="juki",
+                    name="n",
+                    requirement="mandatory",
+                    text="t",
+                    fingerprint="f" * 32,
+                )
+            )
+        session.flush()
+        bulk_insert_tuples(
+            session,
+            table,
+            ("town_id", "function_id", "status", "fingerprint", "updated_by", "updated_at"),
+            [
+                ("ishii", f"00100{k:02d}", "fit", "f" * 32, "test", stamp)
+                for k, stamp in enumerate(stamps)
+            ],
+        )
+    with db.session() as session:
+        found = [
+            mark.updated_at.replace(tzinfo=UTC)
+            for mark in session.scalars(select(Mark).order_by(Mark.function_id))  # type: ignore[arg-type]
+        ]
+    assert found == stamps

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from fitgap.domain.files.catalog import (
-    InvalidInput,
     dump_marks,
     read_catalog,
     read_marks,
@@ -15,39 +14,8 @@ from fitgap.domain.files.catalog import (
 )
 from fitgap.domain.i18n import reset_language, set_language
 from fitgap.domain.values import Cost, Requirement, Status
-from tests.helpers import write
-
-GOOD_AREA = """
-format: fitgap-catalog/1
-area:
-  id: juki
-  name: 住民記録
-  name_en: Resident registry
-spec:
-  title: 住民記録システム標準仕様書
-  version: 第4.0版
-functions:
-  - id: "0010010"
-    path: [管理項目, 住民データ]
-    name: 日本人住民データの管理
-    requirement: mandatory
-    text: |
-      日本人住民の住民データを管理する。
-    note: 補足
-    forms: ["0230010"]
-    x-spec-ref: "2.1"
-  - id: "0010020"
-    name: 外国人住民データの管理
-    requirement: 標準オプション機能
-    text: 外国人住民の住民データを管理する。
-"""
-
-
-def problems_of(call: object) -> list[str]:
-    """The problems an InvalidInput carries, as 'file:line: message' strings."""
-    with pytest.raises(InvalidInput) as raised:
-        call()  # type: ignore[operator]
-    return [str(p) for p in raised.value.problems]
+from tests.helpers import problems_of, write
+from tests.samples import GOOD_AREA, MARKS, TOWN
 
 
 def catalog_problems(folder: Path) -> list[str]:
@@ -217,18 +185,6 @@ def test_messages_in_english(tmp_path: Path) -> None:
     assert "quote" in problem.lower()
 
 
-TOWN = """
-format: fitgap-town/1
-id: ishii
-name: 石井町
-prefecture: 徳島県
-population: 25489
-households: 10806
-budget_yen: 17847370000
-area_km2: 28.85
-"""
-
-
 def test_town_file(tmp_path: Path) -> None:
     write(tmp_path, "ishii.yaml", TOWN)
     (town,) = read_towns(tmp_path)
@@ -249,22 +205,6 @@ def test_town_problems(tmp_path: Path) -> None:
     assert any(p.startswith("b.yaml:8: ") and "area_km2" in p for p in found)
     # A duplicate town id is reported on the line of its `id:` key (1-based, never 0).
     assert any(p.startswith("b.yaml:2: ") and "ishii" in p for p in found)
-
-
-MARKS = """
-format: fitgap-marks/1
-town: ishii
-marks:
-  - function: "0010010"
-    status: カスタマイズ
-    note: |
-      条例で定める独自様式が必要です。
-    cost:
-      initial_yen: 1200000
-      annual_yen: 150000
-  - function: "0010020"
-    status: 業務見直し
-"""
 
 
 def read_sample_marks(folder: Path) -> object:
@@ -352,3 +292,24 @@ def test_big_imports_are_parsed_in_parallel_with_the_same_result(
         reset_language(token)
     assert found == [found[0]] and found[0].startswith("kamiyama.yaml:12: status y ")
     assert "使えません" not in found[0]  # the workers spoke the caller's language
+
+
+def test_a_marks_file_comes_back_from_a_worker_process_unchanged() -> None:
+    """The parsing processes send their files back as plain tuples (`MarksFile.__reduce__`);
+    every field of every mark survives, enums as the same members."""
+    import pickle
+
+    from fitgap.domain.files.catalog import MarksFile
+    from fitgap.domain.values import Cost, Mark, Priority, Status
+
+    marks = (
+        Mark("ishii", "0010010", Status.FIT),
+        Mark("ishii", "0010020", Status.CUSTOMIZATION, "理由\n二行", Cost(0, 5), Priority.REQUIRED),
+        Mark("ishii", "0010030", Status.WORKFLOW_CHANGE, None, Cost(), None, "紙で受付"),
+        Mark("kamiyama", "0010040", Status.UNDECIDED, "", None, Priority.NOT_NEEDED, ""),
+    )
+    original = MarksFile("ishii", marks, "marks/ishii.yaml", {"0010010": 3, "0010020": 5})
+    back = pickle.loads(pickle.dumps(original))  # noqa: S301 - our own bytes
+    assert back == original and back.lines == original.lines
+    assert [m.status for m in back.marks][1] is Status.CUSTOMIZATION
+    assert back.marks[3].priority is Priority.NOT_NEEDED

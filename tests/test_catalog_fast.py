@@ -19,8 +19,8 @@ from fitgap.domain.files.catalog import CATALOG_FORMAT, InvalidInput, read_catal
 from fitgap.domain.files.catalog_fast import read_area_fast
 from fitgap.domain.files.xlsx_catalog import to_catalog_yaml
 from fitgap.domain.values import Area, Function, Requirement
-from tests.test_catalog import GOOD_AREA
-from tests.test_fuzz_files import as_file, mutated
+from tests.samples import GOOD_AREA
+from tests.strategies import as_file, mutated
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = settings(

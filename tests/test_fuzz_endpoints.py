@@ -469,7 +469,21 @@ def edited_sheet(
     url = url_of(world.app, "sheets.download", (("area_id", "juki"), ("town_id", "ishii")))
     if path.get("area_id") in world.areas and path.get("town_id") in world.towns:
         url = url_of(world.app, "sheets.download", path.items())
-    response = staff.client.get(url)
+    return downloaded_with(staff.client, url, HEADER_ROW, edits)
+
+
+def edited_answer_sheet(world: World, edits: Iterable[tuple[int, int, str]]) -> bytes:
+    """The vendor's answer sheet as downloaded now, with cells overwritten."""
+    client = world.actor(Role.VENDOR).client
+    return downloaded_with(client, "/vendor/requests.xlsx", ANSWER_HEADER_ROW, edits)
+
+
+def downloaded_with(
+    client: FlaskClient, url: str, header_row: int, edits: Iterable[tuple[int, int, str]]
+) -> bytes:
+    """The workbook downloaded from `url`, with cells of its first sheet overwritten (`edits`:
+    row after `header_row`, column, text)."""
+    response = client.get(url)
     data = response.get_data()
     response.close()
     assert response.status_code == 200, url
@@ -477,22 +491,7 @@ def edited_sheet(
     sheet = book.worksheets[0]
     for row, column, text in edits:
         # (what a workbook cannot hold at all is left out: no spreadsheet would send it)
-        sheet.cell(HEADER_ROW + 1 + row, column).value = ILLEGAL_CHARACTERS_RE.sub("", text)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def edited_answer_sheet(world: World, edits: Iterable[tuple[int, int, str]]) -> bytes:
-    """The vendor's answer sheet as downloaded now, with cells overwritten."""
-    response = world.actor(Role.VENDOR).client.get("/vendor/requests.xlsx")
-    data = response.get_data()
-    response.close()
-    assert response.status_code == 200
-    book = load_workbook(io.BytesIO(data))
-    sheet = book.worksheets[0]
-    for row, column, text in edits:
-        sheet.cell(ANSWER_HEADER_ROW + 1 + row, column).value = ILLEGAL_CHARACTERS_RE.sub("", text)
+        sheet.cell(header_row + 1 + row, column).value = ILLEGAL_CHARACTERS_RE.sub("", text)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

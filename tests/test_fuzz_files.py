@@ -4,113 +4,19 @@ never a traceback."""
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fitgap.domain.files.catalog import InvalidInput, read_catalog, read_marks, read_towns
-from fitgap.domain.files.marking_sheet import read_marking_sheet
 from tests import hostile
-from tests.test_catalog import GOOD_AREA, MARKS, TOWN
+from tests.samples import GOOD_AREA, MARKS, TOWN
+from tests.strategies import FRAGMENTS, HOSTILE_NUMBERS, as_file, mutated, only_clear_errors
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-# Pieces that tend to break YAML and the validators: types, ids, Japanese, control characters.
-FRAGMENTS = [
-    "0010010",
-    '"0010010"',
-    "- ",
-    ": ",
-    "  ",
-    "\n",
-    "\t",
-    "{",
-    "}",
-    "[",
-    "]",
-    "&a",
-    "*a",
-    "!!python/object:os.system",
-    "!!binary",
-    "~",
-    "null",
-    "yes",
-    "1e3",
-    "-1",
-    "0x1F",
-    "｜",
-    "𠮷野家",
-    "🙂",
-    "\x00",
-    "\x1b",
-    "\ufeff",
-    "'",
-    '"',
-    "#",
-    "%YAML 1.1",
-    "---",
-    "...",
-    "=cmd|' /C calc'!A0",
-    "<script>alert(1)</script>",
-]
-
-
-def mutated(base: str) -> st.SearchStrategy[str]:
-    """`base` with a few fragments inserted, lines dropped or duplicated."""
-
-    @st.composite
-    def build(draw: st.DrawFn) -> str:
-        lines = base.splitlines(keepends=True)
-        for _ in range(draw(st.integers(1, 4))):
-            action = draw(st.sampled_from(["insert", "drop", "duplicate", "replace"]))
-            index = draw(st.integers(0, max(len(lines) - 1, 0)))
-            if action == "drop" and lines:
-                del lines[index]
-            elif action == "duplicate" and lines:
-                lines.insert(index, lines[index])
-            else:
-                line = lines[index] if lines else ""
-                position = draw(st.integers(0, len(line)))
-                piece = draw(st.sampled_from(FRAGMENTS) | st.text(max_size=8))
-                if action == "replace":
-                    line = line[:position] + piece + line[position + 1 :]
-                else:
-                    line = line[:position] + piece + line[position:]
-                if lines:
-                    lines[index] = line
-                else:
-                    lines.append(line)
-        return "".join(lines)
-
-    return build()
-
-
-# One folder for the run (removed at its end), and a fresh folder in it for every example: a
-# file left by another example or test would make every reader of the folder fail the same way.
-_FOLDER = tempfile.TemporaryDirectory(prefix="fitgap-fuzz-")
-
-
-def as_file(content: str | bytes, name: str) -> Path:
-    path = Path(tempfile.mkdtemp(dir=_FOLDER.name)) / name
-    if isinstance(content, str):
-        path.write_bytes(content.encode("utf-8", errors="surrogatepass"))
-    else:
-        path.write_bytes(content)
-    return path
-
-
-def only_clear_errors(call: object) -> None:
-    try:
-        call()  # type: ignore[operator]
-    except InvalidInput as error:
-        assert error.problems
-        for problem in error.problems:
-            assert problem.line >= 0 and problem.message
-            assert str(problem).startswith(f"{problem.file}:{problem.line}: ")
 
 
 @SETTINGS
@@ -190,12 +96,6 @@ def test_user_attributes_are_kept_as_json(tmp_path: Path) -> None:
 
 # --- hostile shapes (tests/hostile.py): numbers, depth, aliases, sheet metadata and cells ------
 
-HOSTILE_NUMBERS = (
-    st.sampled_from(
-        [10**12, 10**30, -1, -(10**12), 0, 2**31, 2**63, 10**13, 10**13 + 1, 1.5, 1e300, True]
-    )
-    | st.integers()
-)
 XLSX_SETTINGS = settings(max_examples=40, deadline=None)
 
 
@@ -232,14 +132,7 @@ def test_sheet_metadata_of_any_value_gives_a_result_or_a_clear_error(
     row: int, column: int, value: object
 ) -> None:
     data = hostile.with_meta_cell(row, column, value)
-    only_clear_errors(
-        lambda: read_marking_sheet(
-            data,
-            town_id=hostile.TOWN_ID,
-            area_id=hostile.AREA_ID,
-            function_ids=hostile.FUNCTION_IDS,
-        )
-    )
+    only_clear_errors(lambda: hostile.read_sheet(data))
 
 
 @XLSX_SETTINGS
@@ -255,14 +148,7 @@ def test_sheet_cells_of_any_value_give_a_result_or_a_clear_error(
     row: int, column: int, value: object
 ) -> None:
     data = hostile.with_sheet_cell(row, column, value)
-    only_clear_errors(
-        lambda: read_marking_sheet(
-            data,
-            town_id=hostile.TOWN_ID,
-            area_id=hostile.AREA_ID,
-            function_ids=hostile.FUNCTION_IDS,
-        )
-    )
+    only_clear_errors(lambda: hostile.read_sheet(data))
 
 
 @XLSX_SETTINGS
@@ -282,11 +168,4 @@ def test_far_cells_and_rows_give_a_result_or_a_clear_error(
         original = original.replace(b"</sheetData>", cell + b"</sheetData>")
     else:
         original = original.replace(b"<sheetData>", b"<sheetData>" + cell)
-    only_clear_errors(
-        lambda: read_marking_sheet(
-            hostile.rezip(data, {name: original}),
-            town_id=hostile.TOWN_ID,
-            area_id=hostile.AREA_ID,
-            function_ids=hostile.FUNCTION_IDS,
-        )
-    )
+    only_clear_errors(lambda: hostile.read_sheet(hostile.rezip(data, {name: original})))

@@ -20,36 +20,20 @@ from flask.testing import FlaskClient
 from fitgap.domain import limits
 from fitgap.domain.files import yamlfile
 from fitgap.domain.files.catalog import read_catalog, read_marks, read_towns
-from fitgap.domain.files.marking_sheet import read_marking_sheet
 from fitgap.domain.files.xlsx_catalog import read_function_list
-from fitgap.domain.files.yamlfile import InvalidInput
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from tests import hostile
 from tests.factories import make_catalog, make_towns
-from tests.helpers import Invoke, sign_in, write
-from tests.test_sheets_web import upload
+from tests.helpers import Invoke, problems_of, sign_in, write
+from tests.sheets import post_sheet
 
 REPO = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 
 
-def problems_of(call: Callable[[], object]) -> list[str]:
-    with pytest.raises(InvalidInput) as raised:
-        call()
-    return [str(p) for p in raised.value.problems]
-
-
 def read_sheet(data: bytes) -> list[str]:
-    return problems_of(
-        lambda: read_marking_sheet(
-            data,
-            town_id=hostile.TOWN_ID,
-            area_id=hostile.AREA_ID,
-            function_ids=hostile.FUNCTION_IDS,
-            display="s.xlsx",
-        )
-    )
+    return problems_of(lambda: hostile.read_sheet(data, display="s.xlsx"))
 
 
 # --- item 1: metadata numbers are checked before any loop ---------------------------------------
@@ -192,12 +176,7 @@ def test_costs_above_the_web_forms_limit_are_refused_by_the_sheet(amount: int) -
 
 
 def test_a_cost_at_the_limit_is_accepted() -> None:
-    sheet = read_marking_sheet(
-        hostile.customization(limits.MAX_YEN),
-        town_id=hostile.TOWN_ID,
-        area_id=hostile.AREA_ID,
-        function_ids=hostile.FUNCTION_IDS,
-    )
+    sheet = hostile.read_sheet(hostile.customization(limits.MAX_YEN))
     assert sheet.rows[0].cost_initial_yen == limits.MAX_YEN
 
 
@@ -383,7 +362,7 @@ def test_the_upload_answers_a_hostile_sheet_with_a_400_page(
     assert fitgap("load").exit_code == 0
     sign_in(client, db, "ishii-staff", "staff", town="ishii")
     caplog.set_level(logging.INFO)
-    status, page = upload(client, build())
+    status, page = post_sheet(client, build())
     assert status == 400
     if plain is None:
         assert message in page

@@ -1,5 +1,6 @@
 """The package layout holds (docs/architecture.md): layers, no import cycles, module sizes,
-fragments with stable ids, htmx headers only through fitgap.web.htmx."""
+fragments with stable ids, htmx headers only through fitgap.web.htmx; and no test module
+imports another."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "fitgap"
+TESTS = REPO / "tests"
 TEMPLATES = PACKAGE / "web" / "templates"
 # Lower layers never import higher ones: domain ← store ← services ← web / cli.
 LAYERS = {"domain": 0, "store": 1, "services": 2, "web": 3, "cli": 3}
@@ -198,3 +200,47 @@ def test_the_command_line_loads_each_family_when_it_runs() -> None:
     # `fitgap check` reads files only: neither the web app nor the database's modules.
     assert not {"openpyxl", "flask_babel", "fitgap.web.app", "fitgap.cli.admin"} & set(loaded)
     assert not {"sqlalchemy", "sqlmodel", "alembic", "fitgap.store.db"} & set(loaded)
+
+
+def imported_test_modules(source: str, module: str) -> list[str]:
+    """The test modules (tests/**/test_*.py) that the code of `module` imports, at any depth:
+    `import tests.test_x`, `from tests.test_x import y`, `from tests import test_x`, and the
+    relative forms."""
+    package = module.split(".")[:-1]
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            parent = ".".join([*base, *([node.module] if node.module else [])])
+            names = [parent, *(f"{parent}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        found += [
+            name
+            for name in names
+            if name.split(".")[0] == "tests" and name.split(".")[-1].startswith("test_")
+        ]
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    # What two test modules share lives in a module of its own (helpers, factories, samples,
+    # strategies, ...) or a conftest.py: running one test file never runs another's module-level
+    # code, and renaming a helper of one test never breaks a distant one.
+    assert imported_test_modules("import tests.test_a\nfrom tests import helpers", "tests.x") == [
+        "tests.test_a"
+    ]
+    assert imported_test_modules("from tests.browser import test_b as b", "tests.x") == [
+        "tests.browser.test_b"
+    ]
+    assert imported_test_modules("def f():\n    from .test_c import y", "tests.browser.x") == [
+        "tests.browser.test_c"
+    ]
+    wrong = []
+    for path in sorted(TESTS.rglob("*.py")):
+        module = ".".join(path.relative_to(REPO).with_suffix("").parts)
+        imported = imported_test_modules(path.read_text(encoding="utf-8"), module)
+        wrong += [f"{module} imports {name}" for name in imported]
+    assert not wrong, "\n".join(wrong)

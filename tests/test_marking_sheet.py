@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook, load_workbook
 
 from fitgap.domain.files.marking_sheet import (
@@ -17,96 +15,15 @@ from fitgap.domain.files.marking_sheet import (
     MarkChangePreview,
     MarkRow,
     Resolution,
-    SheetMarks,
     build_marking_sheet,
     field_changes,
     preview_changes,
-    read_marking_sheet,
     resolve_conflicts,
 )
 from fitgap.domain.files.sheet_kit import display_width
-from fitgap.domain.files.yamlfile import InvalidInput
-from fitgap.domain.values import Cost, Function, Mark, Requirement, Status
-
-FUNCTIONS = (
-    Function(
-        id="0010010",
-        area_id="juki",
-        name="日本人住民データの管理",
-        requirement=Requirement.MANDATORY,
-        text="日本人住民の住民データを管理できること。\n氏名、住所等を含む。\n",
-        path=("管理項目", "住民データ"),
-    ),
-    Function(
-        id="0010020",
-        area_id="juki",
-        name="外国人住民データの管理",
-        requirement=Requirement.OPTIONAL,
-        text="外国人住民を管理できること。\n",
-        path=("管理項目", "住民データ"),
-    ),
-    Function(
-        id="0010030",
-        area_id="juki",
-        name="独自帳票の出力",
-        requirement=Requirement.PROHIBITED,
-        text="独自様式の帳票を出力できること。\n",
-        path=("帳票", "証明書", "住民票", "写し"),
-    ),
-    Function(
-        id="0010040",
-        area_id="juki",
-        name="世帯の管理",
-        requirement=Requirement.MANDATORY,
-        text="世帯を管理できること。\n",
-    ),
-)
-IDS = {f.id for f in FUNCTIONS}
-MARKS = {
-    "0010010": MarkRow(Status.CUSTOMIZATION, "条例で定める様式が必要。\n", 3, 1200000, 150000),
-    "0010030": MarkRow(Status.FIT, None, 1),
-}
-WHEN = datetime(2025, 4, 1, 9, 30, tzinfo=UTC)
-
-
-def row_of(function_id: str) -> int:
-    return HEADER_ROW + 1 + [f.id for f in FUNCTIONS].index(function_id)
-
-
-def download(town_id: str = "ishii", area_id: str = "juki") -> bytes:
-    return build_marking_sheet(
-        town_id=town_id,
-        town_name="石井町",
-        area_id=area_id,
-        area_name="住民記録",
-        functions=FUNCTIONS,
-        marks=MARKS,
-        generated_at=WHEN,
-    )
-
-
-def edit(
-    folder: Path, data: bytes, cells: Mapping[str, object], *, sheet: str = "住民記録"
-) -> Path:
-    """Change cells of the downloaded file as staff would, and save it."""
-    workbook = load_workbook(BytesIO(data))
-    for ref, value in cells.items():
-        workbook[sheet][ref] = value
-    path = folder / "edited.xlsx"
-    workbook.save(path)
-    return path
-
-
-def upload(source: Path | bytes, **kw: object) -> SheetMarks:
-    arguments: dict[str, object] = {"town_id": "ishii", "area_id": "juki", "function_ids": IDS}
-    arguments.update(kw)
-    return read_marking_sheet(source, **arguments)  # type: ignore[arg-type]
-
-
-def problems_of(call: Callable[[], object]) -> list[str]:
-    with pytest.raises(InvalidInput) as raised:
-        call()
-    return [str(p) for p in raised.value.problems]
+from fitgap.domain.values import Cost, Mark, Status
+from tests.helpers import problems_of
+from tests.sheets import FUNCTIONS, IDS, MARKS, WHEN, download, edit, row_of, upload
 
 
 def test_layout_protection_and_hidden_metadata() -> None:
@@ -361,15 +278,7 @@ def test_empty_area_gives_a_sheet_with_only_the_header() -> None:
 
 def test_notes_that_look_like_formulas_stay_text(tmp_path: Path) -> None:
     marks = {"0010020": MarkRow(Status.FIT, '=HYPERLINK("http://x","y")\x07', 2)}
-    data = build_marking_sheet(
-        town_id="ishii",
-        town_name="石井町",
-        area_id="juki",
-        area_name="住民記録",
-        functions=FUNCTIONS,
-        marks=marks,
-        generated_at=WHEN,
-    )
+    data = download(marks=marks)
     sheet = load_workbook(BytesIO(data))["住民記録"]
     cell = sheet.cell(row_of("0010020"), 9)
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x","y")'

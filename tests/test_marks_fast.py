@@ -16,8 +16,8 @@ from fitgap.domain.files import catalog
 from fitgap.domain.files.catalog import MARKS_FORMAT, InvalidInput, dump_marks, read_marks
 from fitgap.domain.files.marks_fast import read_marks_fast
 from fitgap.domain.values import Cost, Mark, Status
-from tests.test_catalog import MARKS
-from tests.test_fuzz_files import as_file, mutated
+from tests.samples import MARKS
+from tests.strategies import as_file, mutated
 
 SETTINGS = settings(
     max_examples=300,

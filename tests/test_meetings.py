@@ -20,136 +20,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from fitgap.domain.meetings.agenda import proposed_agenda
-from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, TownVerdict
+from fitgap.domain.meetings.minutes import ActionDraft
 from fitgap.domain.values import Outcome, Status
-from fitgap.services import meetings
 from fitgap.services.scoring import scoreboard
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store import minutes as minutes_queries
-from fitgap.store.audit import Actor
 from fitgap.store.db import Database
 from fitgap.store.models import ActionItem, Decision, DecisionTown, MarkChange
-from tests.factories import make_catalog, make_marks, make_towns
+from tests.factories import make_marks
 from tests.helpers import REPO, Invoke, csrf_token, moderate
+from tests.meetings import TOWNS, decide, item_of, new_meeting, post, record_sample
 
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
-TOWNS = ("ishii", "kamiyama", "naka", "higashimiyoshi")
-# 0010001 lone customization (7 units), 0010002 split (2 × 6 = 12), 0010003 fit vs workflow
-# change, 0010004 no divergence, 0010005 not applicable vs fit, 0010006 prohibited and
-# customized by naka (3 × 7 = 21 units).
-MARKS: dict[str, dict[str, str | dict[str, object]]] = {
-    "ishii": {
-        "0010001": {
-            "status": "customization",
-            "note": "独自様式",
-            "cost": {"initial_yen": 1_000_000, "annual_yen": 100_000},
-        },
-        "0010002": {
-            "status": "customization",
-            "cost": {"initial_yen": 500_000, "annual_yen": 50_000},
-        },
-        "0010003": "fit",
-        "0010004": "fit",
-        "0010005": "fit",
-        "0010006": "fit",
-    },
-    "kamiyama": {
-        "0010001": {"status": "fit", "note": "標準の帳票で運用"},
-        "0010002": {"status": "workflow_change", "note": "EUCで代替"},
-        "0010003": {"status": "workflow_change", "note": "窓口の手順を変える"},
-        "0010004": "fit",
-        "0010005": "not_applicable",
-        "0010006": "fit",
-    },
-    "naka": {
-        "0010001": "fit",
-        "0010002": "customization",
-        "0010003": "fit",
-        "0010004": "fit",
-        "0010005": "fit",
-        "0010006": "customization",
-    },
-    "higashimiyoshi": {
-        "0010001": "fit",
-        "0010002": "fit",
-        "0010003": "fit",
-        "0010004": "fit",
-        "0010005": "fit",
-        "0010006": "fit",
-    },
-}
-
-
-@pytest.fixture
-def project(files: Path, fitgap: Invoke) -> Path:
-    """Six functions, four towns, marks with every kind of divergence."""
-    make_catalog(files, count=6)
-    make_towns(files)
-    assert fitgap("load").exit_code == 0
-    paths = [str(make_marks(files, town, marks)) for town, marks in MARKS.items()]
-    assert fitgap("marks", "import", *paths).exit_code == 0
-    return files
-
-
-def new_meeting(db: Database, **kw: Any) -> int:
-    data = meeting_queries.MeetingInput(
-        area_id="juki",
-        held_on=kw.pop("held_on", date(2025, 4, 1)),
-        moderator="山本",
-        title="第1回",
-        place="石井町役場",
-        attendees=(
-            meeting_queries.AttendeeInput("佐藤", "住民課長", "ishii"),
-            meeting_queries.AttendeeInput("山本", "コンサルタント", None),
-        ),
-    )
-    with db.write() as session:
-        meeting = meetings.create_meeting(session=session, data=data)
-        assert meeting.id is not None
-        return meeting.id
-
-
-def item_of(db: Database, meeting_id: int, function_id: str) -> int:
-    with db.session() as session:
-        items = meeting_queries.agenda(session=session, meeting_id=meeting_id)
-    found = [i.id for i in items if i.function_id == function_id]
-    assert found and found[0] is not None
-    return found[0]
-
-
-def decide(
-    db: Database,
-    meeting_id: int,
-    function_id: str,
-    outcome: Outcome,
-    statuses: dict[str, Status] | None = None,
-    supersedes: int | None = None,
-    **kw: Any,
-) -> Decision:
-    notes = kw.pop("notes", {})
-    verdicts = tuple(
-        TownVerdict(t, (statuses or {}).get(t, Status.UNDECIDED), notes.get(t)) for t in TOWNS
-    )
-    draft = DecisionDraft(outcome=outcome, verdicts=verdicts, **kw)
-    with db.write() as session:
-        return meetings.record_decision(
-            session=session,
-            actor=Actor(name="test", address=None),
-            meeting_id=meeting_id,
-            item_id=item_of(db, meeting_id, function_id),
-            draft=draft,
-            supersedes_id=supersedes,
-        )
-
-
-def post(client: FlaskClient, url: str, data: dict[str, str]) -> Any:
-    """POST a form as the browser does, with the session's CSRF token."""
-    page = client.get("/meetings").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    return client.post(url, data={**data, "csrf_token": token.group(1)})
 
 
 def marks_of(db: Database, function_id: str) -> dict[str, tuple[str, str | None, int]]:
@@ -167,7 +51,7 @@ def history_of(db: Database, function_id: str) -> list[MarkChange]:
 
 
 def test_agenda_is_ranked_by_the_risk_drop_then_other_divergences(
-    project: Path, db: Database
+    meeting_project: Path, db: Database
 ) -> None:
     with db.session() as session:
         board = scoreboard(session=session, area_id="juki")
@@ -182,7 +66,7 @@ def test_agenda_is_ranked_by_the_risk_drop_then_other_divergences(
 
 
 def test_a_new_meeting_gets_the_proposal_without_functions_already_decided(
-    project: Path, db: Database
+    meeting_project: Path, db: Database
 ) -> None:
     first = new_meeting(db)
     with db.session() as session:
@@ -203,7 +87,7 @@ def test_a_new_meeting_gets_the_proposal_without_functions_already_decided(
 
 
 def test_moderator_reorders_adds_drops_and_defers_items(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -259,7 +143,7 @@ def test_moderator_reorders_adds_drops_and_defers_items(
 
 
 def test_all_fit_sets_every_mark_with_the_decision_in_the_history(
-    project: Path, db: Database
+    meeting_project: Path, db: Database
 ) -> None:
     meeting = new_meeting(db)
     decision = decide(db, meeting, "0010003", Outcome.ALL_FIT, summary="標準で運用できる")
@@ -272,7 +156,9 @@ def test_all_fit_sets_every_mark_with_the_decision_in_the_history(
     assert marks_of(db, "0010003")["kamiyama"][1] is None  # status changed, no new note
 
 
-def test_all_workflow_change_records_what_changes_per_town(project: Path, db: Database) -> None:
+def test_all_workflow_change_records_what_changes_per_town(
+    meeting_project: Path, db: Database
+) -> None:
     meeting = new_meeting(db)
     with pytest.raises(meeting_queries.MeetingError, match="石井町の業務をどう見直すか"):
         decide(db, meeting, "0010001", Outcome.ALL_WORKFLOW_CHANGE)
@@ -306,7 +192,7 @@ def test_all_workflow_change_records_what_changes_per_town(project: Path, db: Da
 
 
 def test_shared_customization_keeps_costs_and_needs_the_justification(
-    project: Path, db: Database
+    meeting_project: Path, db: Database
 ) -> None:
     meeting = new_meeting(db)
     with pytest.raises(meeting_queries.MeetingError) as error:
@@ -332,7 +218,7 @@ def test_shared_customization_keeps_costs_and_needs_the_justification(
     assert ishii is not None and ishii.cost_initial_yen == 500_000
 
 
-def test_town_exception_and_the_prohibited_function(project: Path, db: Database) -> None:
+def test_town_exception_and_the_prohibited_function(meeting_project: Path, db: Database) -> None:
     meeting = new_meeting(db)
     decide(db, meeting, "0010001", Outcome.TOWN_EXCEPTION, justification="町条例第5条")
     assert marks_of(db, "0010001")["ishii"][0] == "customization"
@@ -347,7 +233,7 @@ def test_town_exception_and_the_prohibited_function(project: Path, db: Database)
         )
 
 
-def test_postponed_changes_no_mark_and_defers_the_item(project: Path, db: Database) -> None:
+def test_postponed_changes_no_mark_and_defers_the_item(meeting_project: Path, db: Database) -> None:
     meeting = new_meeting(db)
     before = marks_of(db, "0010005")
     with pytest.raises(meeting_queries.MeetingError, match="理由"):
@@ -360,7 +246,7 @@ def test_postponed_changes_no_mark_and_defers_the_item(project: Path, db: Databa
 
 
 def test_recording_is_all_or_nothing(
-    project: Path, db: Database, monkeypatch: pytest.MonkeyPatch
+    meeting_project: Path, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     meeting = new_meeting(db)
     before_marks = marks_of(db, "0010003")
@@ -387,7 +273,7 @@ def test_recording_is_all_or_nothing(
 
 
 def test_a_mark_changed_since_the_page_loaded_is_replaced_and_its_version_recorded(
-    project: Path, db: Database, files: Path, fitgap: Invoke
+    meeting_project: Path, db: Database, files: Path, fitgap: Invoke
 ) -> None:
     meeting = new_meeting(db)
     make_marks(files, "naka", {"0010003": {"status": "workflow_change", "note": "新しい判断"}})
@@ -403,7 +289,7 @@ def test_a_mark_changed_since_the_page_loaded_is_replaced_and_its_version_record
 
 
 def test_superseding_adds_a_decision_and_never_edits_the_old_one(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -429,7 +315,9 @@ def test_superseding_adds_a_decision_and_never_edits_the_old_one(
     assert "- 状態：決定 #2 で置き換え" in md and "- 置き換えた決定：決定 #1" in md
 
 
-def test_the_decision_log_is_insert_only_in_the_database(project: Path, db: Database) -> None:
+def test_the_decision_log_is_insert_only_in_the_database(
+    meeting_project: Path, db: Database
+) -> None:
     meeting = new_meeting(db)
     decide(
         db,
@@ -458,7 +346,7 @@ def test_migrations_match_the_models(app: Flask, db: Database) -> None:
 # --- the web: console, decision form, screens, live state ------------------------------------
 
 
-def test_planning_a_meeting_through_the_web(project: Path, client: FlaskClient) -> None:
+def test_planning_a_meeting_through_the_web(meeting_project: Path, client: FlaskClient) -> None:
     moderate(client)
     assert "会議を計画する" in client.get("/meetings").text
     form = client.get("/meetings/new").text
@@ -500,7 +388,7 @@ def test_planning_a_meeting_through_the_web(project: Path, client: FlaskClient) 
 
 
 def test_recording_a_decision_from_the_console(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -542,7 +430,7 @@ def test_recording_a_decision_from_the_console(
 
 
 def test_screens_follow_the_meeting_through_its_version(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -575,7 +463,7 @@ def test_screens_follow_the_meeting_through_its_version(
 
 
 def test_browsers_asking_for_the_same_new_item_at_once_get_one_render(
-    project: Path, app: Flask, db: Database, client: FlaskClient
+    meeting_project: Path, app: Flask, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -611,7 +499,9 @@ def test_browsers_asking_for_the_same_new_item_at_once_get_one_render(
     assert cache.renders == before + 5 and "Next agenda item" in english
 
 
-def test_the_item_timer_keeps_time_spent_on_earlier_visits(project: Path, db: Database) -> None:
+def test_the_item_timer_keeps_time_spent_on_earlier_visits(
+    meeting_project: Path, db: Database
+) -> None:
     meeting = new_meeting(db)
     with db.write() as session:
         meeting_queries.step(session=session, meeting_id=meeting)
@@ -632,21 +522,9 @@ def test_the_item_timer_keeps_time_spent_on_earlier_visits(project: Path, db: Da
 # --- the decision log: downloads, print page, command ----------------------------------------
 
 
-def record_sample(db: Database) -> int:
-    meeting = new_meeting(db)
-    decide(
-        db,
-        meeting,
-        "0010001",
-        Outcome.ALL_WORKFLOW_CHANGE,
-        notes={"ishii": "=様式を標準に合わせる"},
-        actions=(ActionDraft("様式の見直し", "ishii", date(2025, 6, 30)),),
-    )
-    decide(db, meeting, "0010005", Outcome.POSTPONED, summary="利用予定を確認する")
-    return meeting
-
-
-def test_downloads_and_the_printable_page(project: Path, db: Database, client: FlaskClient) -> None:
+def test_downloads_and_the_printable_page(
+    meeting_project: Path, db: Database, client: FlaskClient
+) -> None:
     moderate(client)
     meeting = record_sample(db)
     csv_response = client.get(f"/meetings/{meeting}/minutes.csv")
@@ -675,7 +553,7 @@ def test_downloads_and_the_printable_page(project: Path, db: Database, client: F
 
 
 def test_export_decisions_command_writes_every_format(
-    project: Path, db: Database, fitgap: Invoke, files: Path
+    meeting_project: Path, db: Database, fitgap: Invoke, files: Path
 ) -> None:
     record_sample(db)
     for kind in ("md", "csv", "xlsx"):

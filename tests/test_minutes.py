@@ -6,7 +6,7 @@ import csv
 import io
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,14 +21,8 @@ from fitgap.domain.meetings.minutes import (
     DecisionRef,
     Minutes,
     MinutesAction,
-    MinutesAttendee,
     MinutesCarried,
-    MinutesDecision,
-    MinutesItem,
-    MinutesMark,
     MinutesMeeting,
-    MinutesTown,
-    MinutesVerdict,
     TownVerdict,
     apply_outcome,
     check_decision,
@@ -40,6 +34,7 @@ from fitgap.domain.meetings.minutes import (
 )
 from fitgap.domain.values import Outcome, Requirement, Status
 from fitgap.domain.wareki import wareki_with_western
+from tests.samples import sample_minutes
 
 NAMES = {"ishii": "石井町", "kamiyama": "神山町", "naka": "那賀町"}
 F, W, C, N = Status.FIT, Status.WORKFLOW_CHANGE, Status.CUSTOMIZATION, Status.NOT_APPLICABLE
@@ -140,80 +135,6 @@ def test_every_town_needs_a_decided_verdict() -> None:
 
 
 # --- documents -------------------------------------------------------------------------------
-
-
-def sample_minutes() -> Minutes:
-    towns = tuple(MinutesTown(t, n) for t, n in NAMES.items())
-    # The database's ids (5, 6) are not what people read: the decisions are numbered within
-    # their meeting (1, 2).
-    held_on = date(2025, 4, 1)
-    first = MinutesDecision(
-        id=5,
-        number=1,
-        held_on=held_on,
-        meeting_id=1,
-        function_id="0010001",
-        function_name="独自項目の保持",
-        outcome=Outcome.ALL_WORKFLOW_CHANGE,
-        summary="EUCで管理する",
-        decided_by="山本",
-        decided_at=datetime(2025, 4, 1, 5, 30, tzinfo=UTC),
-        verdicts=(
-            MinutesVerdict("ishii", W, '=HYPERLINK("x")\n対応表で管理', C, 3, 4),
-            MinutesVerdict("kamiyama", F, None, F, 1, 2),
-            MinutesVerdict("naka", W, "地区台帳へ | 移す", None, 0, 1),
-        ),
-        actions=(MinutesAction("対応表を作る", "ishii", date(2025, 6, 30)), MinutesAction("共有")),
-        superseded_by_id=6,
-        superseded_by=DecisionRef(1, held_on, 2),
-    )
-    second = MinutesDecision(
-        id=6,
-        number=2,
-        held_on=held_on,
-        meeting_id=1,
-        function_id="0010001",
-        function_name="独自項目の保持",
-        outcome=Outcome.TOWN_EXCEPTION,
-        summary="石井町のみ例外",
-        decided_by="山本",
-        decided_at=datetime(2025, 4, 1, 6, 0, tzinfo=UTC),
-        justification="町条例で定める",
-        verdicts=(
-            MinutesVerdict("ishii", C, None, W, 4, 5),
-            MinutesVerdict("kamiyama", F, None, F, 2, 3),
-            MinutesVerdict("naka", W, None, W, 1, 2),
-        ),
-        supersedes_id=5,
-        supersedes=DecisionRef(1, held_on, 1),
-    )
-    meeting = MinutesMeeting(
-        id=1,
-        area_id="juki",
-        area_name="住民記録",
-        held_on=date(2025, 4, 1),
-        moderator="山本",
-        title="第1回",
-        place="石井町役場",
-        attendees=(
-            MinutesAttendee("ishii", "佐藤", "住民課長"),
-            MinutesAttendee(None, "山本", "コンサルタント"),
-        ),
-        agenda=(MinutesItem("0010001", "独自項目の保持"), MinutesItem("0010002", "転入", True)),
-        decisions=(first, second),
-    )
-    marks = (
-        MinutesMark("ishii", "0010001", "独自項目の保持", C, "+例外", 5),
-        MinutesMark("kamiyama", "0010001", "独自項目の保持", F, None, 3),
-        MinutesMark("naka", "0010001", "独自項目の保持", W, None, 2),
-    )
-    return Minutes(
-        title="議事録 住民記録",
-        towns=towns,
-        meetings=(meeting,),
-        marks=marks,
-        issued_on=date(2026, 1, 5),
-    )
 
 
 def test_markdown_is_one_fact_per_line() -> None:

@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 from fitgap.domain.files.marking_sheet import (
     META_SHEET,
     MarkRow,
-    build_marking_sheet,
     preview_changes,
 )
 from fitgap.domain.meetings.agenda import proposed_agenda
@@ -25,9 +24,9 @@ from fitgap.domain.values import Function, Mark, Priority, Requirement, Status, 
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from tests.factories import make_marks
-from tests.helpers import Invoke
-from tests.test_marking_sheet import FUNCTIONS, MARKS, WHEN, edit, problems_of, row_of, upload
-from tests.test_workspace import choose, current, post_mark, prepare
+from tests.helpers import Invoke, problems_of
+from tests.sheets import MARKS, download, edit, row_of, upload
+from tests.workspace import choose, current, post_mark, prepare
 
 
 def test_the_editor_saves_priority_and_todays_practice_and_a_status_change_keeps_them(
@@ -136,29 +135,13 @@ def test_a_wrong_priority_in_a_marks_file_names_the_file_line_and_key(
 def sheet_with(
     tmp_path: Path, cells: dict[str, object], marks: dict[str, MarkRow] | None = None
 ) -> Path:
-    data = build_marking_sheet(
-        town_id="ishii",
-        town_name="石井町",
-        area_id="juki",
-        area_name="住民記録",
-        functions=FUNCTIONS,
-        marks=MARKS if marks is None else marks,
-        generated_at=WHEN,
-    )
+    data = download(marks=marks)
     return edit(tmp_path, data, cells)
 
 
 def test_the_marking_sheet_carries_priority_and_todays_practice(tmp_path: Path) -> None:
     marks = {**MARKS, "0010020": MarkRow(Status.FIT, None, 2, priority=Priority.WANTED)}
-    data = build_marking_sheet(
-        town_id="ishii",
-        town_name="石井町",
-        area_id="juki",
-        area_name="住民記録",
-        functions=FUNCTIONS,
-        marks=marks,
-        generated_at=WHEN,
-    )
+    data = download(marks=marks)
     sheet = load_workbook(BytesIO(data))["住民記録"]
     assert sheet.cell(row_of("0010020"), 13).value == "要望"
     # Staff choose 必須 and describe today's practice on 0010010, and clear 0010020's priority.
@@ -189,15 +172,7 @@ def test_a_priority_not_in_the_list_is_a_problem_with_its_cell(tmp_path: Path) -
 
 def test_a_sheet_of_format_1_is_still_read_and_leaves_priority_alone(tmp_path: Path) -> None:
     """A sheet downloaded before priorities existed: no such columns, 7 metadata columns."""
-    data = build_marking_sheet(
-        town_id="ishii",
-        town_name="石井町",
-        area_id="juki",
-        area_name="住民記録",
-        functions=FUNCTIONS,
-        marks=MARKS,
-        generated_at=WHEN,
-    )
+    data = download()
     workbook = load_workbook(BytesIO(data))
     sheet, meta = workbook["住民記録"], workbook[META_SHEET]
     sheet.delete_cols(13, 2)

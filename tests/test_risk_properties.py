@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fitgap.domain.risk.build import galapagos_risk
@@ -14,100 +13,11 @@ from fitgap.domain.risk.cost import CostSplit, cost_lens
 from fitgap.domain.risk.divergence import DivergenceKind
 from fitgap.domain.risk.report import to_contract_json
 from fitgap.domain.risk.scoreboard import Scoreboard
-from fitgap.domain.risk.scores import Score
-from fitgap.domain.values import Cost, Function, Mark, Requirement, Status, Town
+from fitgap.domain.values import Function, Mark, Requirement, Status
+from tests.strategies import PROPERTY, Project, all_scores, projects
 
 C = Status.CUSTOMIZATION
 NOT_CUSTOMIZATION = [Status.FIT, Status.WORKFLOW_CHANGE, Status.NOT_APPLICABLE, Status.UNDECIDED]
-
-PROPERTY = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,  # leave no .hypothesis folder behind
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-
-@dataclass
-class Project:
-    """A generated joint project: catalog, towns and the marks (one per cell at most)."""
-
-    functions: list[Function]
-    towns: list[Town]
-    cells: dict[tuple[str, str], Mark]  # (town id, function id) -> mark
-
-    @property
-    def marks(self) -> list[Mark]:
-        return list(self.cells.values())
-
-    def board(self) -> Scoreboard:
-        return galapagos_risk(self.functions, self.towns, self.marks)
-
-    def with_status(self, town_id: str, function_id: str, status: Status) -> Project:
-        cells = dict(self.cells)
-        cells[(town_id, function_id)] = Mark(town_id, function_id, status)
-        return Project(self.functions, self.towns, cells)
-
-
-@st.composite
-def projects(
-    draw: st.DrawFn,
-    *,
-    min_towns: int = 1,
-    statuses: list[Status | None] | None = None,
-) -> Project:
-    """Up to 6 towns, 8 functions in up to 3 areas, any verdicts (None: no mark)."""
-    choices: list[Status | None] = [*Status, None] if statuses is None else statuses
-    n_towns = draw(st.integers(min_towns, 6))
-    towns = [
-        Town(
-            id=f"town-{j}",
-            name=f"町{j}",
-            population=draw(st.one_of(st.none(), st.integers(1, 60_000))),
-        )
-        for j in range(n_towns)
-    ]
-    n_functions = draw(st.integers(1, 8))
-    n_areas = draw(st.integers(1, 3))
-    functions = [
-        Function(
-            id=f"{i:07d}",
-            area_id=f"area-{draw(st.integers(0, n_areas - 1))}",
-            name=f"機能{i}",
-            requirement=draw(st.sampled_from(Requirement)),
-            text="",
-        )
-        for i in range(n_functions)
-    ]
-    verdicts = draw(
-        st.lists(
-            st.sampled_from(choices),
-            min_size=n_functions * n_towns,
-            max_size=n_functions * n_towns,
-        )
-    )
-    # Notes and costs change no risk: draw them from one random, not cell by cell.
-    extras = draw(st.randoms(use_true_random=False))
-    cells: dict[tuple[str, str], Mark] = {}
-    for k, status in enumerate(verdicts):
-        if status is None:
-            continue
-        function, town = functions[k // n_towns], towns[k % n_towns]
-        cost = None
-        if status is C and extras.random() < 0.5:
-            cost = Cost(extras.randint(0, 9) * 100_000, extras.randint(0, 9) * 10_000)
-        note = f"{town.id}の運用" if extras.random() < 0.5 else None
-        cells[(town.id, function.id)] = Mark(town.id, function.id, status, note, cost)
-    return Project(functions, towns, cells)
-
-
-def all_scores(board: Scoreboard) -> list[Score]:
-    """Every score the board gives: group, towns, areas, functions, and per area."""
-    scores: list[Score] = [board.group_score(), *board.town_scores(), *board.area_scores()]
-    scores += board.function_scores()
-    for area_id in board.area_ids:
-        scores += [board.group_score(area_id), *board.town_scores(area_id)]
-    return scores
 
 
 def risks(board: Scoreboard) -> list[float]:

@@ -13,18 +13,11 @@ from flask.testing import FlaskClient
 from fitgap.domain.values import Outcome, Status
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
-from tests import test_meetings as meeting_tests
-from tests import test_workspace as workspace_tests
 from tests.helpers import Invoke, csrf_token, moderate
+from tests.meetings import TOWNS, decide, item_of, new_meeting, post
+from tests.workspace import choose, current, prepare
 
 HTMX = {"HX-Request": "true"}
-# Fixtures of the modules whose data these tests share (assigned, not imported, so that the
-# test functions' parameters of the same name do not shadow an import).
-project = meeting_tests.project
-new_meeting = meeting_tests.new_meeting
-item_of = meeting_tests.item_of
-decide = meeting_tests.decide
-post = meeting_tests.post
 
 
 def agenda_ids(db: Database, meeting_id: int) -> list[str]:
@@ -43,7 +36,7 @@ def htmx_post(client: FlaskClient, url: str, data: dict[str, str]) -> object:
 
 
 def test_the_room_shows_the_decision_first_each_note_once_and_no_account_controls(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -52,7 +45,7 @@ def test_the_room_shows_the_decision_first_each_note_once_and_no_account_control
         meeting,
         "0010002",
         Outcome.ALL_WORKFLOW_CHANGE,
-        {t: Status.WORKFLOW_CHANGE for t in meeting_tests.TOWNS},
+        {t: Status.WORKFLOW_CHANGE for t in TOWNS},
         summary="EUCで代替する",
         notes={
             "ishii": "窓口の様式をEUCで作る",
@@ -82,7 +75,7 @@ def test_the_room_shows_the_decision_first_each_note_once_and_no_account_control
 
 
 def test_the_timer_runs_only_on_the_current_item(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -102,7 +95,7 @@ def test_the_timer_runs_only_on_the_current_item(
 
 
 def test_console_forms_answer_htmx_in_place_and_plain_posts_with_a_redirect(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -123,7 +116,7 @@ def test_console_forms_answer_htmx_in_place_and_plain_posts_with_a_redirect(
 
 
 def test_move_to_the_top_and_the_announcement_of_the_new_place(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -146,7 +139,7 @@ def test_move_to_the_top_and_the_announcement_of_the_new_place(
 
 
 def test_a_refused_decision_shows_its_problems_in_the_decision_form(
-    project: Path, db: Database, client: FlaskClient
+    meeting_project: Path, db: Database, client: FlaskClient
 ) -> None:
     moderate(client)
     meeting = new_meeting(db)
@@ -165,13 +158,13 @@ def test_a_refused_decision_shows_its_problems_in_the_decision_form(
 
 @pytest.fixture
 def grid(files: Path, fitgap: Invoke, client: FlaskClient) -> FlaskClient:
-    workspace_tests.prepare(files, fitgap)
-    workspace_tests.choose(client, "ishii")
+    prepare(files, fitgap)
+    choose(client, "ishii")
     return client
 
 
 def mark_of(db: Database, function_id: str) -> tuple[str, str | None]:
-    state = workspace_tests.current(db, "ishii", function_id)
+    state = current(db, "ishii", function_id)
     return (state.status, state.note) if state else ("undecided", None)
 
 

@@ -19,7 +19,7 @@ from fitgap.domain.values import Mark, Status
 from fitgap.services.scoring import scoreboard
 from fitgap.store import marks as mark_queries
 from tests.helpers import Invoke
-from tests.test_risk_properties import PROPERTY, Project, all_scores, projects
+from tests.strategies import PROPERTY, Project, all_scores, projects
 
 
 def columns_of(project: Project) -> MarkColumns:

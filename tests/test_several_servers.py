@@ -20,9 +20,18 @@ from flask import Flask
 from fitgap.cli.serve import shared_key_warning
 from fitgap.store.db import Database
 from fitgap.web import config
-from tests.browser.test_meeting_browser import FITGAP, _free_port, _wait_until_serving
 from tests.factories import make_catalog, make_towns
-from tests.helpers import FAST_HASH, ON_POSTGRES, PASSWORD, Invoke, make_account
+from tests.helpers import (
+    FAST_HASH,
+    ON_POSTGRES,
+    PASSWORD,
+    Invoke,
+    free_port,
+    make_account,
+    serve,
+    stop_servers,
+    wait_until_serving,
+)
 
 Servers = Callable[[list[str]], list[str]]
 
@@ -46,33 +55,19 @@ def servers(settings: dict[str, object], files: Path) -> Iterator[Servers]:
                 "FITGAP_LANG": "ja",
             }
             environment["FITGAP_SECRET_KEY"] = key
-            port = _free_port()
+            port = free_port()
             log = machine / "server.log"
-            with log.open("wb") as output:
-                process = subprocess.Popen(
-                    [str(FITGAP), "serve", "--port", str(port), "--threads", "4"],
-                    cwd=machine,
-                    env=environment,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
+            process = serve(port, machine, environment, log)
             processes.append(process)
             url = f"http://127.0.0.1:{port}"
-            _wait_until_serving(f"{url}/health", process, log)
+            wait_until_serving(f"{url}/health", process, log)
             urls.append(url)
         return urls
 
     try:
         yield start
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_servers(processes)
 
 
 def loaded(files: Path, fitgap: Invoke, db: Database) -> None:

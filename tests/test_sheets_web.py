@@ -18,8 +18,9 @@ from fitgap.store.db import Database
 from fitgap.web.app import local_time
 from tests.factories import make_catalog, make_marks, make_towns
 from tests.helpers import Invoke, csrf_token, sign_in
+from tests.sheets import SHEET_URL, post_sheet
 
-BASE = "/areas/juki/towns/ishii/sheet"
+BASE = SHEET_URL
 
 
 def prepared(files: Path, fitgap: Invoke, client: FlaskClient, db: Database) -> None:
@@ -46,22 +47,13 @@ def filled(client: FlaskClient, edits: dict[str, tuple[str, str | None]]) -> byt
     return buffer.getvalue()
 
 
-def upload(client: FlaskClient, data: bytes) -> tuple[int, str]:
-    response = client.post(
-        BASE,
-        data={"csrf_token": csrf_token(client), "file": (BytesIO(data), "石井町.xlsx")},
-        content_type="multipart/form-data",
-    )
-    return response.status_code, response.get_data(as_text=True)
-
-
 def test_upload_previews_then_applies(
     files: Path, fitgap: Invoke, client: FlaskClient, db: Database
 ) -> None:
     prepared(files, fitgap, client, db)
     assert BASE in client.get("/areas/juki").get_data(as_text=True)  # linked from the grid
     data = filled(client, {"0010001": ("業務見直し", "窓口で対応"), "0010002": ("適合", None)})
-    status, page = upload(client, data)
+    status, page = post_sheet(client, data)
     assert status == 200 and "2 件の機能が変わります" in page
     with db.session() as session:  # nothing saved by the preview
         mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
@@ -119,7 +111,7 @@ def test_bad_sheet_changes_nothing(
     files: Path, fitgap: Invoke, client: FlaskClient, db: Database
 ) -> None:
     prepared(files, fitgap, client, db)
-    status, page = upload(client, filled(client, {"0010002": ("たぶん", None)}))
+    status, page = post_sheet(client, filled(client, {"0010002": ("たぶん", None)}))
     # 0010002 is the second function row, right under the header: its status cell is H9.
     assert status == 400 and "H9" in page and "たぶん" in page and "9 行目" in page
     assert "石井町.xlsx[" not in page  # the cell and row, not the file's internals
@@ -142,7 +134,7 @@ def test_a_stale_row_is_resolved_both_ways_and_applied(
     # Colleagues change two of the marks on the web after the download.
     colleague_saves(db, "0010001", Status.WORKFLOW_CHANGE, 1)
     colleague_saves(db, "0010002", Status.NOT_APPLICABLE, 1)
-    status, page = upload(client, data)
+    status, page = post_sheet(client, data)
     assert status == 200 and page.count("出力後に colleagueが変更（") == 2
     assert "機能1" in page and "機能2" in page  # names beside the ids
     assert 'name="seen-0010001" value="2"' in page and 'name="take-0010002"' in page
@@ -179,7 +171,7 @@ def test_a_conflict_says_who_changed_the_mark_and_when_with_status_badges(
         mark = mark_queries.get_mark(session=session, town_id="ishii", function_id="0010001")
         assert mark is not None
         when = local_time(mark.updated_at)  # Japan time, as everywhere in the app
-    status, page = upload(client, data)
+    status, page = post_sheet(client, data)
     assert status == 200
     conflict = page.split('id="change-0010001"', 1)[1].split("</tbody>", 1)[0]
     assert f"出力後に 石井町 職員（ishii-2）が変更（{when}）" in conflict
@@ -192,7 +184,7 @@ def test_a_conflict_says_who_changed_the_mark_and_when_with_status_badges(
     assert "出力後に" not in plain and '<span class="badge status-fit">適合</span>' in plain
     english = client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client)})
     assert english.status_code in (302, 303)
-    status, page = upload(client, data)
+    status, page = post_sheet(client, data)
     assert f"Changed by 石井町 職員（ishii-2） after the export ({when})" in page
 
 
@@ -202,7 +194,7 @@ def test_a_change_between_preview_and_apply_is_refused(
     prepared(files, fitgap, client, db)
     data = filled(client, {"0010001": ("業務見直し", "窓口で対応"), "0010002": ("適合", None)})
     colleague_saves(db, "0010001", Status.NOT_APPLICABLE, 1)
-    status, page = upload(client, data)
+    status, page = post_sheet(client, data)
     assert status == 200 and 'name="seen-0010001" value="2"' in page
     # The colleague changes the mark again while the preview is open.
     colleague_saves(db, "0010001", Status.CUSTOMIZATION, 2)
@@ -217,7 +209,7 @@ def test_a_change_between_preview_and_apply_is_refused(
             mark_queries.get_mark(session=session, town_id="ishii", function_id="0010002") is None
         )
     # A row without a conflict at the preview that changes before the apply is refused too.
-    status, page = upload(client, data)
+    status, page = post_sheet(client, data)
     colleague_saves(db, "0010002", Status.FIT, 0)
     again = client.post(f"{BASE}/apply", data=apply_form(client, page, **{"0010001": "theirs"}))
     assert again.status_code == 409 and "0010002 機能2" in again.get_data(as_text=True)
@@ -252,7 +244,7 @@ def test_the_preview_shows_names_costs_and_notes(
     sheet.cell(HEADER_ROW + 1, COL_INITIAL).value = 1_200_000
     buffer = BytesIO()
     book.save(buffer)
-    status, page = upload(client, buffer.getvalue())
+    status, page = post_sheet(client, buffer.getvalue())
     assert status == 200 and "機能1" in page
     assert "初期費用" in page and "1,000,000円" in page and "1,200,000円" in page
     assert "年間費用" not in page.split("<tbody", 1)[1]  # unchanged: not listed
@@ -264,7 +256,7 @@ def test_a_customization_needs_a_reason_in_the_sheet(
     files: Path, fitgap: Invoke, client: FlaskClient, db: Database
 ) -> None:
     prepared(files, fitgap, client, db)
-    status, page = upload(client, filled(client, {"0010002": ("カスタマイズ", None)}))
+    status, page = post_sheet(client, filled(client, {"0010002": ("カスタマイズ", None)}))
     assert status == 400
     assert "I9" in page and "0010002 機能2" in page and "理由" in page
     with db.session() as session:
@@ -277,16 +269,16 @@ def test_a_wrong_file_is_told_plainly(
     files: Path, fitgap: Invoke, client: FlaskClient, db: Database
 ) -> None:
     prepared(files, fitgap, client, db)
-    status, page = upload(client, b"x")
+    status, page = post_sheet(client, b"x")
     assert status == 400 and "Excel の判定シート（.xlsx）として読めませんでした" in page
     book = openpyxl.Workbook()
     buffer = BytesIO()
     book.save(buffer)
-    status, page = upload(client, buffer.getvalue())
+    status, page = post_sheet(client, buffer.getvalue())
     assert status == 400 and "fitgap からダウンロードした判定シートではありません" in page
     with db.session() as session:
         other = sheet_bytes(session=session, town_id="naka", area_id="juki")
-    status, page = upload(client, other)
+    status, page = post_sheet(client, other)
     assert status == 400 and "このファイルは 那賀町 の判定シートです" in page
     assert "判定シートをダウンロード" in page and "石井町・業務juki の判定シート" in page
     assert ".xlsx:0" not in page and "_fitgap" not in page and "naka" not in page
@@ -294,7 +286,7 @@ def test_a_wrong_file_is_told_plainly(
     assert fitgap("load").exit_code == 0
     with db.session() as session:
         other = sheet_bytes(session=session, town_id="ishii", area_id="kokuho")
-    status, page = upload(client, other)
+    status, page = post_sheet(client, other)
     assert status == 400 and "業務「業務kokuho」の判定シートです" in page
 
 

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook
 
 from fitgap.domain.files.catalog import read_catalog
 from fitgap.domain.files.xlsx_catalog import (
     ImportedArea,
-    InvalidInput,
     normalize_header,
     read_function_list,
     to_catalog_yaml,
 )
 from fitgap.domain.values import Function, Requirement
+from tests.helpers import problems_of
 
 Rows = Sequence[Sequence[object]]
 
@@ -41,12 +40,6 @@ def make_book(
     path = folder / name
     workbook.save(path)
     return path
-
-
-def problems_of(call: Callable[[], object]) -> list[str]:
-    with pytest.raises(InvalidInput) as raised:
-        call()
-    return [str(p) for p in raised.value.problems]
 
 
 # The layout of the official lists: a title block, header cells with line breaks in them,

@@ -51,7 +51,7 @@ def wareki_with_western(day: date) -> str:
     """The Japanese era date with the Western date beside it: 令和7年4月1日（2025-04-01）."""
     if era_of(day) is None:
         return day.isoformat()
-    return f"{wareki(day)}（{day.isoformat()}）"
+    return wareki(day) + _("（%(text)s）", text=day.isoformat())
 
 
 def japan_time(value: datetime) -> datetime:

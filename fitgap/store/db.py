@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -255,14 +255,28 @@ def bulk_insert(
     session: Session, table: Any, rows: list[dict[str, Any]], progress: Progress | None = None
 ) -> None:
     """Insert many rows (dicts with the same keys) in the session's transaction, bypassing
-    SQLAlchemy's per-row parameter handling: `executemany` on SQLite's own connection, `COPY`
-    on PostgreSQL. Values go through the columns' bind processors (dates, JSON) exactly as
-    SQLAlchemy would send them, and columns left out get their defaults."""
+    SQLAlchemy's per-row parameter handling: see `bulk_insert_tuples`."""
+    if rows:
+        names = list(rows[0])
+        bulk_insert_tuples(session, table, names, [tuple(row.values()) for row in rows], progress)
+
+
+def bulk_insert_tuples(
+    session: Session,
+    table: Any,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    progress: Progress | None = None,
+) -> None:
+    """Insert many rows (tuples of the `names` columns' values) in the session's transaction,
+    bypassing SQLAlchemy's per-row parameter handling: `executemany` on SQLite's own
+    connection, `COPY` on PostgreSQL. Values go through the columns' bind processors (dates,
+    JSON) exactly as SQLAlchemy would send them, and columns left out get their defaults."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
+    names = list(names)
     filled: list[tuple[int, Any]] = []  # (position, default value) of columns left out
     for column in table.c:
         default = column.default
@@ -276,20 +290,25 @@ def bulk_insert(
             raise ValueError(f"{table.name}.{column.name}: unsupported default")
         filled.append((len(names), value))
         names.append(column.name)
-    processors = [
-        (k, processor)
+    # [position, processor, last value, its processed form]: a value the rows repeat (the
+    # import's one timestamp) is processed once, not once per row.
+    processors: list[list[Any]] = [
+        [k, processor, _NOTHING, None]
         for k, name in enumerate(names)
         if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
     ]
     extra = tuple(value for _position, value in filled)
 
-    def values(row: dict[str, Any]) -> list[Any] | tuple[Any, ...]:
-        items = (*row.values(), *extra)
+    def values(row: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+        items = row + extra if extra else row
         if not processors:
             return items
         converted = list(items)
-        for k, processor in processors:
-            converted[k] = processor(converted[k])
+        for entry in processors:
+            value = converted[entry[0]]
+            if value is not entry[2]:
+                entry[2], entry[3] = value, entry[1](value)
+            converted[entry[0]] = entry[3]
         return converted
 
     driver = connection.connection.driver_connection
@@ -322,7 +341,13 @@ def bulk_insert(
                 progress(len(batch))
 
 
-def batches(rows: list[dict[str, Any]], size: int = BATCH) -> Iterable[list[dict[str, Any]]]:
+_NOTHING = object()  # no value seen yet
+
+
+_Row = TypeVar("_Row")
+
+
+def batches(rows: Sequence[_Row], size: int = BATCH) -> Iterable[Sequence[_Row]]:
     """Rows in slices of `size`, for executemany statements of a bounded size."""
     for start in range(0, len(rows), size):
         yield rows[start : start + size]

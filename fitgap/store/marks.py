@@ -5,13 +5,14 @@ back on the table. Functions take a keyword-only `session`.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -19,7 +20,7 @@ from fitgap.domain import values as domain
 from fitgap.domain.files.catalog import MarksFile
 from fitgap.store.catalog import list_towns
 from fitgap.store.clocks import bump_area_clocks
-from fitgap.store.db import Progress, batches, bulk_insert
+from fitgap.store.db import Progress, batches, bulk_insert_tuples
 from fitgap.store.models import Area, CatalogFunction, Mark, MarkChange, Town, utcnow
 
 _area = Area.__table__  # type: ignore[attr-defined]
@@ -82,6 +83,20 @@ class MarkConflict(Exception):
         super().__init__("the mark was changed by someone else")
 
 
+# The values a mark file sets, as they stand in both the mark and its history rows.
+_MARK_VALUES = ("status", "note", "cost_initial_yen", "cost_annual_yen", "priority", "as_is")
+# The columns of a new mark, as the import writes them.
+_INSERTED = (
+    "town_id",
+    "function_id",
+    *_MARK_VALUES,
+    "fingerprint",
+    "version",
+    "updated_by",
+    "updated_at",
+)
+
+
 def _cost_columns(cost: domain.Cost | None) -> tuple[int | None, int | None]:
     return (cost.initial_yen, cost.annual_yen) if cost is not None else (None, None)
 
@@ -126,71 +141,59 @@ def import_marks(
         )
         for row in session.execute(statement):
             existing[(row[0], row[1])] = tuple(row[2:])
-    inserts: list[dict[str, Any]] = []
+    inserts: list[tuple[Any, ...]] = []  # in the order of _INSERTED
     updates: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
+    # The marks this import writes, in the files' order (runs of one town's function ids):
+    # the history rows, in that order, are copied from them once they are written.
+    history: list[tuple[str, list[str]]] = []
+    areas = _function_areas(session)
+    per_area: dict[str, int] = defaultdict(int)
     for marks_file in files:
         for mark in marks_file.marks:
-            initial, annual = _cost_columns(mark.cost)
-            values = {
-                "status": mark.status.value,
-                "note": mark.note,
-                "cost_initial_yen": initial,
-                "cost_annual_yen": annual,
-                "priority": mark.priority.value if mark.priority is not None else None,
-                "as_is": mark.as_is,
-                "fingerprint": fingerprints[mark.function_id],
-            }
-            old = existing.get((mark.town_id, mark.function_id))
-            if old is None:
-                version = 1
-                inserts.append(
-                    {
-                        "town_id": mark.town_id,
-                        "function_id": mark.function_id,
-                        "version": version,
-                        "updated_by": changed_by,
-                        "updated_at": now,
-                        **values,
-                    }
-                )
-                report.added += 1
-            elif old[2:] == (
+            cost, priority = mark.cost, mark.priority
+            values = (  # in the order of _MARK_VALUES
                 mark.status.value,
                 mark.note,
-                initial,
-                annual,
-                values["priority"],
+                None if cost is None else cost.initial_yen,
+                None if cost is None else cost.annual_yen,
+                None if priority is None else priority.value,
                 mark.as_is,
-            ):
+            )
+            old = existing.get((mark.town_id, mark.function_id))
+            if old is None:
+                inserts.append(
+                    (
+                        mark.town_id,
+                        mark.function_id,
+                        *values,
+                        fingerprints[mark.function_id],
+                        1,
+                        changed_by,
+                        now,
+                    )
+                )
+                report.added += 1
+            elif old[2:] == values:
                 report.unchanged += 1
                 continue
             else:
-                version = old[1] + 1
                 updates.append(
                     {
                         "b_id": old[0],
                         "b_version": old[1],
-                        "version": version,
+                        "version": old[1] + 1,
                         "updated_by": changed_by,
                         "updated_at": now,
-                        **values,
+                        "fingerprint": fingerprints[mark.function_id],
+                        **dict(zip(_MARK_VALUES, values, strict=True)),
                     }
                 )
                 report.changed += 1
-            history.append(
-                {
-                    "town_id": mark.town_id,
-                    "function_id": mark.function_id,
-                    "version": version,
-                    "changed_by": changed_by,
-                    "changed_at": now,
-                    "source": source,
-                    "reason": reason,
-                    **values,
-                }
-            )
-    bulk_insert(session, _mark, inserts, progress)
+            if not history or history[-1][0] != mark.town_id:
+                history.append((mark.town_id, []))
+            history[-1][1].append(mark.function_id)
+            per_area[areas[mark.function_id]] += 1
+    bulk_insert_tuples(session, _mark, _INSERTED, inserts, progress)
     if updates:
         update_statement = (
             update(_mark)
@@ -220,16 +223,59 @@ def import_marks(
                 raise MarkConflict(None)
             if progress:
                 progress(len(batch))
-    if history:
-        areas = _function_areas(session)
-        per_area: dict[str, int] = defaultdict(int)
-        for change in history:
-            per_area[areas[change["function_id"]]] += 1
+    if per_area:
         bump_area_clocks(session=session, changes=per_area)
-    bulk_insert(session, _change, history)
+        for town_id, function_ids in history:
+            _copy_history(session, town_id, function_ids, source=source, reason=reason)
     if progress:
         progress(report.unchanged)
     return report
+
+
+# A history row is the mark as written: its `updated_by` and `updated_at` are the change's.
+_HISTORY_FROM_MARK = {
+    **{name: name for name in _MARK_VALUES},
+    "town_id": "town_id",
+    "function_id": "function_id",
+    "version": "version",
+    "fingerprint": "fingerprint",
+    "changed_by": "updated_by",
+    "changed_at": "updated_at",
+}
+
+
+def _copy_history(
+    session: Session, town_id: str, function_ids: list[str], *, source: str, reason: str | None
+) -> None:
+    """The history rows of one town's marks just written, in the order of `function_ids`
+    (the file's), by one `INSERT … SELECT` from the marks instead of sending every value a
+    second time. The rows are those a copy of the written values would make: the mark holds
+    them all, and its `updated_by`/`updated_at` are this change's `changed_by`/`changed_at`;
+    no other transaction can change them before the commit (SQLite has one writer; on
+    PostgreSQL the rows are locked by this transaction's writes, or not yet seen by others)."""
+    if not function_ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        written = "unnest(CAST(:functions AS text[])) WITH ORDINALITY AS k(function_id, n)"
+        key, order = "k.function_id", "k.n"
+        functions: Any = function_ids
+    else:  # SQLite: the ids as one JSON array, read back in order by json_each
+        written = "json_each(:functions) AS k"
+        key, order = "k.value", "k.key"
+        functions = json.dumps(function_ids)
+    targets = ", ".join(_HISTORY_FROM_MARK)
+    sources = ", ".join(f"m.{name}" for name in _HISTORY_FROM_MARK.values())
+    statement = text(
+        f"INSERT INTO {_change.name} ({targets}, source, reason) "  # noqa: S608 - model names
+        f"SELECT {sources}, :source, :reason FROM {written} "
+        f"JOIN {_mark.name} AS m ON m.town_id = :town AND m.function_id = {key} "
+        f"ORDER BY {order}"
+    )
+    result = session.execute(
+        statement, {"functions": functions, "town": town_id, "source": source, "reason": reason}
+    )
+    if result.rowcount != len(function_ids):  # type: ignore[attr-defined]
+        raise MarkConflict(None)  # pragma: no cover - every one of these marks was just written
 
 
 def save_mark(

@@ -10,59 +10,36 @@ with the Japanese content marked as such (language of parts). Signed out: the si
 refused sign-in and the 404 page, in both languages. Keyboard focus must show (an outline or
 a box-shadow) on the main controls. axe.min.js is pinned by test_workspace_browser.py.
 
-One server (waitress, in a thread) and one Chromium serve the whole module. Without a Chromium
-the tests are skipped, except when FITGAP_REQUIRE_BROWSER=1 (CI), where they fail. The
-database is FITGAP_DATABASE_URL's PostgreSQL (a schema of the module's own) or a SQLite file.
+One server (waitress, in a thread) and one Chromium serve the whole module (the `site` and
+`site_chromium` fixtures of tests/browser/conftest.py). Without a Chromium the tests are
+skipped, except when FITGAP_REQUIRE_BROWSER=1 (CI), where they fail. The database is
+FITGAP_DATABASE_URL's PostgreSQL (a schema of the module's own) or a SQLite file.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
-from flask import Flask, url_for
+from flask import Flask
 from playwright.sync_api import expect
 
-from fitgap import create_app
-from fitgap.cli.main import main
 from fitgap.domain.files.answer_sheet import COL_DETAIL as ANSWER_DETAIL
 from fitgap.domain.files.answer_sheet import COL_KIND as ANSWER_KIND
 from fitgap.domain.files.answer_sheet import HEADER_ROW as ANSWER_HEADER_ROW
 from fitgap.domain.files.marking_sheet import COL_NOTE, COL_STATUS, HEADER_ROW
-from fitgap.store import accounts as account_queries
-from fitgap.store import meetings as meeting_queries
-from fitgap.store.db import Database
 from fitgap.store.models import Role
 from fitgap.web import authz
-from tests.helpers import FAST_HASH, REPO, empty_database
+from tests.browser.support import PAGE_SIZE, Audit, Site
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
-CHROMIUM = os.environ.get("FITGAP_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-# Small pages, so the grid of 住民記録 (73 functions) has a "続きを表示" to load.
-PAGE_SIZE = 30
 
 # Every HTML page reachable with GET: endpoint -> its query string. Every role visits each.
 PAGES: dict[str, dict[str, str]] = {
@@ -156,204 +133,9 @@ FOCUS_STATE = """el => {
         box: el.getBoundingClientRect().toJSON(),
     };
 }"""
-AXE_RUN = """async () => {
-    const options = {
-        runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]},
-        resultTypes: ["violations"],
-    };
-    const found = await axe.run(document, options);
-    return found.violations.map(v => ({
-        id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.slice(0, 5).map(n => ({
-            target: n.target.join(" "), summary: n.failureSummary,
-        })),
-    }));
-}"""
-
-
-# --- the server and the browser ----------------------------------------------------------------
-
-
-@dataclass
-class Site:
-    """The running app on the demo data."""
-
-    url: str
-    app: Flask
-    passwords: dict[str, str]
-    args: dict[str, Any]
-
-    def path(self, endpoint: str, **values: Any) -> str:
-        """The path of an endpoint, its arguments the sample data's ids unless given."""
-        rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
-        with self.app.test_request_context():
-            return url_for(endpoint, **{**{n: self.args[n] for n in rule.arguments}, **values})
-
-
-def _require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM} (install it or set FITGAP_CHROMIUM)"
-        if os.environ.get("FITGAP_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def chromium(site: Site) -> Iterator[Browser]:
-    """The system Chromium, launched headless once for the module (and closed before the
-    server, so the server has no open connection left when it stops)."""
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An empty database for the module (as conftest's, but shared by the module's tests)."""
-    with empty_database(tmp_path_factory.mktemp("a11y-db")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Site]:
-    """`fitgap demo --no-serve` (catalog, marks, the sample meeting, an account per role), then
-    the app served by waitress on a free port, with the demo accounts on the sign-in page."""
-    from waitress.server import BaseWSGIServer, create_server
-
-    _require_chromium()
-    folder = tmp_path_factory.mktemp("a11y")
-    for source, name in (("requirements_catalog", "catalog"), ("towns", "towns")):
-        shutil.copytree(REPO / source, folder / name)
-    shutil.copytree(REPO / "demo" / "marks", folder / "marks")
-    shutil.copy(REPO / "demo" / "meetings.yaml", folder / "meetings.yaml")
-    shutil.copy(REPO / "demo" / "vendor_answers.yaml", folder / "vendor_answers.yaml")
-    settings: dict[str, Any] = {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "a11y-test-secret",
-        "CATALOG_DIR": str(folder / "catalog"),
-        "TOWNS_DIR": str(folder / "towns"),
-        "EXPORTS_DIR": str(folder / "exports"),
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "DEMO_DATABASE_URL": database_url,
-        "DEMO_MARKS_DIR": str(folder / "marks"),
-        "DEMO_MEETINGS_FILE": str(folder / "meetings.yaml"),
-        "DEMO_ANSWERS_FILE": str(folder / "vendor_answers.yaml"),
-    }
-    made: list[Flask] = []
-
-    def factory(overrides: dict[str, Any] | None = None) -> Flask:
-        made.append(create_app({**settings, **(overrides or {})}))
-        return made[-1]
-
-    result = CliRunner().invoke(
-        main,
-        ["demo", "--no-serve"],
-        obj={"factory": factory},
-        env={"FITGAP_LANG": "ja"},
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
-    accounts = next(a.config["DEMO_ACCOUNTS"] for a in made if "DEMO_ACCOUNTS" in a.config)
-    for application in made:
-        application.extensions["fitgap.store.db"].dispose()
-    app = create_app({**settings, "PAGE_SIZE": PAGE_SIZE, "DEMO": True, "DEMO_ACCOUNTS": accounts})
-    database: Database = app.extensions["fitgap.store.db"]
-    with database.session() as session:
-        meetings = meeting_queries.list_meetings(session=session)
-        staff = account_queries.get_by_login(session=session, login="ishii")
-    assert len(meetings) == 1 and staff is not None
-    args = {
-        "area_id": "juki",
-        "function_id": "0010090",  # decided at the sample meeting: notes, history, decision
-        "town_id": "ishii",
-        "meeting_id": meetings[0].id,
-        "account_id": staff.id,
-        "kind": "csv",
-        "list_name": "functions",
-        "filename": "fitgap.css",
-    }
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    assert isinstance(server, BaseWSGIServer)  # one address: one listening socket
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield Site(
-            url=f"http://127.0.0.1:{server.getsockname()[1]}",
-            app=app,
-            passwords={a.login: a.password for a in accounts},
-            args=args,
-        )
-    finally:
-        server.close()
-        thread.join(timeout=5)
-        database.dispose()
 
 
 # --- checking a page ---------------------------------------------------------------------------
-
-
-@dataclass
-class Audit:
-    """axe-core's findings over many pages, reported together (grouped by rule and element)."""
-
-    checked: list[str] = field(default_factory=list)
-    found: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    def watch(self, page: Page) -> None:
-        """Count script errors and refused scripts or styles (CSP) as problems too."""
-        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
-        page.on(
-            "console",
-            lambda msg: (
-                self.errors.append(f"{page.url}: console: {msg.text}")
-                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-
-    def check(self, page: Page, what: str) -> None:
-        """Run the WCAG 2.0 A and AA rules on the page as it is now."""
-        if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-            # Through the DevTools protocol, so the app's Content-Security-Policy stays on.
-            page.evaluate(AXE.read_text(encoding="utf-8"))
-        self.checked.append(what)
-        for violation in page.evaluate(AXE_RUN):
-            for node in violation["nodes"]:
-                key = (
-                    f"{violation['id']} ({violation['impact']}): {violation['help']}",
-                    node["target"],
-                    node["summary"],
-                )
-                self.found.setdefault(key, []).append(what)
-
-    def report(self) -> str:
-        lines = []
-        for (rule, target, summary), pages in sorted(self.found.items()):
-            shown = ", ".join(pages[:4]) + (f" … ({len(pages)} pages)" if len(pages) > 4 else "")
-            lines.append(f"- {rule}\n    target: {target}\n    {summary}\n    on: {shown}")
-        return "\n".join(lines)
-
-    def assert_clean(self) -> None:
-        assert self.found == {}, (
-            f"axe-core (WCAG 2.0 A/AA) violations on {len(self.checked)} checked states:\n"
-            + self.report()
-        )
-        assert self.errors == [], "\n".join(self.errors)
-
-
-def sign_in(page: Page, site: Site, login: str) -> None:
-    """Sign in through the sign-in page, as a person does."""
-    page.goto(site.url + "/login")
-    page.fill("#login", login)
-    page.fill("#password", site.passwords[login])
-    page.click("form.login-form button[type=submit]")
-    page.wait_for_url(site.url + "/")
 
 
 def expected_status(site: Site, endpoint: str, role: Role) -> int:
@@ -454,23 +236,23 @@ def _switch_language(page: Page, to: str) -> None:
     page.wait_for_function(f"() => document.documentElement.lang === '{to}'")
 
 
-def _open(chromium: Browser, site: Site, audit: Audit, login: str | None) -> Page:
+def _open(site_chromium: Browser, site: Site, audit: Audit, login: str | None) -> Page:
     """A new browser context (its own cookies), signed in as `login` unless None."""
-    context = chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
+    context = site_chromium.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP")
     page = context.new_page()
     audit.watch(page)
     if login is not None:
-        sign_in(page, site, login)
+        site.sign_in(page, login)
     return page
 
 
-def test_every_page_as_every_role(chromium: Browser, site: Site) -> None:
+def test_every_page_as_every_role(site_chromium: Browser, site: Site) -> None:
     audit = Audit()
     focus: list[str] = []
 
     # Signed out: the sign-in page (with the demo accounts), a refused sign-in, a page that
     # needs signing in (back on the sign-in page), the 404 page; then the same in English.
-    page = _open(chromium, site, audit, None)
+    page = _open(site_chromium, site, audit, None)
     for language in ("ja", "en"):
         response = page.goto(site.url + "/login")
         assert response is not None and response.status == 200
@@ -505,7 +287,7 @@ def test_every_page_as_every_role(chromium: Browser, site: Site) -> None:
     shown: dict[str, set[str]] = {"ja": {"auth.login"}, "en": {"auth.login"}}
     no_page: set[str] = set()
     for login in ROLES:
-        page = _open(chromium, site, audit, login)
+        page = _open(site_chromium, site, audit, login)
         assert page.locator("html").get_attribute("lang") == "ja"
         _walk(page, site, login, audit, shown["ja"], every=True)
         _check_not_pages(page, site, login, no_page)
@@ -531,12 +313,12 @@ def test_every_page_as_every_role(chromium: Browser, site: Site) -> None:
     audit.assert_clean()
 
 
-def test_forms_sent_back_with_problems(chromium: Browser, site: Site) -> None:
+def test_forms_sent_back_with_problems(site_chromium: Browser, site: Site) -> None:
     """The pages a POST answers with: problems to fix, a password issued, a sheet's changes."""
     audit = Audit()
 
     # The administrator: a staff account without a town, then with one (a password issued).
-    page = _open(chromium, site, audit, "admin")
+    page = _open(site_chromium, site, audit, "admin")
     page.goto(site.url + site.path("admin.new_account"))
     page.fill("#login", "kensho")
     page.fill("#display_name", "検証 太郎")
@@ -558,7 +340,7 @@ def test_forms_sent_back_with_problems(chromium: Browser, site: Site) -> None:
     page.context.close()
 
     # 石井町's staff: the marking sheet, a file that is no sheet, then a filled-in sheet.
-    page = _open(chromium, site, audit, "ishii")
+    page = _open(site_chromium, site, audit, "ishii")
     upload = site.url + site.path("sheets.upload_form")
     page.goto(upload)
     page.set_input_files(
@@ -595,11 +377,11 @@ def test_forms_sent_back_with_problems(chromium: Browser, site: Site) -> None:
     audit.assert_clean()
 
 
-def test_the_vendor_answers_and_a_town_accepts(chromium: Browser, site: Site) -> None:
+def test_the_vendor_answers_and_a_town_accepts(site_chromium: Browser, site: Site) -> None:
     """The vendor's answer form refused and stored, its answer sheet previewed and stored; a
     town's staff accepting an answer on the function page."""
     audit = Audit()
-    page = _open(chromium, site, audit, "vendor")
+    page = _open(site_chromium, site, audit, "vendor")
     page.goto(site.url + site.path("vendor.answer_form", function_id="0160200"))
     page.check("#kind-customization")
     page.fill("#answer-detail", "改版のたびに再テストが必要です。")
@@ -640,7 +422,7 @@ def test_the_vendor_answers_and_a_town_accepts(chromium: Browser, site: Site) ->
     page.context.close()
 
     # 石井町's staff accept the answer on 0160340 (a setting): the mark becomes 適合.
-    page = _open(chromium, site, audit, "ishii")
+    page = _open(site_chromium, site, audit, "ishii")
     page.goto(site.url + site.path("catalog.function", function_id="0160340"))
     button = page.locator("#vendor-answer form button")
     expect(button).to_contain_text("適合")
@@ -660,10 +442,10 @@ def _totals_cell(page: Page, row: int) -> str:
     return page.locator("#area-totals tbody tr").nth(row).locator("td.mine").inner_text()
 
 
-def test_workspace_interactions(chromium: Browser, site: Site) -> None:
+def test_workspace_interactions(site_chromium: Browser, site: Site) -> None:
     audit = Audit()
     focus: list[str] = []
-    page = _open(chromium, site, audit, "ishii")
+    page = _open(site_chromium, site, audit, "ishii")
     grid = site.url + site.path("catalog.area")
     page.goto(grid)
     expect(page.locator("#function-rows .mark-form")).to_have_count(PAGE_SIZE)
@@ -786,7 +568,7 @@ def test_workspace_interactions(chromium: Browser, site: Site) -> None:
     page.context.close()
 
     # The moderator corrects 那賀町's mark: without a reason it comes back with the problem.
-    page = _open(chromium, site, audit, "moderator")
+    page = _open(site_chromium, site, audit, "moderator")
     page.goto(site.url + site.path("catalog.function", function_id="0010100", town="naka"))
     check_focus_ring(page, "#correct-town", "the function page (moderator)", focus)
     page.fill("#reason", "  ")
@@ -803,11 +585,11 @@ def test_workspace_interactions(chromium: Browser, site: Site) -> None:
     audit.assert_clean()
 
 
-def test_meeting_interactions(chromium: Browser, site: Site) -> None:
+def test_meeting_interactions(site_chromium: Browser, site: Site) -> None:
     audit = Audit()
     focus: list[str] = []
-    moderator = _open(chromium, site, audit, "moderator")
-    town = _open(chromium, site, audit, "ishii")
+    moderator = _open(site_chromium, site, audit, "moderator")
+    town = _open(site_chromium, site, audit, "ishii")
 
     # Planning a meeting of 介護: without a moderator's name it comes back; then it is made.
     moderator.goto(site.url + site.path("meetings.new"))
@@ -884,15 +666,15 @@ def test_meeting_interactions(chromium: Browser, site: Site) -> None:
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_the_dashboard_explains_itself(
-    chromium: Browser, site: Site, size: tuple[int, int]
+    site_chromium: Browser, site: Site, size: tuple[int, int]
 ) -> None:
     audit = Audit()
-    context = chromium.new_context(
+    context = site_chromium.new_context(
         viewport={"width": size[0], "height": size[1]}, locale="ja-JP", accept_downloads=True
     )
     page = context.new_page()
     audit.watch(page)
-    sign_in(page, site, "observer")
+    site.sign_in(page, "observer")
     page.goto(site.url + site.path("dashboard.dashboard", live="0"))
     # The reading and the three most effective changes are on the first screen.
     reading = page.locator(".reading-text")
@@ -928,9 +710,9 @@ def test_the_dashboard_explains_itself(
     context.close()
 
 
-def test_the_audit_page_reads_as_japanese(chromium: Browser, site: Site) -> None:
+def test_the_audit_page_reads_as_japanese(site_chromium: Browser, site: Site) -> None:
     audit = Audit()
-    page = _open(chromium, site, audit, "admin")
+    page = _open(site_chromium, site, audit, "admin")
     page.goto(site.url + site.path("admin.audit"))
     table = page.locator("table.audit tbody")
     expect(table).to_contain_text("ログイン")

@@ -9,20 +9,10 @@ from typing import Any
 import pytest
 
 from fitgap.store.db import Database
-
-# The same browser, server and checks as the workspace.
-from tests.browser.test_workspace_browser import (
-    SCREENSHOTS,
-    check_accessibility,
-    chromium,
-    server,
-    shoot,
-    sign_in,
-)
+from tests.browser.support import SCREENSHOTS, check_accessibility, shoot, sign_in
 from tests.helpers import make_account
 
 pytestmark = pytest.mark.browser
-__all__ = ["chromium", "server"]
 
 SAMPLES = ("sample-a", "sample-b", "sample-c", "sample-d", "sample-e", "sample-f", "sample-g")
 MEMBERS = ("ishii", "kamiyama", "naka", "higashimiyoshi")

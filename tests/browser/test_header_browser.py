@@ -8,13 +8,10 @@ from typing import Any
 import pytest
 
 from fitgap.store.db import Database
-
-# The same browser and server as the workspace.
-from tests.browser.test_workspace_browser import chromium, server, sign_in
+from tests.browser.support import sign_in
 from tests.helpers import make_account
 
 pytestmark = pytest.mark.browser
-__all__ = ["chromium", "server"]
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (1920, 1080)])

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,44 +17,24 @@ from fitgap.services import meetings
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.audit import Actor
 from fitgap.store.db import Database
-from tests.helpers import FAST_HASH, PASSWORD, Invoke, make_account
+from tests.browser.support import ARGS, CHROMIUM, require_chromium
+from tests.helpers import (
+    FAST_HASH,
+    PASSWORD,
+    Invoke,
+    free_port,
+    make_account,
+    serve,
+    stop_servers,
+    wait_until_serving,
+)
 
-CHROMIUM = os.environ.get("FITGAP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-FITGAP = Path(sys.executable).parent / "fitgap"
 # Headless Chromium has no real tab switching: pretend, the way a browser reports it.
 HIDE = (
     "Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
     "document.dispatchEvent(new Event('visibilitychange'))"
 )
 SHOW = HIDE.replace("=> true", "=> false")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text(encoding='utf-8')}")
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own local server
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not start: {url}")
 
 
 @pytest.fixture
@@ -78,44 +55,21 @@ def servers(settings: dict[str, object], files: Path) -> Iterator[list[str]]:
     logs: list[Path] = []
     try:
         for worker in range(2):
-            port = _free_port()
+            port = free_port()
             log = files / f"server-{worker}.log"
-            with log.open("wb") as output:  # the child keeps its own copy of the handle
-                process = subprocess.Popen(
-                    [str(FITGAP), "serve", "--port", str(port), "--threads", "4"],
-                    cwd=files,
-                    env=environment,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
+            process = serve(port, files, environment, log)
             processes.append(process)
             urls.append(f"http://127.0.0.1:{port}")
             logs.append(log)
         for url, process, log in zip(urls, processes, logs, strict=True):
-            _wait_until_serving(f"{url}/health", process, log)
+            wait_until_serving(f"{url}/health", process, log)
         yield urls
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_servers(processes)
 
 
-@pytest.mark.browser
-def test_town_page_follows_the_moderator_across_worker_processes(
-    sample: Path, fitgap: Invoke, db: Database, servers: list[str]
-) -> None:
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM} (set FITGAP_CHROMIUM)"
-        if os.environ.get("FITGAP_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import expect, sync_playwright
-
+def kaigo_meeting(sample: Path, fitgap: Invoke, db: Database) -> tuple[Any, list[Any]]:
+    """The demo data loaded and a 介護保険 meeting planned on it: the meeting and its agenda."""
     assert fitgap("load").exit_code == 0
     marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
     assert fitgap("marks", "import", *marks).exit_code == 0
@@ -127,13 +81,24 @@ def test_town_page_follows_the_moderator_across_worker_processes(
             ),
         )
         items = meeting_queries.agenda(session=session, meeting_id=meeting.id or 0)
+    return meeting, items
+
+
+@pytest.mark.browser
+def test_town_page_follows_the_moderator_across_worker_processes(
+    sample: Path, fitgap: Invoke, db: Database, servers: list[str]
+) -> None:
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    meeting, items = kaigo_meeting(sample, fitgap, db)
     first, second, third = (item.function_id for item in items[:3])
     moderator_url, town_url = servers
     make_account(db, "moderator", "moderator", name="山本")
     make_account(db, "naka", "staff", town="naka")
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             moderator = browser.new_context(locale="ja-JP").new_page()
             town = browser.new_context(locale="ja-JP").new_page()
@@ -190,24 +155,11 @@ def test_console_follows_a_decision_recorded_in_another_tab(
 ) -> None:
     """Two moderators' consoles on two worker processes: a decision recorded in one shows in
     the other without a reload, and the other's typing and scroll stay where they were."""
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM} (set FITGAP_CHROMIUM)"
-        if os.environ.get("FITGAP_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
-    assert fitgap("load").exit_code == 0
-    marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
-    assert fitgap("marks", "import", *marks).exit_code == 0
+    meeting, items = kaigo_meeting(sample, fitgap, db)
     with db.write() as session:
-        meeting = meetings.create_meeting(
-            session=session,
-            data=meeting_queries.MeetingInput(
-                area_id="kaigo", held_on=date(2025, 4, 15), moderator="山本"
-            ),
-        )
-        items = meeting_queries.agenda(session=session, meeting_id=meeting.id or 0)
         meeting_queries.set_current(
             session=session, meeting_id=meeting.id or 0, item_id=items[0].id
         )
@@ -215,7 +167,7 @@ def test_console_follows_a_decision_recorded_in_another_tab(
     make_account(db, "second", "moderator", name="佐藤")
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             pages = []
             for url, login in zip(servers, ("moderator", "second"), strict=True):

@@ -2,51 +2,40 @@
 the decision in view, the grid has no blank space and an opaque sticky header, its skip link
 and status buttons, search waits for the Japanese input method, and the console works in place.
 
-Runs on the demo data (`fitgap demo`) served by test_a11y_every_page's module fixtures. With
-FITGAP_SCREENSHOTS=DIR it writes room, console and grid screenshots at both sizes into DIR.
+Runs on the demo data (`fitgap demo`) served by the `site` fixture (tests/browser/conftest.py).
+With FITGAP_SCREENSHOTS=DIR it writes room, console and grid screenshots at both sizes into DIR.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import test_a11y_every_page as a11y
+from tests.browser.support import SCREENSHOTS, Audit, Site, shoot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
-# The module fixtures of the accessibility walk: one demo server and one Chromium (assigned,
-# not imported, so the tests' parameters of the same names shadow no import).
-database_url = a11y.database_url
-site = a11y.site
-chromium = a11y.chromium
 SIZES = ((1366, 768), (1920, 1080))
-SCREENSHOTS = (
-    Path(os.environ["FITGAP_SCREENSHOTS"]).resolve()
-    if os.environ.get("FITGAP_SCREENSHOTS")
-    else None
-)
 
 
-def _open(chromium: Browser, site: a11y.Site, login: str, size: tuple[int, int]) -> Page:
-    context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale="ja-JP")
+def _open(site_chromium: Browser, site: Site, login: str, size: tuple[int, int]) -> Page:
+    context = site_chromium.new_context(
+        viewport={"width": size[0], "height": size[1]}, locale="ja-JP"
+    )
     page = context.new_page()
-    a11y.sign_in(page, site, login)
+    site.sign_in(page, login)
     return page
 
 
 def _shoot(page: Page, name: str) -> None:
     if SCREENSHOTS is not None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name), caret="initial")
+        shoot(page, name)
 
 
 def _show_on_screen(moderator: Page, function_id: str) -> None:
@@ -63,12 +52,12 @@ def _show_on_screen(moderator: Page, function_id: str) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=["1366x768", "1920x1080"])
 def test_the_room_view_shows_the_decision_on_one_screen(
-    chromium: Browser, site: a11y.Site, size: tuple[int, int]
+    site_chromium: Browser, site: Site, size: tuple[int, int]
 ) -> None:
-    audit = a11y.Audit()
-    moderator = _open(chromium, site, "moderator", (1366, 768))
+    audit = Audit()
+    moderator = _open(site_chromium, site, "moderator", (1366, 768))
     moderator.goto(site.url + site.path("meetings.console"))
-    room = _open(chromium, site, "observer", size)
+    room = _open(site_chromium, site, "observer", size)
     audit.watch(room)
     room.goto(site.url + site.path("meetings.room"))
     # The three decided items of the sample meeting (the decision with two action items first).
@@ -103,9 +92,9 @@ def test_the_room_view_shows_the_decision_on_one_screen(
 
 @pytest.mark.parametrize("size", SIZES, ids=["1366x768", "1920x1080"])
 def test_the_grid_ends_with_its_content_and_its_header_hides_the_rows(
-    chromium: Browser, site: a11y.Site, size: tuple[int, int]
+    site_chromium: Browser, site: Site, size: tuple[int, int]
 ) -> None:
-    page = _open(chromium, site, "ishii", size)
+    page = _open(site_chromium, site, "ishii", size)
     page.goto(site.url + site.path("catalog.area"))
     expect(page.locator("#function-rows .mark-form").first).to_be_visible()
     # The page is as tall as its content: nothing below the end of <main> (it was ~5,900 px).
@@ -157,8 +146,8 @@ def test_the_grid_ends_with_its_content_and_its_header_hides_the_rows(
     page.context.close()
 
 
-def test_an_observer_skips_to_the_table(chromium: Browser, site: a11y.Site) -> None:
-    page = _open(chromium, site, "observer", (1366, 768))
+def test_an_observer_skips_to_the_table(site_chromium: Browser, site: Site) -> None:
+    page = _open(site_chromium, site, "observer", (1366, 768))
     page.goto(site.url + site.path("catalog.area"))
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link").first).to_have_text("機能の一覧へ移動")
@@ -170,8 +159,8 @@ def test_an_observer_skips_to_the_table(chromium: Browser, site: a11y.Site) -> N
 # --- item 6: search and the Japanese input method --------------------------------------------
 
 
-def test_search_waits_for_the_input_method_to_finish(chromium: Browser, site: a11y.Site) -> None:
-    page = _open(chromium, site, "ishii", (1366, 768))
+def test_search_waits_for_the_input_method_to_finish(site_chromium: Browser, site: Site) -> None:
+    page = _open(site_chromium, site, "ishii", (1366, 768))
     grid = site.url + site.path("catalog.area")
     page.goto(grid)
     expect(page.locator("#function-rows .mark-form").first).to_be_visible()
@@ -240,10 +229,10 @@ def _lines(page: Page, selector: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("size", SIZES, ids=["1366x768", "1920x1080"])
 def test_the_console_is_compact_and_reorders_in_place(
-    chromium: Browser, site: a11y.Site, size: tuple[int, int]
+    site_chromium: Browser, site: Site, size: tuple[int, int]
 ) -> None:
-    audit = a11y.Audit()
-    page = _open(chromium, site, "moderator", size)
+    audit = Audit()
+    page = _open(site_chromium, site, "moderator", size)
     audit.watch(page)
     page.goto(site.url + site.path("meetings.console"))
     # Headers and town names on one line; agenda rows of about two lines and one of buttons.
@@ -314,10 +303,10 @@ def test_the_console_is_compact_and_reorders_in_place(
 
 
 def test_the_grid_asks_for_the_reason_of_a_customization(
-    chromium: Browser, site: a11y.Site
+    site_chromium: Browser, site: Site
 ) -> None:
-    audit = a11y.Audit()
-    page = _open(chromium, site, "ishii", (1366, 768))
+    audit = Audit()
+    page = _open(site_chromium, site, "ishii", (1366, 768))
     audit.watch(page)
     page.goto(site.url + site.path("catalog.area"))
     button = page.locator("#st-0010040-customization")

@@ -3,16 +3,14 @@ someone changed on the web after the download is no dead end. The preview names 
 shows every changed field (costs, notes), and asks per conflict which verdict stays; a change
 made between the preview and the apply is refused and asked again; then all applies at once.
 
-Runs on the demo data served by test_a11y_every_page's module fixtures (a server of its own for
-this module). With FITGAP_SCREENSHOTS=DIR it writes the preview with its conflicts at both
-sizes into DIR (sheet-conflict-1366.png, sheet-conflict-1920.png).
+Runs on the demo data served by the `site` fixture of tests/browser/conftest.py (a server of
+its own for this module). With FITGAP_SCREENSHOTS=DIR it writes the preview with its conflicts
+at both sizes into DIR (sheet-conflict-1366.png, sheet-conflict-1920.png).
 """
 
 from __future__ import annotations
 
-import os
 from io import BytesIO
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import openpyxl
@@ -30,29 +28,21 @@ from fitgap.domain.values import Status
 from fitgap.store import marks as mark_queries
 from fitgap.store.db import Database
 from fitgap.web.app import local_time
-from tests.browser import test_a11y_every_page as a11y
+from tests.browser.support import SCREENSHOTS, Audit, Site, shoot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
-database_url = a11y.database_url
-site = a11y.site
-chromium = a11y.chromium
 SIZES = ((1366, 768), (1920, 1080))
-SCREENSHOTS = (
-    Path(os.environ["FITGAP_SCREENSHOTS"]).resolve()
-    if os.environ.get("FITGAP_SCREENSHOTS")
-    else None
-)
 # 住民記録's functions marked by 石井町 in the demo: two that colleagues change after the
 # download, one the sheet makes a customization with its reason and estimate.
 TAKEN, KEPT, CUSTOMIZED = "0010020", "0010080", "0010030"
 COLLEAGUE = "石井町 職員（ishii-2）"  # as the history names a member of staff
 
 
-def _colleague_saves(site: a11y.Site, function_id: str, status: Status, note: str) -> None:
+def _colleague_saves(site: Site, function_id: str, status: Status, note: str) -> None:
     """Another member of 石井町's staff changes the mark on the web."""
     database: Database = site.app.extensions["fitgap.store.db"]
     with database.write() as session:
@@ -70,7 +60,7 @@ def _colleague_saves(site: a11y.Site, function_id: str, status: Status, note: st
         )
 
 
-def _mark(site: a11y.Site, function_id: str) -> tuple[str, str | None, int | None]:
+def _mark(site: Site, function_id: str) -> tuple[str, str | None, int | None]:
     database: Database = site.app.extensions["fitgap.store.db"]
     with database.session() as session:
         mark = mark_queries.get_mark(session=session, town_id="ishii", function_id=function_id)
@@ -78,7 +68,7 @@ def _mark(site: a11y.Site, function_id: str) -> tuple[str, str | None, int | Non
         return mark.status, mark.note, mark.cost_initial_yen
 
 
-def _changed_at(site: a11y.Site, function_id: str) -> str:
+def _changed_at(site: Site, function_id: str) -> str:
     """When the mark was last saved, in Japan time as the app shows it."""
     database: Database = site.app.extensions["fitgap.store.db"]
     with database.session() as session:
@@ -87,7 +77,7 @@ def _changed_at(site: a11y.Site, function_id: str) -> str:
         return local_time(mark.updated_at)
 
 
-def _filled_sheet(page: Page, site: a11y.Site, width: int) -> bytes:
+def _filled_sheet(page: Page, site: Site, width: int) -> bytes:
     download = page.request.get(site.url + site.path("sheets.download"))
     assert download.ok
     book = openpyxl.load_workbook(BytesIO(download.body()))
@@ -107,13 +97,15 @@ def _filled_sheet(page: Page, site: a11y.Site, width: int) -> bytes:
 
 @pytest.mark.parametrize("size", SIZES, ids=["1366x768", "1920x1080"])
 def test_a_stale_sheet_row_is_resolved_and_applied(
-    chromium: Browser, site: a11y.Site, size: tuple[int, int]
+    site_chromium: Browser, site: Site, size: tuple[int, int]
 ) -> None:
-    audit = a11y.Audit()
-    context = chromium.new_context(viewport={"width": size[0], "height": size[1]}, locale="ja-JP")
+    audit = Audit()
+    context = site_chromium.new_context(
+        viewport={"width": size[0], "height": size[1]}, locale="ja-JP"
+    )
     page = context.new_page()
     audit.watch(page)
-    a11y.sign_in(page, site, "ishii")
+    site.sign_in(page, "ishii")
     data = _filled_sheet(page, site, size[0])
     # After the download, colleagues change two of the rows on the web.
     _colleague_saves(site, TAKEN, Status.FIT, f"同僚が適合にした（{size[0]}）")
@@ -143,8 +135,7 @@ def test_a_stale_sheet_row_is_resolved_and_applied(
     expect(customized.locator("input[type=radio]")).to_have_count(0)
     audit.check(page, f"sheet preview with conflicts {size[0]}")
     if SCREENSHOTS is not None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"sheet-conflict-{size[0]}.png"), caret="initial")
+        shoot(page, f"sheet-conflict-{size[0]}.png")
 
     # Resolved both ways, but the mark kept changes again before the apply: refused, asked again.
     page.get_by_label("シートの値で上書きする").first.check()

@@ -8,113 +8,16 @@ With FITGAP_SCREENSHOTS=DIR it also writes grid.png and function.png (1366x768) 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from fitgap.store.db import Database
-from tests.helpers import PASSWORD, Invoke, make_account
+from tests.browser.support import AXE, SCREENSHOTS, check_accessibility, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
-CHROMIUM = os.environ.get("FITGAP_CHROMIUM", "/usr/bin/chromium")
-# Resolved now: the fixtures change the working directory before the test runs.
-SCREENSHOTS = (
-    Path(os.environ["FITGAP_SCREENSHOTS"]).resolve()
-    if os.environ.get("FITGAP_SCREENSHOTS")
-    else None
-)
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    """The system Chromium, launched headless through Playwright's own driver."""
-    if not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM} (install it or set FITGAP_CHROMIUM)"
-        if os.environ.get("FITGAP_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def server(app: Flask, sample: Path, fitgap: Invoke, db: Database) -> Iterator[str]:
-    """The app on the demo data, served by waitress on a free port in a thread, with the
-    staff accounts of 石井町 and 那賀町."""
-    import waitress
-
-    assert fitgap("load").exit_code == 0
-    marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
-    assert fitgap("marks", "import", *marks).exit_code == 0
-    for town in ("ishii", "naka"):
-        make_account(db, town, "staff", town=town)
-    wsgi = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{wsgi.effective_port}"  # type: ignore[union-attr]
-    finally:
-        wsgi.close()
-        thread.join(timeout=5)
-
-
-def check_accessibility(page: Any, what: str) -> None:
-    """Run axe-core's WCAG 2.0 A and AA rules on the page; fail with a readable list."""
-    # Evaluated through the DevTools protocol rather than as a <script> tag, so the app's own
-    # Content-Security-Policy stays on during the whole test.
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        """async () => {
-            const options = {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]}};
-            const found = await axe.run(document, options);
-            return found.violations.map(v => ({
-                id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary),
-            }));
-        }"""
-    )
-    assert result == [], f"axe violations on {what}:\n" + json.dumps(
-        result, ensure_ascii=False, indent=2
-    )
-
-
-def shoot(page: Any, name: str) -> None:
-    """Save what the page shows now (1366x768) for the documentation."""
-    assert SCREENSHOTS is not None
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # caret="initial": hiding the caret would inject a style that the CSP (rightly) refuses.
-    page.screenshot(path=str(SCREENSHOTS / name), caret="initial")
-
-
-def sign_in(page: Any, server: str, login: str, password: str = PASSWORD) -> None:
-    """Sign in through the sign-in page, as a person does."""
-    page.goto(server + "/login")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.click("form.login-form button[type=submit]")
-    page.wait_for_url(server + "/")
 
 
 def test_vendored_axe_matches_its_checksum() -> None:

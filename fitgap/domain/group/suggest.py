@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from fitgap.domain.group.basis import GroupBasis, GroupError
 from fitgap.domain.group.costs import customization_shares, horizon_cost, share_weights, split_yen
 from fitgap.domain.i18n import _
+from fitgap.domain.i18n import yen as format_yen
 from fitgap.domain.risk.divergence import risk_of
 from fitgap.domain.risk.scores import format_risk
 
@@ -77,7 +78,7 @@ def suggest(
 
 def _reason(inside: Sequence[str], left_out: Sequence[str], risk: float, least: int) -> str:
     """The one line a consultant would say about a suggestion."""
-    yen = f"{least:,}円"
+    yen = format_yen(least)
     if not left_out:
         return _(
             "候補の%(n)s町すべてにメリットがあります（最も少ない町でも %(yen)s）。リスク %(risk)s",

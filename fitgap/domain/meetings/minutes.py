@@ -452,7 +452,7 @@ def action_text(
     minutes: Minutes, action: MinutesAction, escape: Callable[[str], str] = _as_is
 ) -> str:
     """石井町：様式を見直す（期限 令和7年5月1日（2025-05-01））; `escape` takes the user text."""
-    text = f"{escape(minutes.town_name(action.town_id))}：{escape(one_line(action.what))}"
+    text = escape(minutes.town_name(action.town_id)) + _("：") + escape(one_line(action.what))
     if action.due_on is not None:
         text += _("（期限 %(date)s）", date=wareki_with_western(action.due_on))
     return text
@@ -624,7 +624,7 @@ def _decision_markdown(minutes: Minutes, decision: MinutesDecision) -> list[str]
     for verdict in decision.verdicts:
         line = f"- {verdict_text(minutes, verdict, _md)}"
         if verdict.note:
-            line += f"：{_md(verdict.note)}"
+            line += _("：") + _md(verdict.note)
         lines.append(line)
     if decision.justification:
         lines.append(_("- やむを得ない理由：%(text)s", text=_md(decision.justification)))
