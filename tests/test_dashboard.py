@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -465,3 +466,27 @@ def test_the_dashboard_shows_the_answer_and_prices_with_the_vendors_estimate(
     assert "設定で対応可 — 帳票設定画面の様式切替で対応" in asks_csv
     savings_csv = client.get("/dashboard/savings.csv").data.decode("utf-8-sig")
     assert "1000000,1000000,ベンダーの見積り" in savings_csv
+
+
+def test_the_server_scores_the_project_before_the_first_viewer_asks(
+    app: Flask, files: Path, fitgap: Invoke, client: FlaskClient, db: Database
+) -> None:
+    from fitgap.cli.serve import warm_boards
+    from fitgap.services.boards import app_boards
+
+    two_areas(files, fitgap)
+    warm_boards(app)  # what `fitgap serve` runs beside the server as it starts
+    boards = app_boards(app.extensions)
+    assert boards.rebuilds == 1 and kept(app, db) == fresh(db)
+    observe(client)
+    assert client.get("/dashboard").status_code == 200
+    assert boards.rebuilds == 1  # the first view used the warmed board
+
+
+def test_warming_that_fails_leaves_the_server_running(app: Flask, caplog: Any) -> None:
+    from fitgap.cli.serve import warm_boards
+
+    app.config["DATABASE_URL"] = "sqlite:////nonexistent/folder/none.sqlite3"
+    app.extensions["fitgap.store.db"] = Database(app.config["DATABASE_URL"])
+    warm_boards(app)  # no exception: logged
+    assert "warming the project's scoreboard failed" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import click
@@ -13,6 +14,8 @@ from fitgap.cli.support import (
     require_loaded,
 )
 from fitgap.domain.i18n import _
+from fitgap.services.boards import app_boards
+from fitgap.store import catalog as catalog_queries
 
 
 @click.command()
@@ -43,12 +46,27 @@ def serve_app(app: Flask, host: str, port: int, threads: int, connection_limit: 
     warning = shared_key_warning(app)
     if warning:
         click.echo(warning, err=True)
+    # The first dashboard of a big project would score every mark while its user waits:
+    # score it now, beside the server (a request meanwhile waits for the same work, not twice).
+    threading.Thread(target=warm_boards, args=(app,), name="warm-boards", daemon=True).start()
     click.echo(
         _("http://%(host)s:%(port)s/ で待ち受けています（Ctrl+C で終了）", host=host, port=port)
     )
     # waitress accepts only 100 connections by default: a meeting of 30 towns' staff with
     # keep-alive browsers passes that, and the rest would wait until they time out.
     waitress_serve(app, **_waitress_options(app, host, port, threads, connection_limit))
+
+
+def warm_boards(app: Flask) -> None:
+    """Score the whole project once, so that the first person to open the dashboard does not
+    wait for it (at 600,000 marks that takes seconds; the kept boards then follow the changes).
+    Every process warms its own. A failure only costs the first viewer the wait."""
+    try:
+        with _database(app).session() as session:
+            towns = catalog_queries.list_towns(session=session)
+            app_boards(app.extensions).board(session=session, area_id=None, towns=towns)
+    except Exception:
+        app.logger.warning("warming the project's scoreboard failed", exc_info=True)
 
 
 def shared_key_warning(app: Flask) -> str | None:

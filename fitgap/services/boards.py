@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
@@ -170,3 +171,14 @@ class AreaBoards:
 def _not_ahead(clocks: dict[str, int], kept: _Kept) -> bool:
     """Whether none of these clocks is ahead of the kept board's."""
     return all(clock <= kept.clocks.get(area, 0) for area, clock in clocks.items())
+
+
+def app_boards(extensions: dict[str, Any]) -> AreaBoards:
+    """The kept scoreboards of one app in this process (its `extensions`), made on first use."""
+    boards: AreaBoards | None = extensions.get(EXTENSION)
+    if boards is None:
+        boards = extensions.setdefault(EXTENSION, AreaBoards())
+    return boards
+
+
+EXTENSION = "fitgap.services.boards"

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from werkzeug.routing import IntegerConverter, Map
 
 from fitgap.domain.risk.scoreboard import Scoreboard
-from fitgap.services.boards import AreaBoards
+from fitgap.services.boards import AreaBoards, app_boards
 from fitgap.store import catalog as catalog_queries
 from fitgap.store.db import MAX_INTEGER, Database
 from fitgap.store.models import Town
@@ -56,10 +56,7 @@ def _close_session(_error: BaseException | None) -> None:
 
 def kept_boards() -> AreaBoards:
     """This app's kept scoreboards in this process (created on first use)."""
-    boards: AreaBoards | None = current_app.extensions.get("fitgap.services.boards")
-    if boards is None:
-        boards = current_app.extensions.setdefault("fitgap.services.boards", AreaBoards())
-    return boards
+    return app_boards(current_app.extensions)
 
 
 def current_board(
