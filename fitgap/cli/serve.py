@@ -48,13 +48,16 @@ def serve_app(app: Flask, host: str, port: int, threads: int, connection_limit: 
         click.echo(warning, err=True)
     # The first dashboard of a big project would score every mark while its user waits:
     # score it now, beside the server (a request meanwhile waits for the same work, not twice).
-    threading.Thread(target=warm_boards, args=(app,), name="warm-boards", daemon=True).start()
+    warmer = threading.Thread(target=warm_boards, args=(app,), name="warm-boards", daemon=True)
+    warmer.start()
     click.echo(
         _("http://%(host)s:%(port)s/ で待ち受けています（Ctrl+C で終了）", host=host, port=port)
     )
     # waitress accepts only 100 connections by default: a meeting of 30 towns' staff with
     # keep-alive browsers passes that, and the rest would wait until they time out.
     waitress_serve(app, **_waitress_options(app, host, port, threads, connection_limit))
+    # The server stopped on its own (not Ctrl+C): leave nothing reading the database behind.
+    warmer.join()
 
 
 def warm_boards(app: Flask) -> None:
