@@ -238,3 +238,33 @@ def stop_servers(processes: list[subprocess.Popen[bytes]]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def waitress_in_thread(app: Any, **options: Any) -> Iterator[Any]:
+    """The app served by waitress on a free port, in a thread of this process; the server.
+
+    Stopped the way waitress's loop allows: the loop is told to stop and ends first, and only
+    then are its sockets closed (closing them under a running loop raised EBADF in the thread,
+    which pytest reports as an error of whichever test was running)."""
+    import threading
+
+    from waitress import wasyncore
+    from waitress.server import create_server
+
+    server: Any = create_server(app, **{"host": "127.0.0.1", "port": 0, "threads": 4, **options})
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.task_dispatcher.shutdown()
+        stop.set()
+        thread.join(timeout=10)
+        wasyncore.close_all(server._map)

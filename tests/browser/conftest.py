@@ -9,7 +9,6 @@ all the tests of a module.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from fitgap.store import accounts as account_queries
 from fitgap.store import meetings as meeting_queries
 from fitgap.store.db import Database
 from tests.browser.support import ARGS, CHROMIUM, PAGE_SIZE, Site, require_chromium
-from tests.helpers import FAST_HASH, REPO, Invoke, empty_database, make_account
+from tests.helpers import FAST_HASH, REPO, Invoke, empty_database, make_account, waitress_in_thread
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -46,21 +45,13 @@ def chromium() -> Iterator[Any]:
 def server(app: Flask, sample: Path, fitgap: Invoke, db: Database) -> Iterator[str]:
     """The app on the demo data, served by waitress on a free port in a thread, with the
     staff accounts of 石井町 and 那賀町."""
-    import waitress
-
     assert fitgap("load").exit_code == 0
     marks = sorted(str(p) for p in (sample / "marks").glob("*.yaml"))
     assert fitgap("marks", "import", *marks).exit_code == 0
     for town in ("ishii", "naka"):
         make_account(db, town, "staff", town=town)
-    wsgi = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=wsgi.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{wsgi.effective_port}"  # type: ignore[union-attr]
-    finally:
-        wsgi.close()
-        thread.join(timeout=5)
+    with waitress_in_thread(app) as wsgi:
+        yield f"http://127.0.0.1:{wsgi.effective_port}"
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +79,7 @@ def site_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 def site(tmp_path_factory: pytest.TempPathFactory, site_database_url: str) -> Iterator[Site]:
     """`fitgap demo --no-serve` (catalog, marks, the sample meeting, an account per role), then
     the app served by waitress on a free port, with the demo accounts on the sign-in page."""
-    from waitress.server import BaseWSGIServer, create_server
+    from waitress.server import BaseWSGIServer
 
     require_chromium()
     folder = tmp_path_factory.mktemp("a11y")
@@ -143,18 +134,14 @@ def site(tmp_path_factory: pytest.TempPathFactory, site_database_url: str) -> It
         "list_name": "functions",
         "filename": "fitgap.css",
     }
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    assert isinstance(server, BaseWSGIServer)  # one address: one listening socket
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield Site(
-            url=f"http://127.0.0.1:{server.getsockname()[1]}",
-            app=app,
-            passwords={a.login: a.password for a in accounts},
-            args=args,
-        )
+        with waitress_in_thread(app) as server:
+            assert isinstance(server, BaseWSGIServer)  # one address: one listening socket
+            yield Site(
+                url=f"http://127.0.0.1:{server.getsockname()[1]}",
+                app=app,
+                passwords={a.login: a.password for a in accounts},
+                args=args,
+            )
     finally:
-        server.close()
-        thread.join(timeout=5)
         database.dispose()
