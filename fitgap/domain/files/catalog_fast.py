@@ -33,7 +33,7 @@ import re
 from pathlib import Path
 
 from fitgap.domain.files import yamlfile
-from fitgap.domain.files.marks_fast import _NULL, _UNUSUAL, _NotFast, _scalar
+from fitgap.domain.files.marks_fast import _NULL, _UNUSUAL, _NotFast, _scalar, literal_block
 from fitgap.domain.files.yamlfile import ID_PATTERN, InvalidInput, read_input_file
 from fitgap.domain.values import REQUIREMENT_SYNONYMS, Area, Function
 
@@ -171,26 +171,8 @@ class _Scan:
 
     def literal(self, indent: int, *, keep_last: bool) -> str:
         """A `|` or `|-` block: its lines, less their common indentation."""
-        lines = self.lines
-        if self.k >= len(lines) or not lines[self.k]:
-            raise _NotFast
-        block_indent = _indent(lines[self.k])
-        if block_indent <= indent or not lines[self.k].strip(" "):
-            raise _NotFast
-        content: list[str] = []
-        while self.k < len(lines):
-            line = lines[self.k]
-            if line:
-                if not line.strip(" "):
-                    raise _NotFast  # a line of spaces only: leave it to YAML's rules
-                if _indent(line) < block_indent:
-                    break
-            content.append(line[block_indent:])
-            self.k += 1
-        while content and not content[-1]:
-            content.pop()
-            self.k -= 1
-        return "\n".join(content) + ("\n" if keep_last else "")
+        text, self.k = literal_block(self.lines, self.k, indent, keep_last=keep_last)
+        return text
 
 
 _FLOW_UNUSUAL = frozenset("[]{}#&*!|>%@`\\:")

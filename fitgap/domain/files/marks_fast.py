@@ -137,6 +137,32 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def literal_block(lines: list[str], k: int, indent: int, *, keep_last: bool) -> tuple[str, int]:
+    """A `|` or `|-` block starting at line `k`, under a key indented by `indent`: its lines,
+    less their common indentation, and the index of the first line after it. Anything YAML's
+    own rules would have to decide (a first line not indented deeper, a line of spaces only)
+    raises _NotFast. Shared by the marks and the catalog line readers."""
+    if k >= len(lines) or not lines[k]:
+        raise _NotFast
+    block_indent = _indent(lines[k])
+    if block_indent <= indent or not lines[k].strip(" "):
+        raise _NotFast
+    content: list[str] = []
+    while k < len(lines):
+        line = lines[k]
+        if line:
+            if not line.strip(" "):
+                raise _NotFast  # a line of spaces only: leave it to YAML's rules
+            if _indent(line) < block_indent:
+                break
+        content.append(line[block_indent:])
+        k += 1
+    while content and not content[-1]:
+        content.pop()
+        k -= 1
+    return "\n".join(content) + ("\n" if keep_last else ""), k
+
+
 def _skipped(line: str) -> bool:
     stripped = line.lstrip(" ")
     return not stripped or stripped.startswith("#")
@@ -277,26 +303,8 @@ class _Scan:
 
     def _literal(self, indent: int, *, keep_last: bool) -> str:
         """A `|` or `|-` block: its lines, less their common indentation."""
-        lines = self.lines
-        if self.k >= len(lines) or not lines[self.k]:
-            raise _NotFast
-        block_indent = _indent(lines[self.k])
-        if block_indent <= indent or not lines[self.k].strip(" "):
-            raise _NotFast
-        content: list[str] = []
-        while self.k < len(lines):
-            line = lines[self.k]
-            if line:
-                if not line.strip(" "):
-                    raise _NotFast  # a line of spaces only: leave it to YAML's rules
-                if _indent(line) < block_indent:
-                    break
-            content.append(line[block_indent:])
-            self.k += 1
-        while content and not content[-1]:
-            content.pop()
-            self.k -= 1
-        return "\n".join(content) + ("\n" if keep_last else "")
+        text, self.k = literal_block(self.lines, self.k, indent, keep_last=keep_last)
+        return text
 
     def _mark(self, town_id: str, values: dict[str, object]) -> Mark:
         function_id = values.get("function")
