@@ -5,9 +5,11 @@ generated joint projects (`projects`) with every score of their board (`all_scor
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -214,3 +216,36 @@ def all_scores(board: Scoreboard) -> list[Score]:
     for area_id in board.area_ids:
         scores += [board.group_score(area_id), *board.town_scores(area_id)]
     return scores
+
+
+Outcome = tuple[str, Any]
+
+
+def outcome(call: Callable[[], Any]) -> Outcome:
+    """("ok", what the call returned) or ("problems", the messages it refused the input with)."""
+    try:
+        return "ok", call()
+    except InvalidInput as error:
+        return "problems", [str(p) for p in error.problems]
+
+
+@contextmanager
+def precise_only(fast_reader: str) -> Iterator[None]:
+    """The files read as before a fast line reader existed: `catalog.<fast_reader>` (the
+    catalog module's name for it, e.g. read_marks_fast) declines every file, so each goes
+    through the precise node reader."""
+    from fitgap.domain.files import catalog
+
+    original = getattr(catalog, fast_reader)
+    setattr(catalog, fast_reader, lambda *args: None)
+    try:
+        yield
+    finally:
+        setattr(catalog, fast_reader, original)
+
+
+def fast_and_precise(fast_reader: str, read: Callable[[], Any]) -> tuple[Outcome, Outcome]:
+    """What `read` gives with the fast line reader, and without it."""
+    with precise_only(fast_reader):
+        precise = outcome(read)
+    return outcome(read), precise

@@ -5,8 +5,6 @@ messages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +12,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fitgap.domain.files import catalog
-from fitgap.domain.files.catalog import CATALOG_FORMAT, InvalidInput, read_catalog
+from fitgap.domain.files.catalog import CATALOG_FORMAT, read_catalog
 from fitgap.domain.files.catalog_fast import read_area_fast
 from fitgap.domain.files.xlsx_catalog import to_catalog_yaml
 from fitgap.domain.values import Area, Function, Requirement
 from tests.samples import GOOD_AREA
-from tests.strategies import as_file, mutated
+from tests.strategies import as_file, fast_and_precise, mutated
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = settings(
@@ -31,31 +28,11 @@ SETTINGS = settings(
 )
 
 
-@contextmanager
-def precise_only() -> Iterator[None]:
-    """read_catalog as it was before the fast reader: every file through the node reader."""
-    original = catalog.read_area_fast  # type: ignore[attr-defined]
-    catalog.read_area_fast = lambda *args: None  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        catalog.read_area_fast = original  # type: ignore[attr-defined]
-
-
-def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return "ok", call()
-    except InvalidInput as error:
-        return "problems", [str(p) for p in error.problems]
-
-
 def both_ways(path: Path) -> tuple[tuple[str, Any], tuple[str, Any]]:
     def read() -> Any:
         return read_catalog(path, base=path.parent)
 
-    with precise_only():
-        precise = outcome(read)
-    return outcome(read), precise
+    return fast_and_precise("read_area_fast", read)
 
 
 def fast(path: Path) -> Area | None:

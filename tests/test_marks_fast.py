@@ -4,8 +4,6 @@ the same marks and lines with no problem, and a file with problems gets the same
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fitgap.domain.files import catalog
-from fitgap.domain.files.catalog import MARKS_FORMAT, InvalidInput, dump_marks, read_marks
+from fitgap.domain.files.catalog import MARKS_FORMAT, dump_marks, read_marks
 from fitgap.domain.files.marks_fast import read_marks_fast
 from fitgap.domain.values import Cost, Mark, Status
 from tests.samples import MARKS
-from tests.strategies import as_file, mutated
+from tests.strategies import as_file, fast_and_precise, mutated, precise_only
 
 SETTINGS = settings(
     max_examples=300,
@@ -29,31 +27,11 @@ TOWNS = frozenset({"ishii"})
 FUNCTIONS = frozenset({"0010010", "0010020", "0010030", "0100080"})
 
 
-@contextmanager
-def precise_only() -> Iterator[None]:
-    """read_marks as it was before the fast reader: every file through the node reader."""
-    original = catalog.read_marks_fast  # type: ignore[attr-defined]
-    catalog.read_marks_fast = lambda *args: None  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        catalog.read_marks_fast = original  # type: ignore[attr-defined]
-
-
-def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return "ok", call()
-    except InvalidInput as error:
-        return "problems", [str(p) for p in error.problems]
-
-
 def both_ways(path: Path) -> tuple[tuple[str, Any], tuple[str, Any]]:
     def read() -> Any:
         return read_marks([path], town_ids=TOWNS, function_ids=FUNCTIONS, base=path.parent)
 
-    with precise_only():
-        precise = outcome(read)
-    return outcome(read), precise
+    return fast_and_precise("read_marks_fast", read)
 
 
 def fast(path: Path) -> Any:
@@ -61,7 +39,7 @@ def fast(path: Path) -> Any:
 
 
 def precise_lines(path: Path) -> dict[str, int]:
-    with precise_only():
+    with precise_only("read_marks_fast"):
         parsed = catalog._read_marks_file(path, path.name, TOWNS, FUNCTIONS, "ja")
     assert not parsed.problems
     return parsed.lines
