@@ -17,9 +17,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from fitgap.domain.meetings.actions import TOKYO, ActionEntry, chase_order
+from fitgap.domain.meetings.actions import ActionEntry, chase_order
 from fitgap.domain.meetings.minutes import ActionDraft, DecisionDraft, TownVerdict
 from fitgap.domain.values import Outcome, Status
+from fitgap.domain.wareki import japan_today
 from fitgap.services import meetings
 from fitgap.store import actions as action_queries
 from fitgap.store import marks as mark_queries
@@ -31,7 +32,7 @@ from tests.factories import make_catalog, make_marks, make_towns
 from tests.helpers import Invoke, csrf_token, moderate, sign_in
 
 TOWNS = ("ishii", "kamiyama", "naka", "higashimiyoshi")
-TODAY = datetime.now(TOKYO).date()
+TODAY = japan_today()
 
 
 @pytest.fixture

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
-from fitgap.domain.wareki import era_of, wareki, wareki_with_western
+from fitgap.domain.wareki import (
+    JST,
+    era_of,
+    japan_minute,
+    japan_stamp,
+    japan_today,
+    wareki,
+    wareki_with_western,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,3 +42,11 @@ def test_before_showa_is_printed_western_only() -> None:
     assert era_of(date(1926, 12, 24)) is None
     assert wareki(date(1900, 1, 1)) == "1900-01-01"
     assert wareki_with_western(date(1900, 1, 1)) == "1900-01-01"
+
+
+def test_japan_time_is_utc_plus_nine_and_a_naive_time_is_utc() -> None:
+    stored = datetime(2025, 3, 31, 15, 30, 59)  # SQLite gives stored UTC times back naive
+    assert japan_minute(stored) == "2025-04-01 00:30"  # already the next day in Japan
+    assert japan_minute(stored.replace(tzinfo=UTC)) == "2025-04-01 00:30"
+    assert japan_stamp(stored) == "2025-04-01 00:30（日本時間）"
+    assert japan_today() == datetime.now(UTC).astimezone(JST).date()

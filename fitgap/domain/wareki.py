@@ -61,9 +61,20 @@ def japan_time(value: datetime) -> datetime:
     return value.astimezone(JST)
 
 
+def japan_today() -> date:
+    """Today's date in Japan, where the meetings are held, whatever the server's zone."""
+    return datetime.now(JST).date()
+
+
+def japan_minute(value: datetime) -> str:
+    """A stored time as Japan time to the minute: 2026-12-05 14:05 (unlabelled: the page or
+    document says once that its times are Japan time)."""
+    return japan_time(value).strftime("%Y-%m-%d %H:%M")
+
+
 def japan_stamp(value: datetime) -> str:
     """A time as people in the room read it, labelled: 2026-12-05 14:05（日本時間）."""
-    return _("%(when)s（日本時間）", when=japan_time(value).strftime("%Y-%m-%d %H:%M"))
+    return _("%(when)s（日本時間）", when=japan_minute(value))
 
 
 # A date cell in a workbook, shown in 和暦 (令和7年4月1日) and still a date to sort by: the

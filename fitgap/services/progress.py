@@ -22,7 +22,6 @@ from fitgap.domain.wareki import JST
 from fitgap.store import marks as mark_queries
 from fitgap.store import meetings as meeting_queries
 
-TOKYO = JST
 KEPT = 8  # replays of the past kept per process, by scope, day and meetings
 
 _Key = tuple[str | None, date, tuple[tuple[date, str], ...], date | None]
@@ -34,11 +33,11 @@ def local_day(moment: datetime) -> date:
     """The day in Japan of a stored time (stored in UTC; SQLite hands it back naive)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(TOKYO).date()
+    return moment.astimezone(JST).date()
 
 
 def _changes(session: Session, area_id: str | None, before: date) -> Iterator[tuple[date, Mark]]:
-    start_of_day = datetime.combine(before, time(), tzinfo=TOKYO).astimezone(UTC)
+    start_of_day = datetime.combine(before, time(), tzinfo=JST).astimezone(UTC)
     for at, town_id, function_id, status in mark_queries.status_history(
         session=session, area_id=area_id, before=start_of_day
     ):

@@ -15,7 +15,7 @@ from fitgap.domain.meetings import actions as follow_up
 from fitgap.domain.meetings import minutes as log
 from fitgap.domain.values import Outcome, Status
 from fitgap.domain.vendor import one_line
-from fitgap.domain.wareki import wareki
+from fitgap.domain.wareki import JST, wareki
 from fitgap.store import actions as action_queries
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import vendor as vendor_queries
@@ -196,7 +196,7 @@ def gather_minutes(
     entries = action_queries.entries(session=session)
     return log.Minutes(
         title=title,
-        issued_on=(issued_on or datetime.now(log.TOKYO)).astimezone(log.TOKYO).date(),
+        issued_on=(issued_on or datetime.now(JST)).astimezone(JST).date(),
         towns=tuple(log.MinutesTown(id=t.id, name=t.name) for t in towns),
         meetings=tuple(
             _minutes_meeting(

@@ -33,7 +33,7 @@ from fitgap.domain.labels import (
 )
 from fitgap.domain.risk.scores import round_risk
 from fitgap.domain.values import Requirement, Status
-from fitgap.domain.wareki import japan_time
+from fitgap.domain.wareki import japan_minute
 from fitgap.web.markdown import render_markdown
 
 csrf = CSRFProtect()
@@ -47,7 +47,7 @@ def select_language() -> str:
 
 def local_time(value: datetime | None) -> str:
     """A stored UTC time as Japan time, e.g. 2026-11-26 14:05 (the footer says it is Japan time)."""
-    return "" if value is None else japan_time(value).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else japan_minute(value)
 
 
 class SessionInterface(SecureCookieSessionInterface):

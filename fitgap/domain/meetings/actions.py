@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 
 from fitgap.domain.wareki import JST
 
-TOKYO = JST
 MAX_ACTION_NOTE_LENGTH = 2_000  # the note on marking an item done or reopening it
 
 
@@ -114,9 +113,9 @@ class MeetingRef:
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The start and the end of a day in Japan time (the towns' day, whatever the server's)."""
-    start = datetime.combine(day, time(0, 0), tzinfo=TOKYO)
+    start = datetime.combine(day, time(0, 0), tzinfo=JST)
     if day == date.max:  # the calendar's last day has no next one
-        return start, datetime.max.replace(tzinfo=TOKYO)
+        return start, datetime.max.replace(tzinfo=JST)
     return start, start + timedelta(days=1)
 
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from fitgap.domain.files.cells import neutralise
 from fitgap.domain.group.table import ScenarioTable
@@ -22,15 +22,13 @@ from fitgap.domain.labels import status_label as status_text
 from fitgap.domain.marking import tidy_note
 from fitgap.domain.values import Outcome, Requirement, Status
 from fitgap.domain.wareki import (
-    JST,
     XLSX_WAREKI_FORMAT,
+    japan_minute,
     japan_time,
+    japan_today,
     wareki,
     wareki_with_western,
 )
-
-TOKYO = JST  # Japan time (a fixed UTC+9: see wareki.JST)
-
 
 # Outcomes that keep a customization: the law tolerates only the truly unavoidable minimum.
 KEEPS_CUSTOMIZATION = frozenset({Outcome.SHARED_CUSTOMIZATION, Outcome.TOWN_EXCEPTION})
@@ -336,7 +334,7 @@ class Minutes:
     @property
     def issue_date(self) -> date:
         """The day of issue: as given, or today in Japan."""
-        return self.issued_on or datetime.now(TOKYO).date()
+        return self.issued_on or japan_today()
 
     @property
     def decisions(self) -> tuple[MinutesDecision, ...]:
@@ -357,9 +355,7 @@ class Minutes:
 
 def local_time(value: datetime) -> str:
     """A stored time (UTC) in Japan time: 2025-04-01 14:05."""
-    if value.tzinfo is None:  # SQLite hands back naive datetimes; they are stored in UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
+    return japan_minute(value)
 
 
 # Everything a reader may take for the end of a line: CR LF, a lone CR or LF, and the rarer

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from fitgap.domain.i18n import _
 from fitgap.domain.meetings import actions as follow_up
-from fitgap.domain.meetings.actions import TOKYO, ActionEntry
-from fitgap.domain.wareki import wareki
+from fitgap.domain.meetings.actions import ActionEntry
+from fitgap.domain.wareki import japan_time, japan_today, wareki
 from fitgap.store import actions as action_queries
 from fitgap.store import catalog as catalog_queries
 from fitgap.store.models import Meeting
@@ -22,7 +22,7 @@ RECENTLY_DONE = 20  # how many done items the page lists (the newest)
 
 def today_in_japan() -> date:
     """Today in the towns' time zone, whatever the server's."""
-    return datetime.now(TOKYO).date()
+    return japan_today()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class ActionRow:
         state = self.entry.state
         if state is None or not state.done:
             return None
-        return state.recorded_at.astimezone(TOKYO).date()
+        return japan_time(state.recorded_at).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from fitgap.domain.risk.scoreboard import Scoreboard
 from fitgap.domain.risk.scores import BestAsk, FunctionScore, GroupScore, format_risk
 from fitgap.domain.risk.steering import explain_ask, explain_contribution, with_answers
 from fitgap.domain.vendor import VendorAnswer, one_line, vendor_estimates
+from fitgap.domain.wareki import japan_today
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import vendor as vendor_queries
 from fitgap.web.presenters.progress_chart import progress_chart
@@ -427,8 +428,4 @@ def savings_csv(
 
 def today_in_japan() -> date:
     """Today's date in Japan, where the meetings are held."""
-    from datetime import datetime
-
-    from fitgap.domain.wareki import JST
-
-    return datetime.now(JST).date()
+    return japan_today()

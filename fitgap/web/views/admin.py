@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, redirect, request, send_file, u
 from werkzeug.wrappers import Response
 
 from fitgap.domain.i18n import _
-from fitgap.domain.wareki import JST as TOKYO
+from fitgap.domain.wareki import JST
 from fitgap.services.passwords import generate_password, hash_password, policy_from_config
 from fitgap.store import accounts as account_queries
 from fitgap.store import audit as audit_queries
@@ -49,7 +49,7 @@ def accounts() -> Response:
         areas_of=account_queries.areas_by_account(session=session),
         town_names={t.id: t.name for t in towns},
         area_names={a.id: a.name for a in catalog_queries.list_areas(session=session)},
-        now=datetime.now(TOKYO),
+        now=datetime.now(JST),
         is_locked=account_queries.is_locked,
     )
 
@@ -100,7 +100,7 @@ def _account_form(
         towns=catalog_queries.list_towns(session=session),
         areas=catalog_queries.list_areas(session=session),
         is_locked=account_queries.is_locked,
-        now=datetime.now(TOKYO),
+        now=datetime.now(JST),
         **extra,
     )
     response.status_code = status
@@ -319,7 +319,7 @@ def audit_csv() -> Response:
     session.commit()
     with get_db().write() as write:
         authz.audit(write, "audit.exported", None, {"filters": _filter_args(filters)})
-    stamp = datetime.now(TOKYO).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(JST).strftime("%Y%m%d-%H%M")
     return send_file(
         io.BytesIO(data),
         mimetype="text/csv",  # werkzeug adds "; charset=utf-8" to a text type

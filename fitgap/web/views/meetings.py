@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, redirect, request, send_file, url_for
@@ -15,7 +15,7 @@ from fitgap.domain.i18n import _, current_language
 from fitgap.domain.labels import outcome_label
 from fitgap.domain.meetings import minutes as log
 from fitgap.domain.values import Outcome
-from fitgap.domain.wareki import wareki, wareki_with_western
+from fitgap.domain.wareki import japan_today, wareki, wareki_with_western
 from fitgap.services import meetings
 from fitgap.store import catalog as catalog_queries
 from fitgap.store import clocks as clock_queries
@@ -127,7 +127,7 @@ def _render_form(meeting: Meeting | None, problems: list[str], status: int = 200
             **{f"attendees-{t.id}": attendee_text(rows, t.id) for t in towns},
         }
     else:
-        today = datetime.now(log.TOKYO).date()  # the towns' date, whatever the server's zone
+        today = japan_today()  # the towns' date, whatever the server's zone
         values = {
             "area": request.args.get("area", ""),
             "held_on": today.isoformat(),
